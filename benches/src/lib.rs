@@ -1,0 +1,1 @@
+//! Benchmarks of shmframe against the physical floor and the alternatives.

@@ -1,0 +1,1 @@
+//! Loom models of the shmframe protocol live in tests/ (run with RUSTFLAGS="--cfg loom").

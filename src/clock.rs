@@ -1,0 +1,8 @@
+//! CLOCK_MONOTONIC in nanoseconds: the timestamp every frame carries.
+
+/// Nanoseconds of CLOCK_MONOTONIC, comparable between processes on one machine.
+#[cfg(not(loom))]
+pub fn monotonic_ns() -> u64 {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}

@@ -1,0 +1,413 @@
+//! The lock-free protocol: a seqlock-protected ring of frame slots.
+//!
+//! This is written once, over a [`Region`] it does not own, so the same code
+//! runs on the real mapping, on a heap region (unit tests, Miri) and under loom.
+//!
+//! **Writer** (one per stream), publishing frame `n` into slot `n % N`:
+//! 1. make the slot's sequence word odd, then a Release fence;
+//! 2. store the metadata and pixels with Relaxed word stores;
+//! 3. make the sequence word even again (Release);
+//! 4. store `n` into `latest` (Release), bump the futex word (Release) and wake.
+//!
+//! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
+//! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
+//! word loads, an Acquire fence, load the sequence word again: if it changed the
+//! copy may be torn and is thrown away. The slot must also hold frame `n`; if it
+//! holds a later one the writer lapped the reader.
+//!
+//! With N slots the writer can be writing frame `L + 1` (into the slot of
+//! `L + 1 - N`) while `latest` is `L`, so the frames `L + 2 - N ..= L` are
+//! always intact: a reader of the latest frame is never blocked by the writer,
+//! and an in-order reader that falls further behind skips ahead and is told
+//! exactly how many frames it missed.
+
+use crate::copy::{load_bytes, store_bytes_at};
+use crate::error::{Error, Result};
+use crate::futex;
+use crate::layout::{
+    decode_meta, encode_meta, header, slot, FrameInfo, FrameMeta, Geometry, SLOT_HEADER_SIZE,
+    STATE_LIVE,
+};
+use crate::sync::{fence, yield_now, AtomicU32, AtomicU64, Ordering::*};
+use std::time::Duration;
+
+/// Consistent-copy attempts before a read gives up with [`Error::Starved`].
+const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri)) { 64 } else { 100_000 };
+
+/// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
+#[derive(Clone, Copy)]
+pub struct Region<'a> {
+    words: &'a [AtomicU64],
+    futex: &'a AtomicU32,
+    geometry: Geometry,
+}
+
+impl<'a> Region<'a> {
+    /// A region over `words`, which must hold at least `geometry.total_size` bytes.
+    ///
+    /// `futex` is the 32-bit futex word; in a mapped segment it is the word at
+    /// byte `header::FUTEX_BYTE_OFFSET`, which the protocol never touches as a
+    /// 64-bit word.
+    pub fn new(words: &'a [AtomicU64], futex: &'a AtomicU32, geometry: Geometry) -> Result<Self> {
+        if words.len() < geometry.total_words() {
+            return Err(Error::BadSegment {
+                reason: format!(
+                    "region of {} bytes is smaller than the geometry's {}",
+                    words.len() * 8,
+                    geometry.total_size
+                ),
+            });
+        }
+        Ok(Region {
+            words,
+            futex,
+            geometry,
+        })
+    }
+
+    /// The checked geometry of this region.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    fn header(&self, index: usize) -> &'a AtomicU64 {
+        &self.words[index]
+    }
+
+    /// All words of slot `index`: its header, then its payload.
+    fn slot(&self, index: usize) -> &'a [AtomicU64] {
+        let start = self.geometry.slot_word(index);
+        &self.words[start..start + self.geometry.slot_stride / 8]
+    }
+
+    /// Number of the latest published frame (0 if none).
+    pub fn latest(&self) -> u64 {
+        // Pairs with the writer's Release store of `latest` (step 4): the slot
+        // holding that frame is then visible as complete.
+        self.header(header::LATEST).load(Acquire)
+    }
+
+    /// The writer's state word (`STATE_LIVE`, `STATE_CLOSED` or `STATE_REPLACED`).
+    pub fn state(&self) -> u64 {
+        // Pairs with the Release store in `RingWriter::close`.
+        self.header(header::STATE).load(Acquire)
+    }
+
+    /// Copies the eight static header words.
+    pub fn static_header(&self) -> [u64; 8] {
+        std::array::from_fn(|i| self.words[i].load(Relaxed))
+    }
+
+    /// Sleeps until a frame newer than `seen` is published or the state leaves
+    /// `STATE_LIVE`, for at most `timeout` (and possibly less). Returns whether
+    /// a newer frame is there.
+    pub fn wait_for_frame_after(&self, seen: u64, timeout: Duration) -> bool {
+        // Pairs with the writer's Release bump of the futex word: if this load
+        // sees a bump, the loads below see the `latest` (and state) stored before it.
+        let ticket = self.futex.load(Acquire);
+        if self.latest() > seen {
+            return true;
+        }
+        if self.state() != STATE_LIVE {
+            return false;
+        }
+        // If the writer publishes after the check above, it bumps the word
+        // before waking, so the kernel either sees a changed value and returns
+        // at once, or has queued us before the wake: no lost wake-up.
+        futex::wait(self.futex, ticket, timeout);
+        self.latest() > seen
+    }
+}
+
+/// Fills a slot in place; given to the closure of [`RingWriter::publish_with`].
+pub struct SlotFill<'a> {
+    payload: &'a [AtomicU64],
+    len: usize,
+}
+
+impl SlotFill<'_> {
+    /// Byte length of the frame being filled.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the frame has no bytes (never true for a valid frame).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes `bytes` at byte `offset` of the frame.
+    pub fn write(&mut self, offset: usize, bytes: &[u8]) -> Result<()> {
+        match offset.checked_add(bytes.len()) {
+            Some(end) if end <= self.len => {
+                store_bytes_at(self.payload, offset, bytes);
+                Ok(())
+            }
+            _ => Err(Error::BadFrame {
+                reason: format!(
+                    "write of {} bytes at offset {offset} runs past the frame's {} bytes",
+                    bytes.len(),
+                    self.len
+                ),
+            }),
+        }
+    }
+}
+
+/// The writer's side of the protocol. Not `Clone`: one writer per stream.
+#[derive(Debug)]
+pub struct RingWriter {
+    next: u64,
+}
+
+impl RingWriter {
+    /// Writes the static header of a fresh, zeroed region and returns its writer.
+    ///
+    /// The region must not be visible to readers yet (it is linked under its
+    /// name only afterwards, which orders these stores before any reader's loads).
+    pub fn init(region: &Region<'_>, writer_pid: u32, created_ns: u64) -> RingWriter {
+        let words = region.geometry.header_words(writer_pid, created_ns);
+        for (cell, word) in region.words.iter().zip(words) {
+            cell.store(word, Relaxed);
+        }
+        RingWriter { next: 1 }
+    }
+
+    /// Number of frames published so far.
+    pub fn published(&self) -> u64 {
+        self.next - 1
+    }
+
+    /// Publishes `pixels` as the next frame; returns its number.
+    pub fn publish(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        timestamp_ns: u64,
+        pixels: &[u8],
+    ) -> Result<u64> {
+        let expected = meta.checked_len()?;
+        if pixels.len() != expected {
+            return Err(Error::LengthMismatch {
+                got: pixels.len(),
+                expected,
+            });
+        }
+        self.publish_with(region, meta, timestamp_ns, |fill| fill.write(0, pixels))
+    }
+
+    /// Publishes the next frame, filled in place by `fill`; returns its number.
+    ///
+    /// Bytes `fill` does not write keep whatever the slot held before. If
+    /// `fill` fails nothing is published: the slot is marked empty and the
+    /// error is returned.
+    pub fn publish_with<E: From<Error>>(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        timestamp_ns: u64,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let len = meta.checked_len()?;
+        let capacity = region.geometry.slot_capacity;
+        if len > capacity {
+            return Err(Error::FrameTooLarge { len, capacity }.into());
+        }
+        let number = self.next;
+        let slot_words = region.slot(region.geometry.slot_of(number));
+        let seq_word = &slot_words[slot::SEQ];
+        // Only this writer stores the sequence word, so Relaxed reads its own value.
+        let seq = seq_word.load(Relaxed);
+        seq_word.store(seq.wrapping_add(1), Relaxed);
+        // Pairs with the reader's Acquire fence before its second sequence load:
+        // a reader whose copy saw any store below also sees the odd sequence.
+        fence(Release);
+        let meta_words = encode_meta(number, timestamp_ns, meta, len);
+        for (cell, word) in slot_words[slot::FRAME_NUMBER..].iter().zip(meta_words) {
+            cell.store(word, Relaxed);
+        }
+        let mut slot_fill = SlotFill {
+            payload: &slot_words[SLOT_HEADER_SIZE / 8..],
+            len,
+        };
+        if let Err(e) = fill(&mut slot_fill) {
+            slot_words[slot::FRAME_NUMBER].store(0, Relaxed);
+            // Pairs with the reader's first Acquire sequence load, as below.
+            seq_word.store(seq.wrapping_add(2), Release);
+            return Err(e);
+        }
+        // Pairs with the reader's first Acquire sequence load: a reader that
+        // sees this even value sees the whole frame.
+        seq_word.store(seq.wrapping_add(2), Release);
+        // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
+        region.header(header::LATEST).store(number, Release);
+        self.next += 1;
+        bump_and_wake(region);
+        Ok(number)
+    }
+
+    /// Marks the region closed (or replaced) and wakes every waiting reader.
+    pub fn close(&mut self, region: &Region<'_>, state: u64) {
+        // Pairs with the Acquire load in `Region::state`.
+        region.header(header::STATE).store(state, Release);
+        bump_and_wake(region);
+    }
+}
+
+fn bump_and_wake(region: &Region<'_>) {
+    // Only the writer stores the futex word. The Release store pairs with the
+    // Acquire load in `Region::wait_for_frame_after`.
+    let ticket = region.futex.load(Relaxed).wrapping_add(1);
+    region.futex.store(ticket, Release);
+    futex::wake_all(region.futex);
+}
+
+/// What one seqlock read of a slot found.
+enum SlotRead {
+    /// A consistent copy of a frame (now in the buffer).
+    Frame(FrameInfo),
+    /// A consistent slot holding no frame (never written, or a failed fill).
+    Empty,
+    /// The writer was changing the slot; the copy was thrown away.
+    Busy,
+}
+
+/// A reader's side of the protocol: where it is in the stream.
+#[derive(Debug, Clone)]
+pub struct RingReader {
+    next: u64,
+    last_seen: u64,
+    /// Frames skipped but not yet reported (carried over a `None` return).
+    missed: u64,
+}
+
+impl RingReader {
+    /// A reader whose first in-order frame is the latest one at this moment
+    /// (or frame 1 if none has been published yet).
+    pub fn new(region: &Region<'_>) -> RingReader {
+        RingReader {
+            next: region.latest().max(1),
+            last_seen: 0,
+            missed: 0,
+        }
+    }
+
+    /// Number of the frame an in-order read returns next.
+    pub fn next_number(&self) -> u64 {
+        self.next
+    }
+
+    /// Number of the last frame this reader returned (0 if none).
+    pub fn last_seen(&self) -> u64 {
+        self.last_seen
+    }
+
+    /// Copies the latest frame into `buf`; `None` if nothing was published yet.
+    pub fn read_latest(&mut self, region: &Region<'_>, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
+        for _ in 0..MAX_ATTEMPTS {
+            let number = region.latest();
+            if number == 0 {
+                return Ok(None);
+            }
+            match read_slot(region, region.geometry.slot_of(number), buf)? {
+                SlotRead::Frame(info) if info.number == number => {
+                    self.last_seen = number;
+                    return Ok(Some(info));
+                }
+                SlotRead::Frame(info) if info.number < number => {
+                    return Err(Error::CorruptFrame {
+                        reason: format!(
+                            "the slot of latest frame {number} holds older frame {}",
+                            info.number
+                        ),
+                    })
+                }
+                // Lapped (a newer frame is there, or being written): look again.
+                _ => yield_now(),
+            }
+        }
+        Err(Error::Starved {
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    /// Copies the next frame in order into `buf`; `None` if the reader is caught up.
+    ///
+    /// If the writer lapped the reader, the oldest intact frame is returned and
+    /// `missed` says exactly how many frames were skipped.
+    pub fn read_next(&mut self, region: &Region<'_>, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
+        let slots = region.geometry.slot_count as u64;
+        for _ in 0..MAX_ATTEMPTS {
+            let latest = region.latest();
+            if self.next > latest {
+                return Ok(None);
+            }
+            // Frames before `latest + 2 - slots` may be overwritten already.
+            let oldest_intact = (latest + 2).saturating_sub(slots).max(1);
+            if self.next < oldest_intact {
+                self.missed += oldest_intact - self.next;
+                self.next = oldest_intact;
+            }
+            match read_slot(region, region.geometry.slot_of(self.next), buf)? {
+                SlotRead::Frame(info) if info.number == self.next => {
+                    self.next += 1;
+                    self.last_seen = info.number;
+                    let missed = std::mem::take(&mut self.missed);
+                    return Ok(Some(FrameInfo { missed, ..info }));
+                }
+                SlotRead::Frame(info) if info.number < self.next => {
+                    return Err(Error::CorruptFrame {
+                        reason: format!(
+                            "the slot of published frame {} holds older frame {}",
+                            self.next, info.number
+                        ),
+                    })
+                }
+                // The frame was overwritten (or is being): it is gone. Skip it;
+                // the next pass skips on to the oldest intact frame.
+                _ => {
+                    self.missed += 1;
+                    self.next += 1;
+                }
+            }
+        }
+        Err(Error::Starved {
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+}
+
+/// One seqlock read of slot `index` into `buf`.
+fn read_slot(region: &Region<'_>, index: usize, buf: &mut Vec<u8>) -> Result<SlotRead> {
+    let words = region.slot(index);
+    // Pairs with the writer's Release stores of the even sequence value.
+    let seq = words[slot::SEQ].load(Acquire);
+    if seq & 1 == 1 {
+        return Ok(SlotRead::Busy);
+    }
+    let meta: [u64; slot::META_WORDS] =
+        std::array::from_fn(|i| words[slot::FRAME_NUMBER + i].load(Relaxed));
+    let decoded = decode_meta(&meta, region.geometry.slot_capacity);
+    if let Ok(info) = &decoded {
+        if buf.len() < info.len {
+            buf.resize(info.len, 0);
+        }
+        buf.truncate(info.len);
+        load_bytes(&words[SLOT_HEADER_SIZE / 8..], buf);
+    }
+    // Pairs with the writer's Release fence after it made the sequence odd: if
+    // any load above saw a store of a newer frame, the load below sees the
+    // changed sequence.
+    fence(Acquire);
+    if words[slot::SEQ].load(Relaxed) != seq {
+        return Ok(SlotRead::Busy);
+    }
+    if meta[0] == 0 {
+        return Ok(SlotRead::Empty);
+    }
+    decoded.map(SlotRead::Frame)
+}
+
+#[cfg(all(test, not(loom)))]
+#[path = "protocol_tests.rs"]
+mod tests;

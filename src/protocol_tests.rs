@@ -1,0 +1,241 @@
+//! The protocol on a heap region: the same code that runs on the mapping.
+//! Sizes are small so that these also run under Miri.
+
+use super::*;
+use crate::heap::HeapRegion;
+use crate::layout::PixelFormat;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+const ROUNDS: u64 = if cfg!(miri) { 30 } else { 20_000 };
+
+fn heap(slots: usize, capacity: usize) -> HeapRegion {
+    let heap = HeapRegion::new(Geometry::new(slots, capacity).unwrap());
+    RingWriter::init(&heap.region(), 1, 0);
+    heap
+}
+
+/// A frame of `words` 8-byte pixels (2 RGBA pixels each) whose every byte is `n`.
+fn frame(n: u64, words: u32) -> (FrameMeta, Vec<u8>) {
+    (
+        FrameMeta::packed(2 * words, 1, PixelFormat::Rgba8),
+        vec![n as u8; 8 * words as usize],
+    )
+}
+
+#[test]
+fn latest_is_none_before_the_first_publish() {
+    let heap = heap(2, 64);
+    let mut reader = RingReader::new(&heap.region());
+    assert_eq!(reader.read_latest(&heap.region(), &mut Vec::new()).unwrap(), None);
+    assert_eq!(reader.read_next(&heap.region(), &mut Vec::new()).unwrap(), None);
+}
+
+#[test]
+fn published_frame_reads_back_exactly() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let meta = FrameMeta::packed(3, 2, PixelFormat::Rgb8);
+    let pixels: Vec<u8> = (0..18).collect();
+    assert_eq!(writer.publish(&region, &meta, 77, &pixels).unwrap(), 1);
+    let mut reader = RingReader::new(&region);
+    let mut buf = vec![0xAA; 100];
+    let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
+    assert_eq!(buf, pixels);
+    assert_eq!((info.number, info.timestamp_ns, info.meta, info.len), (1, 77, meta, 18));
+}
+
+#[test]
+fn frames_change_size_within_capacity() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut reader = RingReader::new(&region);
+    let mut buf = Vec::new();
+    for (n, words) in [(1, 8), (2, 1), (3, 5)] {
+        let (meta, pixels) = frame(n, words);
+        writer.publish(&region, &meta, 0, &pixels).unwrap();
+        let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
+        assert_eq!((info.number, &buf), (n, &pixels));
+    }
+}
+
+#[test]
+fn writer_refuses_oversized_and_mismatched_frames_and_publishes_nothing() {
+    let heap = heap(2, 16);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 3);
+    let err = writer.publish(&region, &meta, 0, &pixels).unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { len: 24, capacity: 16 }), "{err}");
+    let (meta, _) = frame(1, 2);
+    let err = writer.publish(&region, &meta, 0, &[0; 15]).unwrap_err();
+    assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
+    assert_eq!(region.latest(), 0);
+}
+
+#[test]
+fn failed_fill_publishes_nothing_and_the_number_is_reused() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 2);
+    writer.publish(&region, &meta, 0, &pixels).unwrap();
+    let result: Result<u64> = writer.publish_with(&region, &meta, 0, |fill| {
+        fill.write(0, &[9; 8])?;
+        Err(Error::BadFrame { reason: "camera unplugged".into() })
+    });
+    assert!(result.is_err());
+    assert_eq!(region.latest(), 1);
+    let mut reader = RingReader::new(&region);
+    let mut buf = Vec::new();
+    assert_eq!(reader.read_latest(&region, &mut buf).unwrap().unwrap().number, 1);
+    assert_eq!(buf, pixels);
+    let (meta, pixels) = frame(2, 2);
+    assert_eq!(writer.publish(&region, &meta, 0, &pixels).unwrap(), 2);
+}
+
+#[test]
+fn fill_writes_past_the_frame_are_refused() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, _) = frame(1, 2);
+    let result = writer.publish_with(&region, &meta, 0, |fill| fill.write(10, &[0; 7]));
+    assert!(matches!(result, Err(Error::BadFrame { .. })));
+    assert_eq!(region.latest(), 0);
+}
+
+#[test]
+fn a_slot_being_written_is_never_returned() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, first) = frame(1, 2);
+    writer.publish(&region, &meta, 0, &first).unwrap();
+    let mut reader = RingReader::new(&region);
+    // Frame 3 goes into frame 1's slot; read while it is half written.
+    let (meta, second) = frame(2, 2);
+    writer.publish(&region, &meta, 0, &second).unwrap();
+    let mut in_order = RingReader { next: 1, last_seen: 0, missed: 0 };
+    writer
+        .publish_with::<Error>(&region, &meta, 0, |fill| {
+            fill.write(0, &[3; 4])?;
+            let mut buf = Vec::new();
+            // The latest frame (2) is in the other slot: intact.
+            let latest = reader.read_latest(&region, &mut buf)?.unwrap();
+            assert_eq!((latest.number, &buf), (2, &second));
+            // Frame 1's slot is mid-write: the in-order reader skips it, counted.
+            let next = in_order.read_next(&region, &mut buf)?.unwrap();
+            assert_eq!((next.number, next.missed, &buf), (2, 1, &second));
+            fill.write(4, &[3; 4])
+        })
+        .unwrap();
+}
+
+#[test]
+fn in_order_reader_counts_missed_frames_exactly() {
+    let heap = heap(4, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut reader = RingReader::new(&region);
+    let mut buf = Vec::new();
+    for n in 1..=10 {
+        let (meta, pixels) = frame(n, 1);
+        writer.publish(&region, &meta, 0, &pixels).unwrap();
+    }
+    // Latest is 10 and the writer may be filling 11 (frame 7's slot): 8..=10 are intact.
+    let got: Vec<(u64, u64)> = std::iter::from_fn(|| reader.read_next(&region, &mut buf).unwrap())
+        .map(|info| (info.number, info.missed))
+        .collect();
+    assert_eq!(got, [(8, 7), (9, 0), (10, 0)]);
+    for n in 11..=12 {
+        let (meta, pixels) = frame(n, 1);
+        writer.publish(&region, &meta, 0, &pixels).unwrap();
+    }
+    let info = reader.read_next(&region, &mut buf).unwrap().unwrap();
+    assert_eq!((info.number, info.missed, buf[0]), (11, 0, 11));
+}
+
+#[test]
+fn corrupt_metadata_is_an_error_not_a_panic() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 2);
+    writer.publish(&region, &meta, 0, &pixels).unwrap();
+    let slot = region.slot(1);
+    let mut reader = RingReader::new(&region);
+    let mut buf = Vec::new();
+    slot[slot::LEN].store(1 << 40, Relaxed);
+    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::CorruptFrame { .. })));
+    slot[slot::LEN].store(16, Relaxed);
+    slot[slot::STRIDE_FORMAT].store(crate::layout::join(16, 99), Relaxed);
+    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::CorruptFrame { .. })));
+    slot[slot::STRIDE_FORMAT].store(crate::layout::join(8, 1), Relaxed);
+    slot[slot::FRAME_NUMBER].store(0, Relaxed);
+    // A slot that never completes a frame: bounded retries, then an error.
+    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::Starved { .. })));
+    slot[slot::SEQ].store(1, Relaxed);
+    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::Starved { .. })));
+}
+
+#[test]
+fn concurrent_readers_never_see_torn_or_mixed_frames() {
+    let heap = Arc::new(heap(2, 64));
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let (heap, done) = (heap.clone(), done.clone());
+            std::thread::spawn(move || {
+                let region = heap.region();
+                let mut reader = RingReader::new(&region);
+                let mut buf = Vec::new();
+                let mut last = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let got = if i == 0 {
+                        reader.read_latest(&region, &mut buf)
+                    } else {
+                        reader.read_next(&region, &mut buf)
+                    };
+                    if let Some(info) = got.unwrap() {
+                        assert!(info.number >= last, "frames go backwards");
+                        assert_eq!(buf.len(), info.len);
+                        assert!(buf.iter().all(|&b| b == info.number as u8), "torn frame {}", info.number);
+                        last = info.number;
+                    }
+                }
+            })
+        })
+        .collect();
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    for n in 1..=ROUNDS {
+        // Lengths vary so that a mixed copy would also show in the length.
+        let (meta, pixels) = frame(n, 1 + (n % 8) as u32);
+        writer.publish(&region, &meta, n, &pixels).unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        reader.join().unwrap();
+    }
+}
+
+#[test]
+fn waiting_reader_wakes_on_publish() {
+    let heap = Arc::new(heap(2, 64));
+    let waiter = {
+        let heap = heap.clone();
+        std::thread::spawn(move || {
+            let region = heap.region();
+            while !region.wait_for_frame_after(0, Duration::from_secs(10)) {}
+            region.latest()
+        })
+    };
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 1);
+    writer.publish(&region, &meta, 0, &pixels).unwrap();
+    assert_eq!(waiter.join().unwrap(), 1);
+}

@@ -1,0 +1,179 @@
+//! A reader: attaches to a stream by name and copies frames out.
+
+use crate::error::{Error, Result};
+use crate::layout::{header, FrameInfo, STATE_LIVE};
+use crate::protocol::{Region, RingReader};
+use crate::segment::Segment;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Longest single futex sleep: how soon a waiting reader notices a dead writer.
+const LIVENESS_INTERVAL: Duration = Duration::from_millis(100);
+/// Pause between looks for a successor while the writer is gone.
+const GONE_POLL: Duration = Duration::from_millis(20);
+
+/// How to open a stream.
+#[derive(Clone, Debug, Default)]
+pub struct ReaderOptions {
+    /// Users (by uid) besides ourselves whose segments we agree to read.
+    pub trusted_uids: Vec<u32>,
+}
+
+/// What a reader knows about the stream it is attached to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamStatus {
+    /// Process id of the segment's writer.
+    pub writer_pid: u32,
+    /// Whether that writer is still running and publishing into this segment.
+    pub alive: bool,
+    /// Slots in the ring.
+    pub slots: usize,
+    /// Largest frame a slot holds, in bytes.
+    pub slot_capacity: usize,
+    /// Frames published into this segment (the latest frame's number).
+    pub frames_published: u64,
+    /// CLOCK_MONOTONIC nanoseconds at which the segment was created.
+    pub created_ns: u64,
+}
+
+/// A read-only view of one stream. Any number may be open; none can disturb the writer.
+pub struct Reader {
+    segment: Segment,
+    ring: RingReader,
+    options: ReaderOptions,
+}
+
+/// Which frame a wait is for.
+#[derive(Clone, Copy)]
+enum Want {
+    Latest,
+    Next,
+}
+
+impl Reader {
+    /// Opens stream `name`.
+    pub fn open(name: &str) -> Result<Reader> {
+        Reader::open_with(name, &ReaderOptions::default())
+    }
+
+    /// Opens stream `name` with options.
+    pub fn open_with(name: &str, options: &ReaderOptions) -> Result<Reader> {
+        let segment = Segment::open_read_only(name, &options.trusted_uids)?;
+        let ring = RingReader::new(&segment.region());
+        Ok(Reader {
+            segment,
+            ring,
+            options: options.clone(),
+        })
+    }
+
+    /// Copies the latest frame into `buf` (resized to the frame's length, reusing
+    /// its allocation); `None` if nothing has been published yet.
+    pub fn latest(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
+        self.ring.read_latest(&self.segment.region(), buf)
+    }
+
+    /// Copies the next frame in order into `buf`; `None` if there is no new one.
+    ///
+    /// The first in-order frame is the one that was latest when the reader
+    /// opened. If the writer lapped the reader, `missed` in the result says how
+    /// many frames were skipped.
+    pub fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
+        self.ring.read_next(&self.segment.region(), buf)
+    }
+
+    /// Waits up to `timeout` for a frame newer than the last one returned and
+    /// copies the latest into `buf`; `None` on timeout.
+    pub fn wait_latest(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<Option<FrameInfo>> {
+        self.wait(buf, timeout, Want::Latest)
+    }
+
+    /// Waits up to `timeout` for the next frame in order; `None` on timeout.
+    pub fn wait_next(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<Option<FrameInfo>> {
+        self.wait(buf, timeout, Want::Next)
+    }
+
+    fn wait(&mut self, buf: &mut Vec<u8>, timeout: Duration, want: Want) -> Result<Option<FrameInfo>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = match want {
+                Want::Latest => self.ring.last_seen(),
+                Want::Next => self.ring.next_number() - 1,
+            };
+            if self.segment.region().latest() > seen {
+                let got = match want {
+                    Want::Latest => self.latest(buf)?,
+                    Want::Next => self.next(buf)?,
+                };
+                if got.is_some() {
+                    return Ok(got);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let slice = (deadline - now).min(LIVENESS_INTERVAL);
+            let region = self.segment.region();
+            if region.state() == STATE_LIVE {
+                if region.wait_for_frame_after(seen, slice) || self.segment.lock_held() {
+                    continue;
+                }
+            }
+            // The writer closed, moved or died: follow a successor if there is one.
+            if !self.follow()? {
+                std::thread::sleep(slice.min(GONE_POLL));
+            }
+        }
+    }
+
+    /// Whether the writer is still running and publishing into this segment.
+    pub fn writer_alive(&self) -> bool {
+        self.segment.region().state() == STATE_LIVE && self.segment.lock_held()
+    }
+
+    /// If the stream's name now refers to a new segment (the writer restarted
+    /// or moved to bigger slots), attaches to it and returns `true`.
+    ///
+    /// Frame numbers start again in the new segment; in-order reading resumes
+    /// at its latest frame. The wait functions call this on their own.
+    pub fn follow(&mut self) -> Result<bool> {
+        if !self.segment.replaced_on_disk() {
+            return Ok(false);
+        }
+        let segment = match Segment::open_read_only(self.segment.name(), &self.options.trusted_uids) {
+            Ok(segment) => segment,
+            // Between a writer's clean exit and a successor there may be no file.
+            Err(Error::NoStream { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        self.ring = RingReader::new(&segment.region());
+        self.segment = segment;
+        Ok(true)
+    }
+
+    /// What the segment says about the stream now.
+    pub fn status(&self) -> StreamStatus {
+        let region: Region<'_> = self.segment.region();
+        let words = region.static_header();
+        let geometry = region.geometry();
+        StreamStatus {
+            writer_pid: words[header::WRITER_PID] as u32,
+            alive: self.writer_alive(),
+            slots: geometry.slot_count,
+            slot_capacity: geometry.slot_capacity,
+            frames_published: region.latest(),
+            created_ns: words[header::CREATED_NS],
+        }
+    }
+
+    /// The stream name.
+    pub fn name(&self) -> &str {
+        self.segment.name()
+    }
+
+    /// The segment file's path.
+    pub fn path(&self) -> &Path {
+        self.segment.path()
+    }
+}

@@ -1,0 +1,144 @@
+//! The writer: creates a stream and publishes frames into it.
+
+use crate::clock::monotonic_ns;
+use crate::error::{Error, Result};
+use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
+use crate::protocol::{RingWriter, SlotFill};
+use crate::segment::Segment;
+use std::path::Path;
+
+/// Default slot capacity: one 1920x1080 RGBA frame.
+pub const DEFAULT_SLOT_CAPACITY: usize = 1920 * 1080 * 4;
+
+/// How to create a stream.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Slots in the ring (at least 2; more lets in-order readers fall further behind).
+    pub slots: usize,
+    /// Largest frame, in bytes, a slot can hold.
+    pub slot_capacity: usize,
+    /// File mode of the segment: 0o600 (default), 0o640 or 0o644. Others only ever read.
+    pub mode: u32,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            slots: 2,
+            slot_capacity: DEFAULT_SLOT_CAPACITY,
+            mode: 0o600,
+        }
+    }
+}
+
+impl WriterOptions {
+    fn check_mode(&self) -> Result<()> {
+        // The owner reads and writes; group and others may at most read.
+        if self.mode & 0o600 != 0o600 || self.mode & !0o644 != 0 {
+            return Err(Error::InvalidOptions(format!(
+                "mode {:o} must give the owner read-write and others at most read (600, 640 or 644)",
+                self.mode
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The one writer of a stream. Dropping it closes the stream and removes its name.
+pub struct Writer {
+    segment: Segment,
+    ring: RingWriter,
+    options: WriterOptions,
+}
+
+impl Writer {
+    /// Creates stream `name` and becomes its writer.
+    ///
+    /// Fails if another live process is writing it. A segment left by a writer
+    /// that died is replaced.
+    pub fn create(name: &str, options: &WriterOptions) -> Result<Writer> {
+        options.check_mode()?;
+        let (segment, ring) = new_segment(name, options, None)?;
+        Ok(Writer {
+            segment,
+            ring,
+            options: options.clone(),
+        })
+    }
+
+    /// Publishes a frame copied from `pixels`; returns its frame number. Never waits for readers.
+    pub fn publish(&mut self, meta: &FrameMeta, pixels: &[u8]) -> Result<u64> {
+        let region = self.segment.region();
+        self.ring.publish(&region, meta, monotonic_ns(), pixels)
+    }
+
+    /// Publishes a frame filled in place by `fill`; returns its frame number.
+    ///
+    /// `fill` should write all `meta.stride * meta.height` bytes; bytes it does
+    /// not write keep the slot's old contents. If `fill` returns an error, nothing
+    /// is published.
+    pub fn publish_with<E: From<Error>>(
+        &mut self,
+        meta: &FrameMeta,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let region = self.segment.region();
+        self.ring.publish_with(&region, meta, monotonic_ns(), fill)
+    }
+
+    /// Moves the stream to a new segment with other options (for example bigger
+    /// slots). Readers follow on their own; frame numbers start again at 1.
+    pub fn reconfigure(&mut self, options: &WriterOptions) -> Result<()> {
+        options.check_mode()?;
+        let (segment, ring) = new_segment(self.segment.name(), options, Some(&self.segment))?;
+        let old = std::mem::replace(&mut self.segment, segment);
+        self.ring.close(&old.region(), STATE_REPLACED);
+        self.ring = ring;
+        self.options = options.clone();
+        Ok(())
+    }
+
+    /// Frames published into the current segment.
+    pub fn frames_published(&self) -> u64 {
+        self.ring.published()
+    }
+
+    /// Largest frame, in bytes, a slot holds.
+    pub fn slot_capacity(&self) -> usize {
+        self.options.slot_capacity
+    }
+
+    /// The stream name.
+    pub fn name(&self) -> &str {
+        self.segment.name()
+    }
+
+    /// The segment file's path.
+    pub fn path(&self) -> &Path {
+        self.segment.path()
+    }
+}
+
+/// Creates and installs a segment for `name`, in place of `current` if this
+/// writer is moving from it.
+fn new_segment(
+    name: &str,
+    options: &WriterOptions,
+    current: Option<&Segment>,
+) -> Result<(Segment, RingWriter)> {
+    let geometry = Geometry::new(options.slots, options.slot_capacity)?;
+    let pending = Segment::create_pending(name, geometry, options.mode)?;
+    let ring = RingWriter::init(&pending.region(), std::process::id(), monotonic_ns());
+    let segment = match current {
+        Some(current) => pending.install_over(current)?,
+        None => pending.install()?,
+    };
+    Ok((segment, ring))
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.ring.close(&self.segment.region(), STATE_CLOSED);
+        self.segment.unlink_if_current();
+    }
+}
