@@ -7,16 +7,26 @@ use crate::segment::Segment;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Longest single futex sleep: how soon a waiting reader notices a dead writer.
-const LIVENESS_INTERVAL: Duration = Duration::from_millis(100);
 /// Pause between looks for a successor while the writer is gone.
 const GONE_POLL: Duration = Duration::from_millis(20);
 
 /// How to open a stream.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReaderOptions {
     /// Users (by uid) besides ourselves whose segments we agree to read.
     pub trusted_uids: Vec<u32>,
+    /// Longest single futex sleep of a wait: how soon a waiting reader notices
+    /// that its writer died or was replaced (default 100 ms).
+    pub liveness_interval: Duration,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            trusted_uids: Vec::new(),
+            liveness_interval: Duration::from_millis(100),
+        }
+    }
 }
 
 /// What a reader knows about the stream it is attached to.
@@ -113,7 +123,7 @@ impl Reader {
             if now >= deadline {
                 return Ok(None);
             }
-            let slice = (deadline - now).min(LIVENESS_INTERVAL);
+            let slice = (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
             let region = self.segment.region();
             if region.state() == STATE_LIVE {
                 if region.wait_for_frame_after(seen, slice) || self.segment.lock_held() {

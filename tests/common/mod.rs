@@ -1,0 +1,98 @@
+//! Helpers for tests that run real processes: the test binary re-runs itself
+//! as a child playing one role, chosen by environment variables.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+/// How long a test waits for a child's line before declaring it hung.
+const LINE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A stream name unique to this test process and `tag`.
+pub fn unique_name(tag: &str) -> String {
+    format!("test-{}-{tag}", std::process::id())
+}
+
+/// Deterministic pixels of frame `number`: every byte is a function of both.
+pub fn pattern(number: u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u64).wrapping_mul(31).wrapping_add(number * 7) as u8)
+        .collect()
+}
+
+/// A running child process whose stdout lines arrive on a channel.
+pub struct ChildProcess {
+    pub child: Child,
+    lines: Receiver<String>,
+}
+
+impl ChildProcess {
+    /// Runs the ignored test `entry` of this test binary as a child with `envs`.
+    pub fn spawn(entry: &str, envs: &[(&str, String)]) -> ChildProcess {
+        let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+        command
+            .args(["--exact", entry, "--ignored", "--nocapture", "--test-threads=1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn child test process");
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        ChildProcess { child, lines }
+    }
+
+    /// Reads stdout lines until one contains `marker`; returns what follows it.
+    /// (The test harness may print `test NAME ... ` before the first line.)
+    pub fn expect_line(&mut self, marker: &str) -> String {
+        loop {
+            let line = match self.lines.recv_timeout(LINE_TIMEOUT) {
+                Ok(line) => line,
+                Err(e) => {
+                    let _ = self.child.kill();
+                    panic!("child did not print `{marker}`: {e}");
+                }
+            };
+            if let Some((_, rest)) = line.split_once(marker) {
+                return rest.trim().to_string();
+            }
+        }
+    }
+
+    /// Sends SIGKILL and reaps the child.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill child");
+        self.child.wait().expect("reap child");
+    }
+
+    /// Closes the child's stdin (its signal to finish) and waits for its exit code.
+    pub fn finish(mut self) -> i32 {
+        drop(self.child.stdin.take());
+        self.child.wait().expect("wait child").code().unwrap_or(-1)
+    }
+}
+
+/// Blocks until stdin is closed (the parent's signal to finish).
+pub fn wait_for_stdin_close() {
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+        sink.clear();
+    }
+}
+
+/// An environment variable the parent must have set for a child role.
+pub fn env(key: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| panic!("child role needs {key}"))
+}
