@@ -22,7 +22,7 @@ use view::View;
 const EVENT_INTERVAL: Duration = Duration::from_millis(50);
 /// With nothing new to draw, the window is still repainted this often (X11
 /// does not keep the contents of a window that was covered).
-const REPAINT_INTERVAL: Duration = Duration::from_millis(250);
+const REPAINT_INTERVAL: Duration = Duration::from_secs(1);
 
 const ABOUT: &str = "Shows a shmframe stream live in a window.";
 
