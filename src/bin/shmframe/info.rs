@@ -1,0 +1,160 @@
+//! `shmframe info`: what a stream's writer is doing now.
+
+use crate::attach::parse_seconds;
+use crate::fail::CliResult;
+use clap::Args;
+use serde_json::{json, Value};
+use shmframe::{monotonic_ns, FrameInfo, Reader, StreamStatus};
+use std::time::Duration;
+
+/// Show a stream's writer, ring geometry, latest frame and observed frame rate.
+///
+/// The frame rate is measured by reading the stream for --sample seconds
+/// (skipped when the writer is not alive). `alive` is false as soon as the
+/// writer process has died or closed the stream.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Stream name.
+    #[arg(long, default_value = "default")]
+    pub name: String,
+
+    /// Print one JSON object: name, path, writer_pid, alive, slots, slot_capacity,
+    /// frames_published, latest {number, width, height, stride, format, age_ms} or null, fps.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Seconds spent watching the stream to measure its frame rate.
+    #[arg(long, value_name = "SECONDS", default_value = "0.5", value_parser = parse_seconds)]
+    pub sample: Duration,
+}
+
+/// Runs `shmframe info`.
+pub fn run(args: InfoArgs) -> CliResult<()> {
+    let mut reader = Reader::open(&args.name)?;
+    let mut pixels = Vec::new();
+    let first = reader.latest(&mut pixels)?;
+    let mut fps = Some(0.0);
+    let mut latest = first;
+    if reader.writer_alive() && !args.sample.is_zero() {
+        std::thread::sleep(args.sample);
+        if reader.follow()? {
+            // The writer moved to a new segment meanwhile: frame numbers restarted.
+            fps = None;
+        }
+        latest = reader.latest(&mut pixels)?;
+        if let (Some(a), Some(b), Some(_)) = (first, latest, fps) {
+            fps = Some(rate_between(&a, &b));
+        }
+    }
+    let status = reader.status();
+    let report = report(&args.name, &reader, &status, latest.as_ref(), fps);
+    if args.json {
+        println!("{report}");
+    } else {
+        print_text(&report);
+    }
+    Ok(())
+}
+
+/// Frames per second between two frames of one segment, from their timestamps.
+fn rate_between(a: &FrameInfo, b: &FrameInfo) -> f64 {
+    let frames = b.number.saturating_sub(a.number);
+    let nanos = b.timestamp_ns.saturating_sub(a.timestamp_ns);
+    if frames == 0 || nanos == 0 {
+        0.0
+    } else {
+        frames as f64 * 1e9 / nanos as f64
+    }
+}
+
+fn report(
+    name: &str,
+    reader: &Reader,
+    status: &StreamStatus,
+    latest: Option<&FrameInfo>,
+    fps: Option<f64>,
+) -> Value {
+    let latest = latest.map(|frame| {
+        let age_ns = monotonic_ns().saturating_sub(frame.timestamp_ns);
+        json!({
+            "number": frame.number,
+            "width": frame.meta.width,
+            "height": frame.meta.height,
+            "stride": frame.meta.stride,
+            "format": frame.meta.format.name(),
+            "age_ms": age_ns as f64 / 1e6,
+        })
+    });
+    json!({
+        "name": name,
+        "path": reader.path().display().to_string(),
+        "writer_pid": status.writer_pid,
+        "alive": status.alive,
+        "slots": status.slots,
+        "slot_capacity": status.slot_capacity,
+        "frames_published": status.frames_published,
+        "latest": latest,
+        "fps": fps,
+    })
+}
+
+fn print_text(report: &Value) {
+    let field = |key: &str| report[key].to_string();
+    println!(
+        "stream   {} ({})",
+        report["name"].as_str().unwrap_or("?"),
+        report["path"].as_str().unwrap_or("?")
+    );
+    let alive = if report["alive"] == Value::Bool(true) {
+        "alive"
+    } else {
+        "not running (stream left behind; `shmframe rm` removes it)"
+    };
+    println!("writer   pid {}, {alive}", field("writer_pid"));
+    println!(
+        "slots    {} x {} bytes",
+        field("slots"),
+        field("slot_capacity")
+    );
+    println!("frames   {} published", field("frames_published"));
+    let latest = &report["latest"];
+    if latest.is_null() {
+        println!("latest   none yet");
+    } else {
+        println!(
+            "latest   #{}: {}x{} {}, {:.1} ms old",
+            latest["number"],
+            latest["width"],
+            latest["height"],
+            latest["format"].as_str().unwrap_or("?"),
+            latest["age_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    match report["fps"].as_f64() {
+        Some(fps) => println!("fps      {fps:.1}"),
+        None => println!("fps      unknown (the writer moved to a new segment while measuring)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shmframe::{FrameMeta, PixelFormat};
+
+    fn frame(number: u64, timestamp_ns: u64) -> FrameInfo {
+        let meta = FrameMeta::packed(1, 1, PixelFormat::Gray8);
+        FrameInfo {
+            number,
+            timestamp_ns,
+            meta,
+            len: 1,
+            missed: 0,
+        }
+    }
+
+    #[test]
+    fn rate_comes_from_frame_timestamps() {
+        assert_eq!(rate_between(&frame(10, 0), &frame(40, 500_000_000)), 60.0);
+        assert_eq!(rate_between(&frame(10, 5), &frame(10, 5)), 0.0);
+    }
+}
