@@ -68,7 +68,16 @@ fn file_error(path: &Path, reason: impl std::fmt::Display) -> CliError {
 
 /// A decoding error about `path`, which was recognised as a `format` file.
 fn decode_error(path: &Path, format: ImageFormat, err: image::ImageError) -> CliError {
-    file_error(path, format!("not a valid {format:?} image: {err}"))
+    match err {
+        image::ImageError::Limits(_) => file_error(
+            path,
+            format!(
+                "refused: the image is larger than the decoding limits ({MAX_SIDE} pixels a side, {} MiB): {err}",
+                MAX_ALLOC >> 20
+            ),
+        ),
+        err => file_error(path, format!("not a valid {format:?} image: {err}")),
+    }
 }
 
 /// Opens `path` and recognises its format from its content.

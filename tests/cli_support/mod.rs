@@ -1,0 +1,265 @@
+//! Helpers for the tests that run the real `shmframe` binary: bounded runs,
+//! background publishers that are always stopped, and stream cleanup.
+
+#![allow(dead_code)]
+
+use rustix::process::{kill_process, Pid, Signal};
+use shmframe::{FrameInfo, Reader};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Longest any command or wait in these tests may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A stream name unique to this test process and `tag`.
+pub fn unique_name(tag: &str) -> String {
+    format!("cli-{}-{tag}", std::process::id())
+}
+
+/// The `shmframe` binary under test.
+pub fn shmframe() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shmframe"));
+    command.env_remove("SHMFRAME_DIR");
+    command
+}
+
+/// Runs `shmframe ARGS` to completion (bounded by `TIMEOUT`) with `stdin` as input.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    run_command(shmframe().args(args), stdin)
+}
+
+/// Runs `command` to completion, bounded by `TIMEOUT`; kills it and fails the test on timeout.
+pub fn run_command(command: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shmframe");
+    let input = stdin.to_vec();
+    let mut pipe = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // The program may exit without reading everything (a usage error): ignore EPIPE.
+        let _ = pipe.write_all(&input);
+    });
+    let stdout = collect(child.stdout.take().expect("piped stdout"));
+    let stderr = collect(child.stderr.take().expect("piped stderr"));
+    let status = wait_bounded(&mut child, TIMEOUT).unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{command:?} did not finish within {TIMEOUT:?}");
+    });
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// Waits up to `timeout` for `child` to exit.
+pub fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Text of a captured stream.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A `shmframe` running in the background for stream `name`. Dropping it
+/// stops it (SIGTERM, then SIGKILL) and removes the stream if it is left.
+pub struct Background {
+    pub child: Child,
+    pub name: String,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Background {
+    /// Starts `shmframe ARGS`, publishing stream `name`.
+    pub fn start(args: &[&str], name: &str) -> Background {
+        Background::start_command(shmframe().args(args).stdin(Stdio::null()), name)
+    }
+
+    /// Starts `shmframe ARGS` with a pipe to its stdin (see `stdin`).
+    pub fn start_piped(args: &[&str], name: &str) -> Background {
+        Background::start_command(shmframe().args(args).stdin(Stdio::piped()), name)
+    }
+
+    /// Starts `command` (stdin already chosen), publishing stream `name`.
+    pub fn start_command(command: &mut Command, name: &str) -> Background {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn shmframe");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&stderr);
+        let mut pipe = child.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        Background {
+            child,
+            name: name.to_string(),
+            stderr,
+        }
+    }
+
+    /// The child's stdin pipe (once).
+    pub fn stdin(&mut self) -> ChildStdin {
+        self.child.stdin.take().expect("started with start_piped")
+    }
+
+    /// What the child has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        text(&self.stderr.lock().unwrap())
+    }
+
+    /// Process id of the child.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` to the child (unless it has been reaped).
+    pub fn signal(&mut self, signal: Signal) {
+        if self.child.try_wait().expect("try_wait").is_none() {
+            let pid = Pid::from_raw(self.child.id() as i32).expect("positive pid");
+            let _ = kill_process(pid, signal);
+        }
+    }
+
+    /// Waits (bounded) for the child to exit and returns its status.
+    pub fn wait(&mut self) -> ExitStatus {
+        wait_bounded(&mut self.child, TIMEOUT).unwrap_or_else(|| {
+            panic!(
+                "`{}` publisher did not exit; stderr: {}",
+                self.name,
+                self.stderr()
+            )
+        })
+    }
+
+    /// Waits (bounded) until the stream exists and this child is its writer.
+    pub fn reader(&mut self) -> Reader {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Ok(reader) = Reader::open(&self.name) {
+                if reader.status().writer_pid == self.pid() {
+                    return reader;
+                }
+            }
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "publisher of `{}` exited with {status}: {}",
+                    self.name,
+                    self.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "stream `{}` never appeared",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.signal(Signal::TERM);
+        if wait_bounded(&mut self.child, Duration::from_secs(5)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // Whatever happened, leave nothing behind under this test's name.
+        let _ = shmframe::remove_stream(&self.name, true);
+    }
+}
+
+/// The latest frame, waiting (bounded) for one to exist.
+pub fn latest_frame(reader: &mut Reader) -> (FrameInfo, Vec<u8>) {
+    let mut pixels = Vec::new();
+    if let Some(frame) = reader.latest(&mut pixels).expect("read latest") {
+        return (frame, pixels);
+    }
+    let frame = reader
+        .wait_latest(&mut pixels, TIMEOUT)
+        .expect("wait for a frame")
+        .expect("a frame within the timeout");
+    (frame, pixels)
+}
+
+/// The next frame in order, waiting (bounded) for it.
+pub fn next_frame(reader: &mut Reader) -> (FrameInfo, Vec<u8>) {
+    let mut pixels = Vec::new();
+    let frame = reader
+        .wait_next(&mut pixels, TIMEOUT)
+        .expect("wait for the next frame")
+        .expect("a frame within the timeout");
+    (frame, pixels)
+}
+
+/// Whether stream `name`'s segment file exists.
+pub fn stream_exists(name: &str) -> bool {
+    shmframe::segment_path(name).expect("valid name").exists()
+}
+
+/// Runs `shmframe snapshot --name NAME OUT` and returns the saved image.
+pub fn snapshot(name: &str, out: &Path) -> image::DynamicImage {
+    let output = run(
+        &[
+            "snapshot",
+            "--name",
+            name,
+            "--wait",
+            "30",
+            out.to_str().expect("utf-8 path"),
+        ],
+        b"",
+    );
+    assert!(
+        output.status.success(),
+        "snapshot failed: {}",
+        text(&output.stderr)
+    );
+    image::open(out).expect("snapshot is a readable PNG")
+}
+
+/// Any other child process, killed if the test ends before it does.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
