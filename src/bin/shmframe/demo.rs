@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// Name of the viewer binary, looked for next to this one, then on PATH.
 const VIEWER: &str = "shmframe-viewer";
+/// The viewer's exit code when it cannot open a window.
+const VIEWER_NO_DISPLAY: i32 = 3;
 /// How long the publisher child gets to create its stream.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest single wait for a frame, so a stop or a dead publisher is noticed.
@@ -91,10 +93,17 @@ pub fn run(args: DemoArgs) -> CliResult<()> {
         );
         match watch_viewer(&viewer, &args.name, &mut publisher, &stop)? {
             ViewerEnd::Done => return Ok(()),
-            ViewerEnd::Failed(status) => println!(
-                "the viewer exited with {status} (no usable display?): running headless for {:.1} s",
-                args.seconds.as_secs_f64()
-            ),
+            ViewerEnd::Failed(status) => {
+                let why = if status.code() == Some(VIEWER_NO_DISPLAY) {
+                    "the viewer found no usable display".to_string()
+                } else {
+                    format!("the viewer exited with {status}")
+                };
+                println!(
+                    "{why}: running headless for {:.1} s",
+                    args.seconds.as_secs_f64()
+                );
+            }
         }
     } else {
         println!(
@@ -193,6 +202,10 @@ fn headless(
     }
     let elapsed = start.elapsed().as_secs_f64();
     let (Some(first), Some(last)) = (first, last) else {
+        if stop.is_set() {
+            println!("stopped before any frame arrived");
+            return Ok(());
+        }
         return Err(CliError::new(format!(
             "no frame arrived from the publisher in {elapsed:.1} s"
         )));
