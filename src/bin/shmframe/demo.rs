@@ -6,6 +6,7 @@ use crate::child::GuardedChild;
 use crate::fail::{CliError, CliResult};
 use crate::frame_image::save_png;
 use crate::latency::percentile;
+use crate::output::outln;
 use crate::publish::parse_fps;
 use crate::size::Size;
 use crate::stop::Stop;
@@ -81,12 +82,12 @@ pub fn run(args: DemoArgs) -> CliResult<()> {
     let reader = publisher.attach()?;
 
     if let Some(reason) = headless_reason(&args) {
-        println!(
+        outln!(
             "{reason}: running headless for {:.1} s",
             args.seconds.as_secs_f64()
         );
     } else if let Some(viewer) = find_viewer(&exe) {
-        println!(
+        outln!(
             "showing `{}` in {}; close the window (Esc) to end the demo",
             args.name,
             viewer.display()
@@ -99,14 +100,14 @@ pub fn run(args: DemoArgs) -> CliResult<()> {
                 } else {
                     format!("the viewer exited with {status}")
                 };
-                println!(
+                outln!(
                     "{why}: running headless for {:.1} s",
                     args.seconds.as_secs_f64()
                 );
             }
         }
     } else {
-        println!(
+        outln!(
             "{VIEWER} is not built (cargo build -p shmframe-viewer): running headless for {:.1} s",
             args.seconds.as_secs_f64()
         );
@@ -203,7 +204,7 @@ fn headless(
     let elapsed = start.elapsed().as_secs_f64();
     let (Some(first), Some(last)) = (first, last) else {
         if stop.is_set() {
-            println!("stopped before any frame arrived");
+            outln!("stopped before any frame arrived");
             return Ok(());
         }
         return Err(CliError::new(format!(
@@ -218,14 +219,14 @@ fn headless(
     } else {
         (last.number - first.number) as f64 * 1e9 / span_ns as f64
     };
-    println!(
+    outln!(
         "received {received} frames in {elapsed:.2} s: {:.1} fps (publisher: {published_fps:.1} fps, frames {}..={})",
         received as f64 / elapsed,
         first.number,
         last.number
     );
     let micros = |q: f64| percentile(&latencies_ns, q).map_or(0.0, |ns| ns as f64 / 1e3);
-    println!(
+    outln!(
         "latency (publish to read, {received} frames): p50 {:.0} us, p90 {:.0} us, p99 {:.0} us, max {:.0} us",
         micros(0.5),
         micros(0.9),
@@ -237,7 +238,7 @@ fn headless(
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("shmframe-demo-{}.png", args.name)));
     save_png(&last.meta, &pixels, &out)?;
-    println!(
+    outln!(
         "snapshot of frame {} ({}x{} {}) saved to {}",
         last.number,
         last.meta.width,

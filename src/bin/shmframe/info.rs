@@ -2,6 +2,7 @@
 
 use crate::attach::parse_seconds;
 use crate::fail::CliResult;
+use crate::output::outln;
 use clap::Args;
 use serde_json::{json, Value};
 use shmframe::{monotonic_ns, FrameInfo, Reader, StreamStatus};
@@ -49,7 +50,7 @@ pub fn run(args: InfoArgs) -> CliResult<()> {
     let status = reader.status();
     let report = report(&args.name, &reader, &status, latest.as_ref(), fps);
     if args.json {
-        println!("{report}");
+        outln!("{report}");
     } else {
         print_text(&report);
     }
@@ -100,7 +101,7 @@ fn report(
 
 fn print_text(report: &Value) {
     let field = |key: &str| report[key].to_string();
-    println!(
+    outln!(
         "stream   {} ({})",
         report["name"].as_str().unwrap_or("?"),
         report["path"].as_str().unwrap_or("?")
@@ -110,18 +111,18 @@ fn print_text(report: &Value) {
     } else {
         "not running (stream left behind; `shmframe rm` removes it)"
     };
-    println!("writer   pid {}, {alive}", field("writer_pid"));
-    println!(
+    outln!("writer   pid {}, {alive}", field("writer_pid"));
+    outln!(
         "slots    {} x {} bytes",
         field("slots"),
         field("slot_capacity")
     );
-    println!("frames   {} published", field("frames_published"));
+    outln!("frames   {} published", field("frames_published"));
     let latest = &report["latest"];
     if latest.is_null() {
-        println!("latest   none yet");
+        outln!("latest   none yet");
     } else {
-        println!(
+        outln!(
             "latest   #{}: {}x{} {}, {:.1} ms old",
             latest["number"],
             latest["width"],
@@ -131,8 +132,8 @@ fn print_text(report: &Value) {
         );
     }
     match report["fps"].as_f64() {
-        Some(fps) => println!("fps      {fps:.1}"),
-        None => println!("fps      unknown (the writer moved to a new segment while measuring)"),
+        Some(fps) => outln!("fps      {fps:.1}"),
+        None => outln!("fps      unknown (the writer moved to a new segment while measuring)"),
     }
 }
 

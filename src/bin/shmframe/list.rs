@@ -1,6 +1,7 @@
 //! `shmframe list`: the streams that exist, and whether their writers live.
 
 use crate::fail::CliResult;
+use crate::output::outln;
 use clap::Args;
 use serde_json::{json, Value};
 use shmframe::Reader;
@@ -24,21 +25,26 @@ pub fn run(args: ListArgs) -> CliResult<()> {
         .map(|name| describe(name))
         .collect();
     if args.json {
-        println!("{}", Value::Array(entries));
+        outln!("{}", Value::Array(entries));
         return Ok(());
     }
     if entries.is_empty() {
-        println!("no streams in {}", shmframe::segment_dir()?.display());
+        outln!("no streams in {}", shmframe::segment_dir()?.display());
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<24} {:>8} {:<6} {:>5} {:>12} {:>10}",
-        "NAME", "WRITER", "ALIVE", "SLOTS", "CAPACITY", "FRAMES"
+        "NAME",
+        "WRITER",
+        "ALIVE",
+        "SLOTS",
+        "CAPACITY",
+        "FRAMES"
     );
     for entry in &entries {
         let name = entry["name"].as_str().unwrap_or("?");
         if let Some(error) = entry["error"].as_str() {
-            println!("{name:<24} unreadable: {error}");
+            outln!("{name:<24} unreadable: {error}");
             continue;
         }
         let alive = if entry["alive"] == Value::Bool(true) {
@@ -48,7 +54,7 @@ pub fn run(args: ListArgs) -> CliResult<()> {
         };
         // serde_json's Display ignores widths: format the numbers as strings.
         let field = |key: &str| entry[key].to_string();
-        println!(
+        outln!(
             "{name:<24} {:>8} {alive:<6} {:>5} {:>12} {:>10}",
             field("writer_pid"),
             field("slots"),

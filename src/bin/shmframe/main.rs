@@ -15,6 +15,7 @@ mod info;
 mod inputs;
 mod latency;
 mod list;
+mod output;
 mod pace;
 mod pattern;
 mod publish;

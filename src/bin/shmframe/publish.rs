@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use shmframe::{PixelFormat, WriterOptions};
 use std::path::PathBuf;
 
-/// Publish images, an animated test pattern or raw video from stdin as a stream.
+/// Publish images, an animated test pattern or raw video from stdin as a stream
 ///
 /// Files: one still image is published once and stays available until Ctrl-C.
 /// Several images, directories (their PNG/JPEG/GIF/BMP files in name order) or
@@ -23,7 +23,9 @@ use std::path::PathBuf;
 ///   ffmpeg -re -i video.mp4 -f rawvideo -pix_fmt rgb24 -s 640x360 - | shmframe publish --raw 640x360 --format rgb24
 /// Frames are published as they arrive (or at --fps). When stdin ends the
 /// stream is removed and publish exits 0, unless --hold keeps the last frame
-/// available until Ctrl-C. A short final frame is reported, not published.
+/// available until Ctrl-C. A short final frame is reported, not published;
+/// if no whole frame came at all (the size or format does not match the
+/// producer), or stdin was empty, publish exits 1.
 ///
 /// On Ctrl-C (or SIGTERM) the writer closes and the stream's name is removed.
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! `shmframe rm`: remove a stream's name.
 
 use crate::fail::{CliError, CliResult};
+use crate::output::outln;
 use clap::Args;
 use shmframe::Error;
 
@@ -22,7 +23,7 @@ pub struct RmArgs {
 pub fn run(args: RmArgs) -> CliResult<()> {
     match shmframe::remove_stream(&args.name, args.force) {
         Ok(()) => {
-            println!("removed stream `{}`", args.name);
+            outln!("removed stream `{}`", args.name);
             Ok(())
         }
         Err(Error::WriterExists { name, pid }) => Err(CliError::new(format!(

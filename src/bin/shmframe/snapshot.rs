@@ -3,6 +3,7 @@
 use crate::attach::{open_until, parse_seconds};
 use crate::fail::{CliError, CliResult};
 use crate::frame_image::save_png;
+use crate::output::outln;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ pub fn run(args: SnapshotArgs) -> CliResult<()> {
             })?,
     };
     save_png(&frame.meta, &pixels, &args.out)?;
-    println!(
+    outln!(
         "saved frame {} of `{}` ({}x{} {}) to {}",
         frame.number,
         args.name,
