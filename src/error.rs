@@ -18,7 +18,9 @@ pub enum Error {
     NoStream { name: String },
 
     /// Another process is publishing under the name.
-    #[error("stream `{name}` already has a live writer (pid {pid}); stop it or choose another --name")]
+    #[error(
+        "stream `{name}` already has a live writer (pid {pid}); stop it or choose another --name"
+    )]
     WriterExists { name: String, pid: u32 },
 
     /// The segment belongs to another user.

@@ -321,7 +321,12 @@ pub const fn split(word: u64) -> (u32, u32) {
 }
 
 /// Slot metadata words as the writer stores them.
-pub(crate) fn encode_meta(number: u64, timestamp_ns: u64, meta: &FrameMeta, len: usize) -> [u64; 5] {
+pub(crate) fn encode_meta(
+    number: u64,
+    timestamp_ns: u64,
+    meta: &FrameMeta,
+    len: usize,
+) -> [u64; 5] {
     [
         number,
         timestamp_ns,
@@ -392,7 +397,10 @@ mod tests {
     fn header_round_trips_and_checks_size() {
         let g = Geometry::new(4, 4096).unwrap();
         let words = g.header_words(42, 7);
-        assert_eq!(Geometry::from_header(&words, g.total_size as u64).unwrap(), g);
+        assert_eq!(
+            Geometry::from_header(&words, g.total_size as u64).unwrap(),
+            g
+        );
         let short = Geometry::from_header(&words, g.total_size as u64 - 1);
         assert!(matches!(short, Err(Error::BadSegment { .. })));
         let mut wrong = words;

@@ -28,11 +28,11 @@ use crate::layout::{
     decode_meta, encode_meta, header, slot, FrameInfo, FrameMeta, Geometry, SLOT_HEADER_SIZE,
     STATE_LIVE,
 };
-use crate::sync::{fence, yield_now, AtomicU32, AtomicU64, Ordering::*};
+use crate::sync::{backoff, fence, AtomicU32, AtomicU64, Ordering::*};
 use std::time::Duration;
 
 /// Consistent-copy attempts before a read gives up with [`Error::Starved`].
-const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri)) { 64 } else { 100_000 };
+const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri)) { 64 } else { 10_000 };
 
 /// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
 #[derive(Clone, Copy)]
@@ -303,8 +303,12 @@ impl RingReader {
     }
 
     /// Copies the latest frame into `buf`; `None` if nothing was published yet.
-    pub fn read_latest(&mut self, region: &Region<'_>, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        for _ in 0..MAX_ATTEMPTS {
+    pub fn read_latest(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<FrameInfo>> {
+        for attempt in 0..MAX_ATTEMPTS {
             let number = region.latest();
             if number == 0 {
                 return Ok(None);
@@ -323,7 +327,7 @@ impl RingReader {
                     })
                 }
                 // Lapped (a newer frame is there, or being written): look again.
-                _ => yield_now(),
+                _ => backoff(attempt),
             }
         }
         Err(Error::Starved {
@@ -335,7 +339,11 @@ impl RingReader {
     ///
     /// If the writer lapped the reader, the oldest intact frame is returned and
     /// `missed` says exactly how many frames were skipped.
-    pub fn read_next(&mut self, region: &Region<'_>, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
+    pub fn read_next(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<FrameInfo>> {
         let slots = region.geometry.slot_count as u64;
         for _ in 0..MAX_ATTEMPTS {
             let latest = region.latest();
@@ -343,14 +351,14 @@ impl RingReader {
                 return Ok(None);
             }
             // Frames before `latest + 2 - slots` may be overwritten already.
-            let oldest_intact = (latest + 2).saturating_sub(slots).max(1);
+            let oldest_intact = latest.saturating_add(2).saturating_sub(slots).max(1);
             if self.next < oldest_intact {
-                self.missed += oldest_intact - self.next;
+                self.missed = self.missed.saturating_add(oldest_intact - self.next);
                 self.next = oldest_intact;
             }
             match read_slot(region, region.geometry.slot_of(self.next), buf)? {
                 SlotRead::Frame(info) if info.number == self.next => {
-                    self.next += 1;
+                    self.next = self.next.saturating_add(1);
                     self.last_seen = info.number;
                     let missed = std::mem::take(&mut self.missed);
                     return Ok(Some(FrameInfo { missed, ..info }));
@@ -366,8 +374,8 @@ impl RingReader {
                 // The frame was overwritten (or is being): it is gone. Skip it;
                 // the next pass skips on to the oldest intact frame.
                 _ => {
-                    self.missed += 1;
-                    self.next += 1;
+                    self.missed = self.missed.saturating_add(1);
+                    self.next = self.next.saturating_add(1);
                 }
             }
         }

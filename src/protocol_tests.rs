@@ -27,8 +27,14 @@ fn frame(n: u64, words: u32) -> (FrameMeta, Vec<u8>) {
 fn latest_is_none_before_the_first_publish() {
     let heap = heap(2, 64);
     let mut reader = RingReader::new(&heap.region());
-    assert_eq!(reader.read_latest(&heap.region(), &mut Vec::new()).unwrap(), None);
-    assert_eq!(reader.read_next(&heap.region(), &mut Vec::new()).unwrap(), None);
+    assert_eq!(
+        reader.read_latest(&heap.region(), &mut Vec::new()).unwrap(),
+        None
+    );
+    assert_eq!(
+        reader.read_next(&heap.region(), &mut Vec::new()).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn published_frame_reads_back_exactly() {
     let mut buf = vec![0xAA; 100];
     let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
     assert_eq!(buf, pixels);
-    assert_eq!((info.number, info.timestamp_ns, info.meta, info.len), (1, 77, meta, 18));
+    assert_eq!(
+        (info.number, info.timestamp_ns, info.meta, info.len),
+        (1, 77, meta, 18)
+    );
 }
 
 #[test]
@@ -68,7 +77,16 @@ fn writer_refuses_oversized_and_mismatched_frames_and_publishes_nothing() {
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, pixels) = frame(1, 3);
     let err = writer.publish(&region, &meta, 0, &pixels).unwrap_err();
-    assert!(matches!(err, Error::FrameTooLarge { len: 24, capacity: 16 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::FrameTooLarge {
+                len: 24,
+                capacity: 16
+            }
+        ),
+        "{err}"
+    );
     let (meta, _) = frame(1, 2);
     let err = writer.publish(&region, &meta, 0, &[0; 15]).unwrap_err();
     assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
@@ -84,13 +102,22 @@ fn failed_fill_publishes_nothing_and_the_number_is_reused() {
     writer.publish(&region, &meta, 0, &pixels).unwrap();
     let result: Result<u64> = writer.publish_with(&region, &meta, 0, |fill| {
         fill.write(0, &[9; 8])?;
-        Err(Error::BadFrame { reason: "camera unplugged".into() })
+        Err(Error::BadFrame {
+            reason: "camera unplugged".into(),
+        })
     });
     assert!(result.is_err());
     assert_eq!(region.latest(), 1);
     let mut reader = RingReader::new(&region);
     let mut buf = Vec::new();
-    assert_eq!(reader.read_latest(&region, &mut buf).unwrap().unwrap().number, 1);
+    assert_eq!(
+        reader
+            .read_latest(&region, &mut buf)
+            .unwrap()
+            .unwrap()
+            .number,
+        1
+    );
     assert_eq!(buf, pixels);
     let (meta, pixels) = frame(2, 2);
     assert_eq!(writer.publish(&region, &meta, 0, &pixels).unwrap(), 2);
@@ -118,7 +145,11 @@ fn a_slot_being_written_is_never_returned() {
     // Frame 3 goes into frame 1's slot; read while it is half written.
     let (meta, second) = frame(2, 2);
     writer.publish(&region, &meta, 0, &second).unwrap();
-    let mut in_order = RingReader { next: 1, last_seen: 0, missed: 0 };
+    let mut in_order = RingReader {
+        next: 1,
+        last_seen: 0,
+        missed: 0,
+    };
     writer
         .publish_with::<Error>(&region, &meta, 0, |fill| {
             fill.write(0, &[3; 4])?;
@@ -169,16 +200,28 @@ fn corrupt_metadata_is_an_error_not_a_panic() {
     let mut reader = RingReader::new(&region);
     let mut buf = Vec::new();
     slot[slot::LEN].store(1 << 40, Relaxed);
-    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::CorruptFrame { .. })));
+    assert!(matches!(
+        reader.read_latest(&region, &mut buf),
+        Err(Error::CorruptFrame { .. })
+    ));
     slot[slot::LEN].store(16, Relaxed);
     slot[slot::STRIDE_FORMAT].store(crate::layout::join(16, 99), Relaxed);
-    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::CorruptFrame { .. })));
+    assert!(matches!(
+        reader.read_latest(&region, &mut buf),
+        Err(Error::CorruptFrame { .. })
+    ));
     slot[slot::STRIDE_FORMAT].store(crate::layout::join(8, 1), Relaxed);
     slot[slot::FRAME_NUMBER].store(0, Relaxed);
     // A slot that never completes a frame: bounded retries, then an error.
-    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::Starved { .. })));
+    assert!(matches!(
+        reader.read_latest(&region, &mut buf),
+        Err(Error::Starved { .. })
+    ));
     slot[slot::SEQ].store(1, Relaxed);
-    assert!(matches!(reader.read_latest(&region, &mut buf), Err(Error::Starved { .. })));
+    assert!(matches!(
+        reader.read_latest(&region, &mut buf),
+        Err(Error::Starved { .. })
+    ));
 }
 
 #[test]
@@ -202,7 +245,11 @@ fn concurrent_readers_never_see_torn_or_mixed_frames() {
                     if let Some(info) = got.unwrap() {
                         assert!(info.number >= last, "frames go backwards");
                         assert_eq!(buf.len(), info.len);
-                        assert!(buf.iter().all(|&b| b == info.number as u8), "torn frame {}", info.number);
+                        assert!(
+                            buf.iter().all(|&b| b == info.number as u8),
+                            "torn frame {}",
+                            info.number
+                        );
                         last = info.number;
                     }
                 }

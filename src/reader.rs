@@ -94,7 +94,11 @@ impl Reader {
 
     /// Waits up to `timeout` for a frame newer than the last one returned and
     /// copies the latest into `buf`; `None` on timeout.
-    pub fn wait_latest(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<Option<FrameInfo>> {
+    pub fn wait_latest(
+        &mut self,
+        buf: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Option<FrameInfo>> {
         self.wait(buf, timeout, Want::Latest)
     }
 
@@ -103,7 +107,12 @@ impl Reader {
         self.wait(buf, timeout, Want::Next)
     }
 
-    fn wait(&mut self, buf: &mut Vec<u8>, timeout: Duration, want: Want) -> Result<Option<FrameInfo>> {
+    fn wait(
+        &mut self,
+        buf: &mut Vec<u8>,
+        timeout: Duration,
+        want: Want,
+    ) -> Result<Option<FrameInfo>> {
         let deadline = Instant::now() + timeout;
         loop {
             let seen = match want {
@@ -123,12 +132,13 @@ impl Reader {
             if now >= deadline {
                 return Ok(None);
             }
-            let slice = (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
+            let slice =
+                (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
             let region = self.segment.region();
-            if region.state() == STATE_LIVE {
-                if region.wait_for_frame_after(seen, slice) || self.segment.lock_held() {
-                    continue;
-                }
+            if region.state() == STATE_LIVE
+                && (region.wait_for_frame_after(seen, slice) || self.segment.lock_held())
+            {
+                continue;
             }
             // The writer closed, moved or died: follow a successor if there is one.
             if !self.follow()? {
@@ -151,7 +161,8 @@ impl Reader {
         if !self.segment.replaced_on_disk() {
             return Ok(false);
         }
-        let segment = match Segment::open_read_only(self.segment.name(), &self.options.trusted_uids) {
+        let segment = match Segment::open_read_only(self.segment.name(), &self.options.trusted_uids)
+        {
             Ok(segment) => segment,
             // Between a writer's clean exit and a successor there may be no file.
             Err(Error::NoStream { .. }) => return Ok(false),

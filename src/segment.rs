@@ -90,9 +90,16 @@ pub(crate) struct PendingSegment {
 
 impl Segment {
     /// Builds a new, zeroed segment for `name` under a temporary name.
-    pub(crate) fn create_pending(name: &str, geometry: Geometry, mode: u32) -> Result<PendingSegment> {
+    pub(crate) fn create_pending(
+        name: &str,
+        geometry: Geometry,
+        mode: u32,
+    ) -> Result<PendingSegment> {
         let path = segment_path(name)?;
-        let dir = path.parent().expect("segment path has a directory").to_path_buf();
+        let dir = path
+            .parent()
+            .expect("segment path has a directory")
+            .to_path_buf();
         static COUNTER: Counter = Counter::new(0);
         let temp_path = dir.join(format!(
             "{TEMP_PREFIX}{}.{}.{name}",
@@ -247,7 +254,10 @@ impl Segment {
 impl PendingSegment {
     /// The protocol's view, for initialising the header.
     pub(crate) fn region(&self) -> Region<'_> {
-        self.segment.as_ref().expect("present until installed").region()
+        self.segment
+            .as_ref()
+            .expect("present until installed")
+            .region()
     }
 
     /// Makes the segment visible under its stream name, replacing a stale one.
@@ -340,7 +350,8 @@ fn open_existing(path: &Path) -> Result<Option<File>> {
 
 /// Checks that `file` is a regular file owned by us (or a trusted user); returns its size.
 fn check_file(file: &File, path: &Path, trusted_uids: &[u32]) -> Result<u64> {
-    let stat = rustix::fs::fstat(file).map_err(|e| Error::io(format!("inspecting {}", path.display()), e))?;
+    let stat = rustix::fs::fstat(file)
+        .map_err(|e| Error::io(format!("inspecting {}", path.display()), e))?;
     if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
         return Err(Error::NotRegularFile {
             path: path.to_path_buf(),

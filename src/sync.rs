@@ -9,10 +9,18 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
-/// Yields to the scheduler (or to loom's) while a retry loop waits.
-pub(crate) fn yield_now() {
+/// Pauses a retry loop: spins for the first few attempts (a lapping writer is
+/// gone within nanoseconds), then yields to the scheduler (or to loom's).
+pub(crate) fn backoff(attempt: u32) {
     #[cfg(loom)]
-    loom::thread::yield_now();
+    {
+        let _ = attempt;
+        loom::thread::yield_now();
+    }
     #[cfg(not(loom))]
-    std::thread::yield_now();
+    if attempt < 16 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
 }

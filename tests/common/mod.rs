@@ -34,7 +34,13 @@ impl ChildProcess {
     pub fn spawn(entry: &str, envs: &[(&str, String)]) -> ChildProcess {
         let mut command = Command::new(std::env::current_exe().expect("test binary path"));
         command
-            .args(["--exact", entry, "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                entry,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -87,7 +93,11 @@ impl ChildProcess {
 /// Blocks until stdin is closed (the parent's signal to finish).
 pub fn wait_for_stdin_close() {
     let mut sink = String::new();
-    while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+    while std::io::stdin()
+        .read_line(&mut sink)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
         sink.clear();
     }
 }

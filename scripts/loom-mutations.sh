@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Shows that the loom models can fail: breaks one ordering (or one line of
+# bookkeeping) at a time in a scratch copy of the tree, runs the models, and
+# prints which model caught it. Every mutation must be caught.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+tar -C "$root" --exclude=./target --exclude=./fuzz -cf - . | tar -C "$scratch" -xf -
+file="$scratch/src/protocol.rs"
+escaped=0
+
+mutate() { # label, old text, new text
+    cp "$file" "$file.orig"
+    python3 - "$file" "$2" "$3" <<'PY'
+import sys
+path, old, new = sys.argv[1:4]
+text = open(path).read()
+assert old in text, "mutation no longer applies: " + old
+open(path, "w").write(text.replace(old, new, 1))
+PY
+    out=$(cd "$scratch" && RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$root/target/loom-mutations" \
+        timeout 900 cargo test -p loom-tests --release --test protocol 2>&1)
+    mv "$file.orig" "$file"
+    caught=$(echo "$out" | grep -E "^test .* FAILED$" | sed 's/^test //; s/ \.\.\. FAILED//' | tr '\n' ' ')
+    if echo "$out" | grep -q "deadlock"; then caught="$caught(deadlock: waiting_reader_is_never_left_asleep)"; fi
+    if [ -z "$caught" ]; then caught="NOT CAUGHT"; escaped=1; fi
+    printf '%-55s %s\n' "$1" "$caught"
+}
+
+mutate "writer: no Release fence after the odd seq" $'        fence(Release);\n        let meta_words' '        let meta_words'
+mutate "writer: even seq stored Relaxed" $'        seq_word.store(seq.wrapping_add(2), Release);\n        // Pairs with the reader\'s Acquire load of' $'        seq_word.store(seq.wrapping_add(2), Relaxed);\n        // Pairs with the reader\'s Acquire load of'
+mutate "writer: latest stored Relaxed" 'region.header(header::LATEST).store(number, Release);' 'region.header(header::LATEST).store(number, Relaxed);'
+mutate "writer: futex bump Relaxed" '    region.futex.store(ticket, Release);' '    region.futex.store(ticket, Relaxed);'
+mutate "writer: no wake after publishing" '    futex::wake_all(region.futex);' '    let _ = region.futex;'
+mutate "reader: first seq load Relaxed" '    let seq = words[slot::SEQ].load(Acquire);' '    let seq = words[slot::SEQ].load(Relaxed);'
+mutate "reader: no Acquire fence before the second seq load" $'    fence(Acquire);\n    if words' '    if words'
+mutate "reader: futex ticket loaded after checking latest" $'        let ticket = self.futex.load(Acquire);\n        if self.latest() > seen {\n            return true;\n        }' $'        if self.latest() > seen {\n            return true;\n        }\n        let ticket = self.futex.load(Acquire);'
+mutate "in-order reader: a skipped frame not counted" $'                    self.missed = self.missed.saturating_add(1);\n                    self.next' '                    self.next'
+exit $escaped

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test suite: unit, integration and end-to-end tests of the whole
+# workspace, then the loom models of the protocol.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test --workspace"
+cargo test --workspace
+
+echo "== loom models (RUSTFLAGS=--cfg loom)"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p loom-tests --release --test protocol
