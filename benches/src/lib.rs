@@ -1,1 +1,31 @@
-//! Benchmarks of shmframe against the physical floor and the alternatives.
+//! Benchmarks of shmframe against the physical floor and the alternatives a
+//! user would otherwise pick, measured in the same run:
+//!
+//! - `floor`: one cache line, a raw shared futex, plain `memcpy` (from `shmframe::bench`);
+//! - `classic-lock`: one buffer in shared memory under a process-shared pthread
+//!   mutex, the reader holding it while it copies ([`classic`]);
+//! - `unix-socket`: the frames through a Unix domain stream socket ([`socket`]);
+//! - `iceoryx2`: iceoryx2 publish-subscribe, polling or waiting on its event service ([`iox`]).
+//!
+//! Every binary of this crate calls [`child_entry`] first: cross-process
+//! measurements start the binary again as a child in a role.
+
+pub mod classic;
+pub mod compare;
+pub mod criterion_setup;
+pub mod iox;
+pub mod socket;
+
+/// If this process is a benchmark child, runs its role and exits.
+pub fn child_entry() {
+    shmframe::bench::child_entry_with(|role, args| {
+        classic::child_role(role, args)
+            .or_else(|| socket::child_role(role, args))
+            .or_else(|| iox::child_role(role, args))
+    });
+}
+
+/// Removes files this process's iceoryx2 services left behind.
+pub fn cleanup() {
+    iox::cleanup();
+}

@@ -1,0 +1,52 @@
+//! The writer's publish rate of 1080p RGBA frames with 0, 1, 4 and 8 reader
+//! processes attached and copying out every frame they are woken for; the
+//! writer on one CPU, all readers on the other. An "iteration" is one publish.
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use shmframe::bench::{rgba_len, writer_rate, BenchResult, Cpus, Timed, FRAME_1080P};
+use shmframe_benches::criterion_setup::{criterion, must, scaled};
+use shmframe_benches::{classic, iox, socket};
+use std::time::Duration;
+
+type RateFn = fn(usize, usize, Cpus, u64, Duration) -> BenchResult<Timed>;
+
+const SYSTEMS: [(&str, RateFn); 4] = [
+    ("shmframe", writer_rate::shmframe),
+    ("classic-lock", classic::writer_rate),
+    ("unix-socket", socket::writer_rate),
+    ("iceoryx2", iox::writer_rate),
+];
+
+fn bench_writer_rate(c: &mut Criterion) {
+    let len = rgba_len(FRAME_1080P);
+    for readers in [0usize, 1, 4, 8] {
+        let mut group = c.benchmark_group(format!("writer_rate_1080p_{readers}_readers"));
+        group.throughput(Throughput::Elements(1));
+        for (system, run) in SYSTEMS {
+            if readers == 0 && system == "unix-socket" {
+                continue; // nobody to send to
+            }
+            group.bench_function(BenchmarkId::from_parameter(system), |b| {
+                b.iter_custom(|iters| {
+                    let timed = must(run(
+                        len,
+                        readers,
+                        Cpus::split(),
+                        iters.clamp(8, 200),
+                        Duration::from_millis(300),
+                    ));
+                    scaled(timed.elapsed, timed.frames, iters)
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn main() {
+    shmframe_benches::child_entry();
+    let mut c = criterion();
+    bench_writer_rate(&mut c);
+    c.final_summary();
+    shmframe_benches::cleanup();
+}

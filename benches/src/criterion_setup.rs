@@ -1,0 +1,42 @@
+//! Shared criterion settings and helpers for the bench targets.
+
+use criterion::Criterion;
+use shmframe::bench::BenchResult;
+use std::time::Duration;
+
+/// Criterion with modest sample counts: every bench here starts child
+/// processes, so a full `cargo bench` stays within a few minutes.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .nresamples(10_000)
+        .configure_from_args()
+}
+
+/// `iters` iterations' worth of time from `done` units measured in `elapsed`
+/// (criterion asks for `iters`; a bench may measure fewer and scale, since
+/// one iteration here is a whole cross-process frame and may take milliseconds).
+pub fn scaled(elapsed: Duration, done: u64, iters: u64) -> Duration {
+    if done == 0 {
+        return elapsed;
+    }
+    Duration::from_secs_f64(elapsed.as_secs_f64() / done as f64 * iters as f64)
+}
+
+/// Mean of latency samples, scaled to `iters` iterations.
+pub fn latency_time(samples: &[u64], iters: u64) -> Duration {
+    let total: u64 = samples.iter().sum();
+    scaled(Duration::from_nanos(total), samples.len() as u64, iters)
+}
+
+/// Unwraps a measurement, or reports it and exits: a benchmark that cannot
+/// run (no /dev/shm, iceoryx2 failing) has nothing to time.
+pub fn must<T>(result: BenchResult<T>) -> T {
+    result.unwrap_or_else(|e| {
+        eprintln!("benchmark failed: {e}");
+        crate::cleanup();
+        std::process::exit(1)
+    })
+}

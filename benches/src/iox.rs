@@ -1,0 +1,341 @@
+//! iceoryx2 publish-subscribe with the same payloads (`[u8]` slices, the
+//! timestamp in the first 8 bytes). A polling subscriber spins on
+//! `receive`; a sleeping one waits on a listener of an event service that the
+//! publisher notifies after each send, the pattern iceoryx2's examples use.
+
+use iceoryx2::port::listener::Listener;
+use iceoryx2::port::notifier::Notifier;
+use iceoryx2::port::publisher::Publisher;
+use iceoryx2::port::subscriber::Subscriber;
+use iceoryx2::prelude::*;
+use shmframe::bench::child::{spawn, ChildArgs, RoleChild};
+use shmframe::bench::frames::SourceFrames;
+use shmframe::bench::latency::{pause, wait_ack};
+use shmframe::bench::shm::{SharedBlock, ACK, STOP};
+use shmframe::bench::stats::without_warmup;
+use shmframe::bench::throughput::{timed_from, ReaderClock};
+use shmframe::bench::writer_rate::{clocked, stop_readers};
+use shmframe::bench::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
+use shmframe::monotonic_ns;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::time::Duration;
+
+const ROLE_LATENCY: &str = "iox-latency";
+const ROLE_THROUGHPUT: &str = "iox-throughput";
+const ROLE_RATE: &str = "iox-rate";
+
+/// Subscriber buffer depth (like a small ring of slots).
+const BUFFER: usize = 4;
+
+fn err(what: &str, e: impl std::fmt::Debug) -> String {
+    format!("iceoryx2 {what}: {e:?}")
+}
+
+type FramePublisher = Publisher<ipc::Service, [u8], ()>;
+type FrameSubscriber = Subscriber<ipc::Service, [u8], ()>;
+
+/// One side's node and the two services: the frames and their wake-ups.
+struct Endpoint {
+    /// Kept alive for as long as the ports: dropping the node removes its resources.
+    _node: Node<ipc::Service>,
+    frames: iceoryx2::service::port_factory::publish_subscribe::PortFactory<ipc::Service, [u8], ()>,
+    events: iceoryx2::service::port_factory::event::PortFactory<ipc::Service>,
+}
+
+impl Endpoint {
+    fn open(name: &str, subscribers: usize) -> BenchResult<Endpoint> {
+        set_log_level(LogLevel::Error);
+        let node = NodeBuilder::new()
+            .signal_handling_mode(SignalHandlingMode::Disabled)
+            .create::<ipc::Service>()
+            .map_err(|e| err("node", e))?;
+        let frames_name: ServiceName = format!("{name}/frames")
+            .as_str()
+            .try_into()
+            .map_err(|e| err("name", e))?;
+        let events_name: ServiceName = format!("{name}/events")
+            .as_str()
+            .try_into()
+            .map_err(|e| err("name", e))?;
+        let frames = node
+            .service_builder(&frames_name)
+            .publish_subscribe::<[u8]>()
+            .max_publishers(1)
+            .max_subscribers(subscribers.max(1))
+            .subscriber_max_buffer_size(BUFFER)
+            .subscriber_max_borrowed_samples(1)
+            .history_size(0)
+            .enable_safe_overflow(true)
+            .open_or_create()
+            .map_err(|e| err("publish-subscribe service", e))?;
+        let events = node
+            .service_builder(&events_name)
+            .event()
+            .max_notifiers(1)
+            .max_listeners(subscribers.max(1))
+            .open_or_create()
+            .map_err(|e| err("event service", e))?;
+        Ok(Endpoint {
+            _node: node,
+            frames,
+            events,
+        })
+    }
+
+    fn publisher(&self, len: usize) -> BenchResult<(FramePublisher, Notifier<ipc::Service>)> {
+        let publisher = self
+            .frames
+            .publisher_builder()
+            .initial_max_slice_len(len)
+            .max_loaned_samples(1)
+            .create()
+            .map_err(|e| err("publisher", e))?;
+        let notifier = self
+            .events
+            .notifier_builder()
+            .create()
+            .map_err(|e| err("notifier", e))?;
+        Ok((publisher, notifier))
+    }
+
+    fn subscriber(&self) -> BenchResult<(FrameSubscriber, Listener<ipc::Service>)> {
+        let subscriber = self
+            .frames
+            .subscriber_builder()
+            .buffer_size(BUFFER)
+            .create()
+            .map_err(|e| err("subscriber", e))?;
+        let listener = self
+            .events
+            .listener_builder()
+            .create()
+            .map_err(|e| err("listener", e))?;
+        Ok((subscriber, listener))
+    }
+}
+
+/// Loans a sample, copies the frame in, stamps it and sends it; notifies sleepers if `notify`.
+fn send(
+    publisher: &FramePublisher,
+    notifier: &Notifier<ipc::Service>,
+    notify: bool,
+    frame: &[u8],
+) -> BenchResult<()> {
+    let stamp = monotonic_ns();
+    let sample = publisher
+        .loan_slice_uninit(frame.len())
+        .map_err(|e| err("loan", e))?;
+    let mut sample = sample.write_from_slice(frame);
+    sample.payload_mut()[..8].copy_from_slice(&stamp.to_le_bytes());
+    sample.send().map_err(|e| err("send", e))?;
+    if notify {
+        notifier.notify().map_err(|e| err("notify", e))?;
+    }
+    Ok(())
+}
+
+/// Copies the next sample into `buf`, polling or sleeping; `None` once `stop()` holds.
+fn receive(
+    subscriber: &FrameSubscriber,
+    listener: &Listener<ipc::Service>,
+    wake: Wake,
+    buf: &mut [u8],
+    stop: impl Fn() -> bool,
+) -> BenchResult<Option<u64>> {
+    loop {
+        if let Some(sample) = subscriber.receive().map_err(|e| err("receive", e))? {
+            buf.copy_from_slice(sample.payload());
+            let mut head = [0u8; 8];
+            head.copy_from_slice(&buf[..8]);
+            return Ok(Some(u64::from_le_bytes(head)));
+        }
+        if stop() {
+            return Ok(None);
+        }
+        match wake {
+            Wake::Poll => std::hint::spin_loop(),
+            Wake::Sleep => {
+                listener
+                    .timed_wait(|_| {}, Duration::from_millis(100))
+                    .map_err(|e| err("wait", e))?;
+            }
+        }
+    }
+}
+
+fn start(
+    role: &str,
+    count: usize,
+    cpus: Cpus,
+    ctl: &SharedBlock,
+    mut args: Vec<(&'static str, String)>,
+) -> BenchResult<(String, Vec<RoleChild>)> {
+    let name = unique_name("iox");
+    args.push(("CTL", ctl.path_string()));
+    args.push(("SERVICE", name.clone()));
+    args.push(("SUBS", count.to_string()));
+    let children = (0..count)
+        .map(|_| spawn(role, cpus.reader, &args))
+        .collect::<BenchResult<Vec<_>>>()?;
+    Ok((name, children))
+}
+
+fn attach(args: &ChildArgs) -> BenchResult<(SharedBlock, Endpoint, Vec<u8>)> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let endpoint = Endpoint::open(&args.get::<String>("SERVICE")?, args.get("SUBS")?)?;
+    let buf = vec![0u8; args.get("LEN")?];
+    Ok((ctl, endpoint, buf))
+}
+
+/// Latency samples (ns) of `len`-byte frames.
+pub fn latency(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(0)?;
+    let args = shmframe::bench::latency::child_args(&ctl, samples, len, wake);
+    let (name, mut children) = start(ROLE_LATENCY, 1, cpus, &ctl, args)?;
+    let endpoint = Endpoint::open(&name, 1)?;
+    let (publisher, notifier) = endpoint.publisher(len)?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    for i in 1..=samples as u64 {
+        pause(wake);
+        send(&publisher, &notifier, wake == Wake::Sleep, source.get(i))?;
+        wait_ack(&ctl, i, wake)?;
+    }
+    let out = children.remove(0).finish();
+    drop((publisher, notifier, endpoint));
+    out
+}
+
+fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let (ctl, endpoint, mut buf) = attach(args)?;
+    let (subscriber, listener) = endpoint.subscriber()?;
+    let samples: usize = args.get("N")?;
+    let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
+    let mut out = Vec::with_capacity(samples);
+    ctl.mark_ready();
+    while out.len() < samples {
+        let stamp = receive(&subscriber, &listener, wake, &mut buf, || false)?.ok_or("stopped")?;
+        out.push(monotonic_ns().saturating_sub(stamp));
+        ctl.line(ACK).store(out.len() as u64, Release);
+    }
+    Ok(without_warmup(out))
+}
+
+/// End-to-end throughput: the publisher sends as fast as it can (dropping the
+/// oldest samples a slow subscriber has not taken), the subscriber sleeps on
+/// the event service and copies out each sample it receives.
+pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(0)?;
+    let args = shmframe::bench::throughput::child_args(&ctl, frames, len, budget);
+    let (name, mut children) = start(ROLE_THROUGHPUT, 1, cpus, &ctl, args)?;
+    let endpoint = Endpoint::open(&name, 1)?;
+    let (publisher, notifier) = endpoint.publisher(len)?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    let mut i = 0u64;
+    while ctl.line(STOP).load(Acquire) == 0 {
+        send(&publisher, &notifier, true, source.get(i))?;
+        i += 1;
+        if i % 64 == 0 && children[0].exited() {
+            break;
+        }
+    }
+    timed_from(&children.remove(0).finish()?)
+}
+
+fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let (ctl, endpoint, mut buf) = attach(args)?;
+    let (subscriber, listener) = endpoint.subscriber()?;
+    let mut clock = ReaderClock::from_args(args)?;
+    ctl.mark_ready();
+    while receive(&subscriber, &listener, Wake::Sleep, &mut buf, || false)?.is_some() {
+        if clock.tick() {
+            break;
+        }
+    }
+    ctl.line(STOP).store(1, Release);
+    Ok(clock.report())
+}
+
+/// The publisher's rate with `readers` subscribers copying out every sample they receive.
+pub fn writer_rate(
+    len: usize,
+    readers: usize,
+    cpus: Cpus,
+    frames: u64,
+    budget: Duration,
+) -> BenchResult<Timed> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(0)?;
+    let (name, children) = start(
+        ROLE_RATE,
+        readers,
+        cpus,
+        &ctl,
+        vec![("LEN", len.to_string())],
+    )?;
+    let endpoint = Endpoint::open(&name, readers)?;
+    let (publisher, notifier) = endpoint.publisher(len)?;
+    ctl.wait_ready(readers as u64)?;
+    let source = SourceFrames::new(len);
+    let (frames, elapsed) = clocked(frames, budget, |i| {
+        send(&publisher, &notifier, true, source.get(i))
+    })?;
+    let frames_read = stop_readers(&ctl, children)?;
+    Ok(Timed {
+        frames,
+        elapsed,
+        frames_read,
+        readers,
+    })
+}
+
+fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let (ctl, endpoint, mut buf) = attach(args)?;
+    let (subscriber, listener) = endpoint.subscriber()?;
+    let mut count = 0u64;
+    ctl.mark_ready();
+    let stop = || ctl.line(STOP).load(Relaxed) != 0;
+    while receive(&subscriber, &listener, Wake::Sleep, &mut buf, stop)?.is_some() {
+        count += 1;
+    }
+    Ok(vec![count])
+}
+
+/// Runs an iceoryx2 child role, if `role` is one.
+pub fn child_role(role: &str, args: &ChildArgs) -> Option<BenchResult<Vec<u64>>> {
+    Some(match role {
+        ROLE_LATENCY => latency_reader(args),
+        ROLE_THROUGHPUT => throughput_reader(args),
+        ROLE_RATE => rate_reader(args),
+        _ => return None,
+    })
+}
+
+/// Removes what iceoryx2 leaves behind once its last node is gone: its
+/// directories under /tmp/iceoryx2 (default configuration) and its global
+/// management segment in /dev/shm. Does nothing while any iceoryx2 node or
+/// service on this machine still exists.
+pub fn cleanup() {
+    let root = std::path::Path::new("/tmp/iceoryx2");
+    let empty = |dir: &str| {
+        std::fs::read_dir(root.join(dir)).map_or(true, |mut entries| entries.next().is_none())
+    };
+    if !root.exists() || !empty("nodes") || !empty("services") {
+        return;
+    }
+    let _ = std::fs::remove_dir(root.join("nodes"));
+    let _ = std::fs::remove_dir(root.join("services"));
+    let _ = std::fs::remove_dir(root);
+    if let Ok(entries) = std::fs::read_dir("/dev/shm") {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("iox2_") && name.ends_with(".global_mgmt") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}

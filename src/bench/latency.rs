@@ -1,0 +1,256 @@
+//! One-way latency, publish to observed, across two processes.
+//!
+//! The writer (this process) stamps a frame with CLOCK_MONOTONIC, the reader
+//! child subtracts the stamp from the clock once it holds its copy, then
+//! acknowledges on a separate cache line; the writer waits for that before
+//! the next frame. A sleeping reader is left [`SLEEP_GAP`] to fall asleep.
+
+use super::affinity::pin;
+use super::child::{spawn, wait_until, ChildArgs};
+use super::frames::SourceFrames;
+use super::shm::{SharedBlock, ACK, FUTEX, PING, STAMP};
+use super::stats::without_warmup;
+use super::{meta_for, unique_name, BenchResult, Cpus, Wake, SLEEP_GAP};
+use crate::{monotonic_ns, Reader, Writer, WriterOptions};
+use rustix::thread::futex;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::time::Duration;
+
+/// Role of shmframe's reader child.
+pub const ROLE_SHMFRAME: &str = "latency-shmframe";
+/// Role of the cache-line floor's reader child.
+pub const ROLE_FLOOR_LINE: &str = "latency-floor-line";
+/// Role of the futex floor's reader child.
+pub const ROLE_FLOOR_FUTEX: &str = "latency-floor-futex";
+/// Role of the memcpy floor's reader child.
+pub const ROLE_FLOOR_MEMCPY: &str = "latency-floor-memcpy";
+
+/// How long the writer waits for an acknowledgement before giving up.
+const ACK_LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits for the reader to acknowledge frame `number`.
+pub fn wait_ack(ctl: &SharedBlock, number: u64, wake: Wake) -> BenchResult<()> {
+    // Pairs with the reader's Release store of ACK after its copy: the reader
+    // is done with the frame (and its data area) once this load sees it.
+    wait_until(ACK_LIMIT, wake == Wake::Sleep, || {
+        ctl.line(ACK).load(Acquire) >= number
+    })
+}
+
+/// Leaves a sleeping reader time to fall asleep before the next frame.
+pub fn pause(wake: Wake) {
+    if wake == Wake::Sleep {
+        std::thread::sleep(SLEEP_GAP);
+    }
+}
+
+/// Arguments every latency child gets.
+pub fn child_args(
+    ctl: &SharedBlock,
+    samples: usize,
+    len: usize,
+    wake: Wake,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("CTL", ctl.path_string()),
+        ("N", samples.to_string()),
+        ("LEN", len.to_string()),
+        ("WAKE", wake.as_str().to_owned()),
+    ]
+}
+
+/// shmframe: one-way latency samples (ns) of `len`-byte frames.
+pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    let _pinned = pin(cpus.writer)?;
+    let name = unique_name("lat");
+    let options = WriterOptions {
+        slots: 2,
+        slot_capacity: len.max(64),
+        mode: 0o600,
+    };
+    let mut writer = Writer::create(&name, &options).map_err(|e| e.to_string())?;
+    let ctl = SharedBlock::create(0)?;
+    let mut args = child_args(&ctl, samples, len, wake);
+    args.push(("STREAM", name));
+    let child = spawn(ROLE_SHMFRAME, cpus.reader, &args)?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    let meta = meta_for(len);
+    for i in 0..samples as u64 {
+        pause(wake);
+        let number = writer
+            .publish(&meta, source.get(i))
+            .map_err(|e| e.to_string())?;
+        wait_ack(&ctl, number, wake)?;
+    }
+    child.finish()
+}
+
+/// The reader child of [`shmframe`].
+pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let samples: usize = args.get("N")?;
+    let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
+    let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; args.get("LEN")?];
+    let mut out = Vec::with_capacity(samples);
+    ctl.mark_ready();
+    while out.len() < samples {
+        let got = match wake {
+            Wake::Poll => reader.next(&mut buf),
+            Wake::Sleep => reader.wait_next(&mut buf, Duration::from_secs(1)),
+        }
+        .map_err(|e| e.to_string())?;
+        match got {
+            Some(info) => {
+                out.push(monotonic_ns().saturating_sub(info.timestamp_ns));
+                // Pairs with the writer's Acquire load in `wait_ack`.
+                ctl.line(ACK).store(info.number, Release);
+            }
+            None => std::hint::spin_loop(),
+        }
+    }
+    Ok(without_warmup(out))
+}
+
+/// The cache-line floor: a timestamp stored into one shared line, spun on by the reader.
+pub fn floor_cache_line(cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(0)?;
+    let child = spawn(
+        ROLE_FLOOR_LINE,
+        cpus.reader,
+        &child_args(&ctl, samples, 8, Wake::Poll),
+    )?;
+    ctl.wait_ready(1)?;
+    for i in 1..=samples as u64 {
+        // Pairs with the reader's Acquire load of PING (the stamp itself is the message).
+        ctl.line(PING).store(monotonic_ns(), Release);
+        wait_ack(&ctl, i, Wake::Poll)?;
+    }
+    child.finish()
+}
+
+/// The reader child of [`floor_cache_line`].
+pub fn floor_cache_line_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let samples: usize = args.get("N")?;
+    let mut out = Vec::with_capacity(samples);
+    let mut last = ctl.line(PING).load(Relaxed);
+    ctl.mark_ready();
+    while out.len() < samples {
+        // Pairs with the writer's Release store of the stamp.
+        let stamp = ctl.line(PING).load(Acquire);
+        if stamp == last {
+            std::hint::spin_loop();
+            continue;
+        }
+        out.push(monotonic_ns().saturating_sub(stamp));
+        last = stamp;
+        // Pairs with the writer's Acquire load in `wait_ack`.
+        ctl.line(ACK).store(out.len() as u64, Release);
+    }
+    Ok(without_warmup(out))
+}
+
+/// The futex floor: a timestamp, a bump of a shared futex word and a raw
+/// `FUTEX_WAKE` (no private flag), slept on by the reader.
+pub fn floor_futex(cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(0)?;
+    let child = spawn(
+        ROLE_FLOOR_FUTEX,
+        cpus.reader,
+        &child_args(&ctl, samples, 8, Wake::Sleep),
+    )?;
+    ctl.wait_ready(1)?;
+    let word = ctl.futex(FUTEX);
+    for i in 1..=samples as u64 {
+        pause(Wake::Sleep);
+        ctl.line(STAMP).store(monotonic_ns(), Relaxed);
+        // Pairs with the reader's Acquire load of the word: it then sees the stamp.
+        word.store(i as u32, Release);
+        let _ = futex::wake(word, futex::Flags::empty(), i32::MAX as u32);
+        wait_ack(&ctl, i, Wake::Sleep)?;
+    }
+    child.finish()
+}
+
+/// The reader child of [`floor_futex`].
+pub fn floor_futex_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let samples: usize = args.get("N")?;
+    let word = ctl.futex(FUTEX);
+    let mut out = Vec::with_capacity(samples);
+    let mut seen = word.load(Relaxed);
+    let timeout = futex::Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
+    ctl.mark_ready();
+    while out.len() < samples {
+        // Pairs with the writer's Release store of the word.
+        let now = word.load(Acquire);
+        if now == seen {
+            let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&timeout));
+            continue;
+        }
+        out.push(monotonic_ns().saturating_sub(ctl.line(STAMP).load(Relaxed)));
+        seen = now;
+        // Pairs with the writer's Acquire load in `wait_ack`.
+        ctl.line(ACK).store(out.len() as u64, Release);
+    }
+    Ok(without_warmup(out))
+}
+
+/// The memcpy floor: stamp, plain `memcpy` into one of two slots of shared
+/// memory (like shmframe's default ring), one Release store; the reader
+/// spins, copies out with `memcpy`, then reads the clock.
+pub fn floor_memcpy(len: usize, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(2 * len)?;
+    let child = spawn(
+        ROLE_FLOOR_MEMCPY,
+        cpus.reader,
+        &child_args(&ctl, samples, len, Wake::Poll),
+    )?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    for i in 1..=samples as u64 {
+        let stamp = monotonic_ns();
+        // SAFETY: the reader acknowledged the previous frame (`wait_ack` below,
+        // Acquire), so it does not touch the data area until the PING store below.
+        unsafe { ctl.write_data((i % 2) as usize * len, source.get(i)) };
+        // Pairs with the reader's Acquire load of PING: the copy above is visible.
+        ctl.line(PING).store(stamp, Release);
+        wait_ack(&ctl, i, Wake::Poll)?;
+    }
+    child.finish()
+}
+
+/// The reader child of [`floor_memcpy`].
+pub fn floor_memcpy_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let samples: usize = args.get("N")?;
+    let len: usize = args.get("LEN")?;
+    let mut buf = vec![0u8; len];
+    let mut out = Vec::with_capacity(samples);
+    let mut last = ctl.line(PING).load(Relaxed);
+    ctl.mark_ready();
+    while out.len() < samples {
+        // Pairs with the writer's Release store after its copy.
+        let stamp = ctl.line(PING).load(Acquire);
+        if stamp == last {
+            std::hint::spin_loop();
+            continue;
+        }
+        // SAFETY: the writer published this frame (Acquire above) and writes the
+        // data area again only after the ACK store below.
+        unsafe { ctl.read_data((out.len() + 1) % 2 * len, &mut buf) };
+        out.push(monotonic_ns().saturating_sub(stamp));
+        last = stamp;
+        // Pairs with the writer's Acquire load in `wait_ack`.
+        ctl.line(ACK).store(out.len() as u64, Release);
+    }
+    Ok(without_warmup(out))
+}

@@ -1,0 +1,292 @@
+//! Measurements of shmframe and of the physical floor, for `shmframe bench`
+//! and the `shmframe-benches` crate (compiled with the `bench` feature).
+//!
+//! Every cross-process figure is taken between this process (the writer) and
+//! children that are this same executable started again with
+//! [`child::ROLE_ENV`] set: a program that runs measurements must call
+//! [`child_entry`] first thing in `main`, before it parses its arguments.
+//!
+//! Latency is one-way: the writer stamps each frame with CLOCK_MONOTONIC at
+//! publish (shmframe does this itself) and the reader subtracts it from the
+//! clock once it holds the copied frame; the writer waits for the reader's
+//! acknowledgement (a separate cache line) before the next frame, so nothing
+//! queues. The floors are built the same way with no protocol at all: one
+//! cache line, a raw shared futex, plain `memcpy` under a handshake.
+//!
+//! Timing never decides anything here: these functions report, they do not judge.
+
+pub mod affinity;
+pub mod child;
+pub mod frames;
+pub mod latency;
+pub mod report;
+pub mod shm;
+pub mod stats;
+pub mod throughput;
+pub mod writer_rate;
+
+pub use affinity::Cpus;
+pub use child::{child_entry, child_entry_with};
+pub use report::Measurement;
+
+use std::time::Duration;
+
+/// Error type of the measurements: a message saying what failed.
+pub type BenchError = String;
+/// Result of a measurement.
+pub type BenchResult<T> = std::result::Result<T, BenchError>;
+
+/// 1920 x 1080 RGBA.
+pub const FRAME_1080P: (u32, u32) = (1920, 1080);
+/// 3840 x 2160 RGBA.
+pub const FRAME_4K: (u32, u32) = (3840, 2160);
+/// 16 RGBA pixels: 64 bytes.
+pub const FRAME_64B: (u32, u32) = (16, 1);
+
+/// Bytes of a packed RGBA frame.
+pub fn rgba_len((width, height): (u32, u32)) -> usize {
+    width as usize * height as usize * 4
+}
+
+/// Frames moved in a measured time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timed {
+    /// Frames counted.
+    pub frames: u64,
+    /// Time they took.
+    pub elapsed: Duration,
+    /// Frames the reader children copied out meanwhile, all together (writer rates).
+    pub frames_read: u64,
+    /// Reader children (writer rates).
+    pub readers: usize,
+}
+
+impl Timed {
+    /// Frames per second.
+    pub fn frames_per_s(&self) -> f64 {
+        self.frames as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Frames each reader copied out per second, on average (writer rates with readers).
+    pub fn reader_frames_per_s(&self) -> Option<f64> {
+        (self.readers > 0)
+            .then(|| self.frames_read as f64 / self.readers as f64 / self.elapsed.as_secs_f64())
+    }
+
+    /// Bytes per second, for frames of `len` bytes.
+    pub fn bytes_per_s(&self, len: usize) -> f64 {
+        self.frames_per_s() * len as f64
+    }
+}
+
+/// How a reader learns of a new frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// Spins on the shared memory.
+    Poll,
+    /// Sleeps in the kernel (futex, condition variable, blocking read).
+    Sleep,
+}
+
+impl Wake {
+    /// Name used in role arguments.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wake::Poll => "poll",
+            Wake::Sleep => "sleep",
+        }
+    }
+
+    /// Parses [`Wake::as_str`].
+    pub fn parse(s: &str) -> BenchResult<Wake> {
+        match s {
+            "poll" => Ok(Wake::Poll),
+            "sleep" => Ok(Wake::Sleep),
+            _ => Err(format!("unknown wake mode `{s}`")),
+        }
+    }
+}
+
+/// How much to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Short run (the whole comparison in well under a minute).
+    pub quick: bool,
+}
+
+impl Plan {
+    /// One-way samples of a small-frame latency case.
+    pub fn small_latency_samples(&self, wake: Wake) -> usize {
+        match (wake, self.quick) {
+            (Wake::Poll, true) => 3_000,
+            (Wake::Poll, false) => 30_000,
+            (Wake::Sleep, true) => 400,
+            (Wake::Sleep, false) => 4_000,
+        }
+    }
+
+    /// One-way samples of a 1080p latency case.
+    pub fn frame_latency_samples(&self) -> usize {
+        if self.quick {
+            60
+        } else {
+            600
+        }
+    }
+
+    /// Most frames a throughput case moves (it stops earlier at [`Plan::budget`]).
+    pub fn throughput_frames(&self, len: usize) -> u64 {
+        let bytes: u64 = if self.quick { 2 << 30 } else { 16 << 30 };
+        (bytes / len as u64).max(16)
+    }
+
+    /// Most frames a writer-rate case publishes (it stops earlier at [`Plan::budget`]).
+    pub fn writer_rate_frames(&self) -> u64 {
+        if self.quick {
+            200_000
+        } else {
+            2_000_000
+        }
+    }
+
+    /// Longest time one throughput or writer-rate measurement runs.
+    pub fn budget(&self) -> Duration {
+        if self.quick {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(4)
+        }
+    }
+}
+
+/// How long the writer leaves a sleeping reader alone before the next frame,
+/// so that it is really asleep in the kernel when the frame comes.
+pub const SLEEP_GAP: Duration = Duration::from_micros(300);
+
+/// Runs every measurement of shmframe and the floors, in the order of the
+/// comparison table; `progress` is told the name of each case as it starts.
+pub fn run_all(plan: Plan, mut progress: impl FnMut(&str)) -> BenchResult<Vec<Measurement>> {
+    let cpus = Cpus::split();
+    let mut out = Vec::new();
+    for (case, len, wake, samples) in latency_cases(plan) {
+        progress(case);
+        let floor = if len <= 64 {
+            match wake {
+                Wake::Poll => latency::floor_cache_line(cpus, samples)?,
+                Wake::Sleep => latency::floor_futex(cpus, samples)?,
+            }
+        } else {
+            latency::floor_memcpy(len, cpus, samples)?
+        };
+        out.push(Measurement::latency(case, "floor", &floor));
+        let shm = latency::shmframe(len, wake, cpus, samples)?;
+        out.push(Measurement::latency(case, "shmframe", &shm));
+    }
+    for (case, len) in throughput_cases() {
+        progress(case);
+        let frames = plan.throughput_frames(len);
+        let floor = throughput::floor(len, cpus, frames, plan.budget())?;
+        out.push(Measurement::rate(case, "floor", floor.bytes_per_s(len)));
+        let shm = throughput::shmframe(len, cpus, frames, plan.budget())?;
+        out.push(Measurement::rate(case, "shmframe", shm.bytes_per_s(len)));
+    }
+    let frames = plan.writer_rate_frames();
+    for (len, readers) in writer_rate_cases() {
+        let case = writer_rate_case(len, readers);
+        progress(&case);
+        if readers == 0 {
+            let floor = writer_rate::floor(len, cpus, frames, plan.budget())?;
+            out.push(Measurement::writer_rate(&case, "floor", &floor));
+        }
+        let shm = writer_rate::shmframe(len, readers, cpus, frames, plan.budget())?;
+        out.push(Measurement::writer_rate(&case, "shmframe", &shm));
+    }
+    progress("latency_64B_sleep_same_core");
+    let same = Cpus::same();
+    let samples = plan.small_latency_samples(Wake::Sleep);
+    let floor = latency::floor_futex(same, samples)?;
+    out.push(Measurement::latency(
+        "latency_64B_futex_same_core",
+        "floor",
+        &floor,
+    ));
+    let shm = latency::shmframe(64, Wake::Sleep, same, samples)?;
+    out.push(Measurement::latency(
+        "latency_64B_futex_same_core",
+        "shmframe",
+        &shm,
+    ));
+    Ok(out)
+}
+
+/// The latency cases: name, frame bytes, wake mode, samples.
+pub fn latency_cases(plan: Plan) -> [(&'static str, usize, Wake, usize); 3] {
+    [
+        (
+            "latency_64B_poll",
+            64,
+            Wake::Poll,
+            plan.small_latency_samples(Wake::Poll),
+        ),
+        (
+            "latency_64B_futex",
+            64,
+            Wake::Sleep,
+            plan.small_latency_samples(Wake::Sleep),
+        ),
+        (
+            "latency_1080p_poll",
+            rgba_len(FRAME_1080P),
+            Wake::Poll,
+            plan.frame_latency_samples(),
+        ),
+    ]
+}
+
+/// The throughput cases: name and frame bytes.
+pub fn throughput_cases() -> [(&'static str, usize); 2] {
+    [
+        ("throughput_1080p", rgba_len(FRAME_1080P)),
+        ("throughput_4k", rgba_len(FRAME_4K)),
+    ]
+}
+
+/// The writer-rate cases: frame bytes and readers. The 1080p ones are the
+/// headline; the 64-byte ones isolate the protocol's cost from memory bandwidth.
+pub fn writer_rate_cases() -> [(usize, usize); 4] {
+    let hd = rgba_len(FRAME_1080P);
+    [(hd, 0), (hd, 8), (64, 0), (64, 8)]
+}
+
+/// Name of the writer-rate case with frames of `len` bytes and `readers` readers.
+pub fn writer_rate_case(len: usize, readers: usize) -> String {
+    if len == rgba_len(FRAME_1080P) {
+        format!("writer_rate_{readers}_readers")
+    } else {
+        format!("writer_rate_{len}B_{readers}_readers")
+    }
+}
+
+/// A unique name for a stream or file of this process.
+pub fn unique_name(what: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "shmframe-bench-{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Relaxed)
+    )
+}
+
+/// The shmframe frame description of `len` packed RGBA bytes (a row of `len / 4` pixels,
+/// or the named sizes).
+pub fn meta_for(len: usize) -> crate::FrameMeta {
+    let (w, h) = if len == rgba_len(FRAME_1080P) {
+        FRAME_1080P
+    } else if len == rgba_len(FRAME_4K) {
+        FRAME_4K
+    } else {
+        ((len / 4) as u32, 1)
+    };
+    crate::FrameMeta::packed(w, h, crate::PixelFormat::Rgba8)
+}

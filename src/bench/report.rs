@@ -1,0 +1,164 @@
+//! One measurement, and the table and JSON that show a run.
+
+use super::stats::median_p99;
+use std::fmt::Write as _;
+
+/// One figure of one system in one case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    /// Case name, e.g. `latency_64B_poll`.
+    pub case: String,
+    /// System name: `shmframe`, `floor`, `classic-lock`, `unix-socket`, `iceoryx2`.
+    pub system: String,
+    /// Median one-way latency, nanoseconds (latency cases).
+    pub median_ns: Option<f64>,
+    /// 99th percentile one-way latency, nanoseconds (latency cases).
+    pub p99_ns: Option<f64>,
+    /// Bytes per second (throughput) or frames per second (writer rates).
+    pub per_s: Option<f64>,
+    /// Samples behind a latency figure.
+    pub samples: usize,
+    /// Frames each reader copied out per second, on average (writer rates with readers).
+    pub reader_per_s: Option<f64>,
+}
+
+impl Measurement {
+    /// A latency figure from one-way samples in nanoseconds.
+    pub fn latency(case: &str, system: &str, samples: &[u64]) -> Measurement {
+        let (median, p99) = median_p99(samples);
+        Measurement {
+            case: case.to_owned(),
+            system: system.to_owned(),
+            median_ns: Some(median),
+            p99_ns: Some(p99),
+            per_s: None,
+            samples: samples.len(),
+            reader_per_s: None,
+        }
+    }
+
+    /// A rate figure.
+    pub fn rate(case: &str, system: &str, per_s: f64) -> Measurement {
+        Measurement {
+            case: case.to_owned(),
+            system: system.to_owned(),
+            median_ns: None,
+            p99_ns: None,
+            per_s: Some(per_s),
+            samples: 0,
+            reader_per_s: None,
+        }
+    }
+
+    /// A writer-rate figure (frames per second), with what its readers got.
+    pub fn writer_rate(case: &str, system: &str, timed: &super::Timed) -> Measurement {
+        Measurement {
+            reader_per_s: timed.reader_frames_per_s(),
+            ..Measurement::rate(case, system, timed.frames_per_s())
+        }
+    }
+
+    /// The figure that ratios compare: the median, or the rate.
+    fn headline(&self) -> f64 {
+        self.median_ns.or(self.per_s).unwrap_or(f64::NAN)
+    }
+
+    /// This figure relative to `other`'s, as "how many times as much".
+    pub fn ratio_to(&self, other: &Measurement) -> f64 {
+        self.headline() / other.headline()
+    }
+}
+
+fn find<'a>(all: &'a [Measurement], case: &str, system: &str) -> Option<&'a Measurement> {
+    all.iter().find(|m| m.case == case && m.system == system)
+}
+
+/// A human-readable value: nanoseconds as ns/µs/ms, rates as GB/s or frames/s.
+fn show(m: &Measurement, value: Option<f64>) -> String {
+    let Some(v) = value else {
+        return "-".into();
+    };
+    if m.per_s.is_some() {
+        if m.case.starts_with("throughput") {
+            format!("{:.2} GB/s", v / 1e9)
+        } else {
+            format!("{v:.0} fr/s")
+        }
+    } else if v < 10_000.0 {
+        format!("{v:.0} ns")
+    } else if v < 10_000_000.0 {
+        format!("{:.1} µs", v / 1e3)
+    } else {
+        format!("{:.1} ms", v / 1e6)
+    }
+}
+
+/// The table of a run: per case, each system's median (or rate), p99, and
+/// its figure as a multiple of the floor's and of shmframe's in the same case.
+/// Latency ratios above 1 are slower; rate ratios below 1 are slower.
+pub fn table(all: &[Measurement]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<30} {:<13} {:>14} {:>12} {:>9} {:>11}  note",
+        "case", "system", "median / rate", "p99", "x floor", "x shmframe"
+    );
+    let mut cases: Vec<&str> = Vec::new();
+    for m in all {
+        if !cases.contains(&m.case.as_str()) {
+            cases.push(&m.case);
+        }
+    }
+    for case in cases {
+        let floor = find(all, case, "floor");
+        let shm = find(all, case, "shmframe");
+        for m in all.iter().filter(|m| m.case == case) {
+            let ratio = |base: Option<&Measurement>| match base {
+                Some(b) => format!("{:.2}", m.ratio_to(b)),
+                None => "-".into(),
+            };
+            let note = m
+                .reader_per_s
+                .map(|r| format!("each reader got {r:.0} fr/s"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:<30} {:<13} {:>14} {:>12} {:>9} {:>11}  {}",
+                m.case,
+                m.system,
+                show(m, m.median_ns.or(m.per_s)),
+                show(m, m.p99_ns),
+                ratio(floor),
+                ratio(shm),
+                note
+            );
+        }
+    }
+    out
+}
+
+/// The run as a JSON array, one object per measurement.
+pub fn json(all: &[Measurement]) -> String {
+    let items: Vec<serde_json::Value> = all
+        .iter()
+        .map(|m| {
+            let mut obj = serde_json::Map::new();
+            obj.insert("case".into(), m.case.clone().into());
+            obj.insert("system".into(), m.system.clone().into());
+            let mut put = |key: &str, v: Option<f64>| {
+                if let Some(v) = v {
+                    obj.insert(key.into(), serde_json::json!(v.round()));
+                }
+            };
+            put("median_ns", m.median_ns);
+            put("p99_ns", m.p99_ns);
+            put("per_s", m.per_s);
+            put("reader_frames_per_s", m.reader_per_s);
+            if m.samples > 0 {
+                obj.insert("samples".into(), m.samples.into());
+            }
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|e| format!("\"{e}\""))
+}

@@ -1,0 +1,204 @@
+//! End-to-end throughput: the writer copies frames in, a reader child copies
+//! them out, as fast as both go; counted at the reader.
+
+use super::affinity::pin;
+use super::child::{spawn, wait_until, ChildArgs};
+use super::frames::SourceFrames;
+use super::shm::{SharedBlock, CONSUMED, PRODUCED, STOP};
+use super::{meta_for, unique_name, BenchResult, Cpus, Timed};
+use crate::{Reader, Writer, WriterOptions};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::time::{Duration, Instant};
+
+/// Role of shmframe's reader child.
+pub const ROLE_SHMFRAME: &str = "throughput-shmframe";
+/// Role of the floor's reader child.
+pub const ROLE_FLOOR: &str = "throughput-floor";
+
+/// Slots of the rings, shmframe's and the floor's alike.
+pub const SLOTS: usize = 4;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Frames the reader takes before its clock starts (page faults, cold caches).
+pub const WARMUP: u64 = SLOTS as u64 + 4;
+
+/// Arguments every throughput child gets.
+pub fn child_args(
+    ctl: &SharedBlock,
+    frames: u64,
+    len: usize,
+    budget: Duration,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("CTL", ctl.path_string()),
+        ("N", frames.to_string()),
+        ("LEN", len.to_string()),
+        ("BUDGET_NS", budget.as_nanos().to_string()),
+    ]
+}
+
+/// Turns a child's `[frames, elapsed_ns]` report into a [`Timed`].
+pub fn timed_from(report: &[u64]) -> BenchResult<Timed> {
+    match report {
+        [frames, nanos, ..] => Ok(Timed {
+            frames: *frames,
+            elapsed: Duration::from_nanos(*nanos),
+            ..Timed::default()
+        }),
+        _ => Err("throughput child reported nothing".into()),
+    }
+}
+
+/// Times frames at the reader: up to `N` frames after [`WARMUP`], or until
+/// the budget (`BUDGET_NS`) runs out.
+pub struct ReaderClock {
+    start: Option<Instant>,
+    warm: u64,
+    got: u64,
+    frames: u64,
+    budget: Duration,
+}
+
+impl ReaderClock {
+    /// A clock with the child's `N` and `BUDGET_NS` parameters.
+    pub fn from_args(args: &ChildArgs) -> BenchResult<ReaderClock> {
+        Ok(ReaderClock {
+            start: None,
+            warm: 0,
+            got: 0,
+            frames: args.get("N")?,
+            budget: Duration::from_nanos(args.get("BUDGET_NS")?),
+        })
+    }
+
+    /// Counts one received frame; returns whether the measurement is complete.
+    pub fn tick(&mut self) -> bool {
+        let Some(start) = self.start else {
+            self.warm += 1;
+            if self.warm >= WARMUP {
+                self.start = Some(Instant::now());
+            }
+            return false;
+        };
+        self.got += 1;
+        self.got >= self.frames || (self.got % 4 == 0 && start.elapsed() >= self.budget)
+    }
+
+    /// `[frames, elapsed_ns]`.
+    pub fn report(&self) -> Vec<u64> {
+        let nanos = self.start.map_or(0, |s| s.elapsed().as_nanos() as u64);
+        vec![self.got, nanos]
+    }
+}
+
+/// shmframe: a writer publishing `len`-byte frames from [`SourceFrames`] into
+/// a ring of [`SLOTS`], a reader copying every frame it can in order.
+pub fn shmframe(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
+    let _pinned = pin(cpus.writer)?;
+    let name = unique_name("tput");
+    let options = WriterOptions {
+        slots: SLOTS,
+        slot_capacity: len,
+        mode: 0o600,
+    };
+    let mut writer = Writer::create(&name, &options).map_err(|e| e.to_string())?;
+    let ctl = SharedBlock::create(0)?;
+    let mut args = child_args(&ctl, frames, len, budget);
+    args.push(("STREAM", name));
+    let mut child = spawn(ROLE_SHMFRAME, cpus.reader, &args)?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    let meta = meta_for(len);
+    let start = Instant::now();
+    let mut i = 0u64;
+    // Pairs with the reader's Release store of STOP once it has all its frames.
+    while ctl.line(STOP).load(Acquire) == 0 {
+        writer
+            .publish(&meta, source.get(i))
+            .map_err(|e| e.to_string())?;
+        i += 1;
+        if i % 64 == 0 && (start.elapsed() > LIMIT || child.exited()) {
+            break;
+        }
+    }
+    timed_from(&child.finish()?)
+}
+
+/// The reader child of [`shmframe`].
+pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; args.get("LEN")?];
+    let mut clock = ReaderClock::from_args(args)?;
+    ctl.mark_ready();
+    loop {
+        let got = reader
+            .wait_next(&mut buf, Duration::from_secs(1))
+            .map_err(|e| e.to_string())?;
+        if got.is_some() && clock.tick() {
+            break;
+        }
+    }
+    ctl.line(STOP).store(1, Release);
+    Ok(clock.report())
+}
+
+/// The floor: the same copies with plain `memcpy` through a ring of [`SLOTS`]
+/// in shared memory, under a produced/consumed handshake (both sides spin).
+pub fn floor(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
+    let _pinned = pin(cpus.writer)?;
+    let ctl = SharedBlock::create(len * SLOTS)?;
+    let mut child = spawn(
+        ROLE_FLOOR,
+        cpus.reader,
+        &child_args(&ctl, frames, len, budget),
+    )?;
+    ctl.wait_ready(1)?;
+    let source = SourceFrames::new(len);
+    let mut i = 0u64;
+    loop {
+        // Pairs with the reader's Release store of CONSUMED after its copy.
+        let room = || {
+            i - ctl.line(CONSUMED).load(Acquire) < SLOTS as u64 || ctl.line(STOP).load(Relaxed) != 0
+        };
+        wait_until(LIMIT, false, room)?;
+        if ctl.line(STOP).load(Acquire) != 0 || child.exited() {
+            break;
+        }
+        let offset = (i % SLOTS as u64) as usize * len;
+        // SAFETY: the reader has consumed the frame that last used this slot
+        // (CONSUMED, Acquire, above) and reads it again only after PRODUCED says so.
+        unsafe { ctl.write_data(offset, source.get(i)) };
+        i += 1;
+        // Pairs with the reader's Acquire load of PRODUCED.
+        ctl.line(PRODUCED).store(i, Release);
+    }
+    timed_from(&child.finish()?)
+}
+
+/// The reader child of [`floor`].
+pub fn floor_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let len: usize = args.get("LEN")?;
+    let mut buf = vec![0u8; len];
+    let mut clock = ReaderClock::from_args(args)?;
+    ctl.mark_ready();
+    let mut j = 0u64;
+    loop {
+        // Pairs with the writer's Release store of PRODUCED after its copy.
+        wait_until(LIMIT, false, || ctl.line(PRODUCED).load(Acquire) > j)?;
+        let offset = (j % SLOTS as u64) as usize * len;
+        // SAFETY: frame j is published (Acquire above) and its slot is written
+        // again only after the CONSUMED store below.
+        unsafe { ctl.read_data(offset, &mut buf) };
+        j += 1;
+        // Pairs with the writer's Acquire load of CONSUMED.
+        ctl.line(CONSUMED).store(j, Release);
+        if clock.tick() {
+            break;
+        }
+    }
+    ctl.line(STOP).store(1, Release);
+    Ok(clock.report())
+}
