@@ -178,12 +178,13 @@ impl RingWriter {
         self.next - 1
     }
 
-    /// Publishes `pixels` as the next frame; returns its number.
+    /// Publishes `pixels` as the next frame; returns its number. `stamp` gives
+    /// the frame's timestamp once its pixels are in place.
     pub fn publish(
         &mut self,
         region: &Region<'_>,
         meta: &FrameMeta,
-        timestamp_ns: u64,
+        stamp: impl FnOnce() -> u64,
         pixels: &[u8],
     ) -> Result<u64> {
         let expected = meta.checked_len()?;
@@ -193,19 +194,20 @@ impl RingWriter {
                 expected,
             });
         }
-        self.publish_with(region, meta, timestamp_ns, |fill| fill.write(0, pixels))
+        self.publish_with(region, meta, stamp, |fill| fill.write(0, pixels))
     }
 
     /// Publishes the next frame, filled in place by `fill`; returns its number.
     ///
     /// Bytes `fill` does not write keep whatever the slot held before. If
     /// `fill` fails nothing is published: the slot is marked empty and the
-    /// error is returned.
+    /// error is returned. `stamp` is called after `fill`, so the timestamp
+    /// marks the commit and latency measures the transport, not the filling.
     pub fn publish_with<E: From<Error>>(
         &mut self,
         region: &Region<'_>,
         meta: &FrameMeta,
-        timestamp_ns: u64,
+        stamp: impl FnOnce() -> u64,
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let len = meta.checked_len()?;
@@ -222,7 +224,7 @@ impl RingWriter {
         // Pairs with the reader's Acquire fence before its second sequence load:
         // a reader whose copy saw any store below also sees the odd sequence.
         fence(Release);
-        let meta_words = encode_meta(number, timestamp_ns, meta, len);
+        let meta_words = encode_meta(number, 0, meta, len);
         for (cell, word) in slot_words[slot::FRAME_NUMBER..].iter().zip(meta_words) {
             cell.store(word, Relaxed);
         }
@@ -236,6 +238,7 @@ impl RingWriter {
             seq_word.store(seq.wrapping_add(2), Release);
             return Err(e);
         }
+        slot_words[slot::TIMESTAMP_NS].store(stamp(), Relaxed);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
         seq_word.store(seq.wrapping_add(2), Release);
@@ -308,31 +311,16 @@ impl RingReader {
         region: &Region<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameInfo>> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let number = region.latest();
-            if number == 0 {
-                return Ok(None);
-            }
-            match read_slot(region, region.geometry.slot_of(number), buf)? {
-                SlotRead::Frame(info) if info.number == number => {
-                    self.last_seen = number;
-                    return Ok(Some(info));
-                }
-                SlotRead::Frame(info) if info.number < number => {
-                    return Err(Error::CorruptFrame {
-                        reason: format!(
-                            "the slot of latest frame {number} holds older frame {}",
-                            info.number
-                        ),
-                    })
-                }
-                // Lapped (a newer frame is there, or being written): look again.
-                _ => backoff(attempt),
-            }
+        let info = latest_slot(region, Some(buf))?;
+        if let Some(info) = &info {
+            self.last_seen = info.number;
         }
-        Err(Error::Starved {
-            attempts: MAX_ATTEMPTS,
-        })
+        Ok(info)
+    }
+
+    /// The latest frame's metadata, without copying its pixels.
+    pub fn peek_latest(&self, region: &Region<'_>) -> Result<Option<FrameInfo>> {
+        latest_slot(region, None)
     }
 
     /// Copies the next frame in order into `buf`; `None` if the reader is caught up.
@@ -356,7 +344,7 @@ impl RingReader {
                 self.missed = self.missed.saturating_add(oldest_intact - self.next);
                 self.next = oldest_intact;
             }
-            match read_slot(region, region.geometry.slot_of(self.next), buf)? {
+            match read_slot(region, region.geometry.slot_of(self.next), Some(buf))? {
                 SlotRead::Frame(info) if info.number == self.next => {
                     self.next = self.next.saturating_add(1);
                     self.last_seen = info.number;
@@ -385,8 +373,35 @@ impl RingReader {
     }
 }
 
-/// One seqlock read of slot `index` into `buf`.
-fn read_slot(region: &Region<'_>, index: usize, buf: &mut Vec<u8>) -> Result<SlotRead> {
+/// Reads the latest frame's slot (pixels into `buf` if given), retrying while
+/// the writer laps the reader.
+fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Option<FrameInfo>> {
+    for attempt in 0..MAX_ATTEMPTS {
+        let number = region.latest();
+        if number == 0 {
+            return Ok(None);
+        }
+        match read_slot(region, region.geometry.slot_of(number), buf.as_deref_mut())? {
+            SlotRead::Frame(info) if info.number == number => return Ok(Some(info)),
+            SlotRead::Frame(info) if info.number < number => {
+                return Err(Error::CorruptFrame {
+                    reason: format!(
+                        "the slot of latest frame {number} holds older frame {}",
+                        info.number
+                    ),
+                })
+            }
+            // Lapped (a newer frame is there, or being written): look again.
+            _ => backoff(attempt),
+        }
+    }
+    Err(Error::Starved {
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
+/// One seqlock read of slot `index` into `buf`; with `None`, of its metadata only.
+fn read_slot(region: &Region<'_>, index: usize, buf: Option<&mut Vec<u8>>) -> Result<SlotRead> {
     let words = region.slot(index);
     // Pairs with the writer's Release stores of the even sequence value.
     let seq = words[slot::SEQ].load(Acquire);
@@ -396,7 +411,7 @@ fn read_slot(region: &Region<'_>, index: usize, buf: &mut Vec<u8>) -> Result<Slo
     let meta: [u64; slot::META_WORDS] =
         std::array::from_fn(|i| words[slot::FRAME_NUMBER + i].load(Relaxed));
     let decoded = decode_meta(&meta, region.geometry.slot_capacity);
-    if let Ok(info) = &decoded {
+    if let (Ok(info), Some(buf)) = (&decoded, buf) {
         if buf.len() < info.len {
             buf.resize(info.len, 0);
         }

@@ -44,7 +44,7 @@ fn published_frame_reads_back_exactly() {
     let mut writer = RingWriter::init(&region, 1, 0);
     let meta = FrameMeta::packed(3, 2, PixelFormat::Rgb8);
     let pixels: Vec<u8> = (0..18).collect();
-    assert_eq!(writer.publish(&region, &meta, 77, &pixels).unwrap(), 1);
+    assert_eq!(writer.publish(&region, &meta, || 77, &pixels).unwrap(), 1);
     let mut reader = RingReader::new(&region);
     let mut buf = vec![0xAA; 100];
     let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
@@ -53,6 +53,7 @@ fn published_frame_reads_back_exactly() {
         (info.number, info.timestamp_ns, info.meta, info.len),
         (1, 77, meta, 18)
     );
+    assert_eq!(reader.peek_latest(&region).unwrap(), Some(info));
 }
 
 #[test]
@@ -64,7 +65,7 @@ fn frames_change_size_within_capacity() {
     let mut buf = Vec::new();
     for (n, words) in [(1, 8), (2, 1), (3, 5)] {
         let (meta, pixels) = frame(n, words);
-        writer.publish(&region, &meta, 0, &pixels).unwrap();
+        writer.publish(&region, &meta, || 0, &pixels).unwrap();
         let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
         assert_eq!((info.number, &buf), (n, &pixels));
     }
@@ -76,7 +77,7 @@ fn writer_refuses_oversized_and_mismatched_frames_and_publishes_nothing() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, pixels) = frame(1, 3);
-    let err = writer.publish(&region, &meta, 0, &pixels).unwrap_err();
+    let err = writer.publish(&region, &meta, || 0, &pixels).unwrap_err();
     assert!(
         matches!(
             err,
@@ -88,7 +89,7 @@ fn writer_refuses_oversized_and_mismatched_frames_and_publishes_nothing() {
         "{err}"
     );
     let (meta, _) = frame(1, 2);
-    let err = writer.publish(&region, &meta, 0, &[0; 15]).unwrap_err();
+    let err = writer.publish(&region, &meta, || 0, &[0; 15]).unwrap_err();
     assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
     assert_eq!(region.latest(), 0);
 }
@@ -99,13 +100,18 @@ fn failed_fill_publishes_nothing_and_the_number_is_reused() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, pixels) = frame(1, 2);
-    writer.publish(&region, &meta, 0, &pixels).unwrap();
-    let result: Result<u64> = writer.publish_with(&region, &meta, 0, |fill| {
-        fill.write(0, &[9; 8])?;
-        Err(Error::BadFrame {
-            reason: "camera unplugged".into(),
-        })
-    });
+    writer.publish(&region, &meta, || 0, &pixels).unwrap();
+    let result: Result<u64> = writer.publish_with(
+        &region,
+        &meta,
+        || 0,
+        |fill| {
+            fill.write(0, &[9; 8])?;
+            Err(Error::BadFrame {
+                reason: "camera unplugged".into(),
+            })
+        },
+    );
     assert!(result.is_err());
     assert_eq!(region.latest(), 1);
     let mut reader = RingReader::new(&region);
@@ -120,7 +126,7 @@ fn failed_fill_publishes_nothing_and_the_number_is_reused() {
     );
     assert_eq!(buf, pixels);
     let (meta, pixels) = frame(2, 2);
-    assert_eq!(writer.publish(&region, &meta, 0, &pixels).unwrap(), 2);
+    assert_eq!(writer.publish(&region, &meta, || 0, &pixels).unwrap(), 2);
 }
 
 #[test]
@@ -129,7 +135,7 @@ fn fill_writes_past_the_frame_are_refused() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, _) = frame(1, 2);
-    let result = writer.publish_with(&region, &meta, 0, |fill| fill.write(10, &[0; 7]));
+    let result = writer.publish_with(&region, &meta, || 0, |fill| fill.write(10, &[0; 7]));
     assert!(matches!(result, Err(Error::BadFrame { .. })));
     assert_eq!(region.latest(), 0);
 }
@@ -140,28 +146,33 @@ fn a_slot_being_written_is_never_returned() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, first) = frame(1, 2);
-    writer.publish(&region, &meta, 0, &first).unwrap();
+    writer.publish(&region, &meta, || 0, &first).unwrap();
     let mut reader = RingReader::new(&region);
     // Frame 3 goes into frame 1's slot; read while it is half written.
     let (meta, second) = frame(2, 2);
-    writer.publish(&region, &meta, 0, &second).unwrap();
+    writer.publish(&region, &meta, || 0, &second).unwrap();
     let mut in_order = RingReader {
         next: 1,
         last_seen: 0,
         missed: 0,
     };
     writer
-        .publish_with::<Error>(&region, &meta, 0, |fill| {
-            fill.write(0, &[3; 4])?;
-            let mut buf = Vec::new();
-            // The latest frame (2) is in the other slot: intact.
-            let latest = reader.read_latest(&region, &mut buf)?.unwrap();
-            assert_eq!((latest.number, &buf), (2, &second));
-            // Frame 1's slot is mid-write: the in-order reader skips it, counted.
-            let next = in_order.read_next(&region, &mut buf)?.unwrap();
-            assert_eq!((next.number, next.missed, &buf), (2, 1, &second));
-            fill.write(4, &[3; 4])
-        })
+        .publish_with::<Error>(
+            &region,
+            &meta,
+            || 0,
+            |fill| {
+                fill.write(0, &[3; 4])?;
+                let mut buf = Vec::new();
+                // The latest frame (2) is in the other slot: intact.
+                let latest = reader.read_latest(&region, &mut buf)?.unwrap();
+                assert_eq!((latest.number, &buf), (2, &second));
+                // Frame 1's slot is mid-write: the in-order reader skips it, counted.
+                let next = in_order.read_next(&region, &mut buf)?.unwrap();
+                assert_eq!((next.number, next.missed, &buf), (2, 1, &second));
+                fill.write(4, &[3; 4])
+            },
+        )
         .unwrap();
 }
 
@@ -174,7 +185,7 @@ fn in_order_reader_counts_missed_frames_exactly() {
     let mut buf = Vec::new();
     for n in 1..=10 {
         let (meta, pixels) = frame(n, 1);
-        writer.publish(&region, &meta, 0, &pixels).unwrap();
+        writer.publish(&region, &meta, || 0, &pixels).unwrap();
     }
     // Latest is 10 and the writer may be filling 11 (frame 7's slot): 8..=10 are intact.
     let got: Vec<(u64, u64)> = std::iter::from_fn(|| reader.read_next(&region, &mut buf).unwrap())
@@ -183,7 +194,7 @@ fn in_order_reader_counts_missed_frames_exactly() {
     assert_eq!(got, [(8, 7), (9, 0), (10, 0)]);
     for n in 11..=12 {
         let (meta, pixels) = frame(n, 1);
-        writer.publish(&region, &meta, 0, &pixels).unwrap();
+        writer.publish(&region, &meta, || 0, &pixels).unwrap();
     }
     let info = reader.read_next(&region, &mut buf).unwrap().unwrap();
     assert_eq!((info.number, info.missed, buf[0]), (11, 0, 11));
@@ -195,7 +206,7 @@ fn corrupt_metadata_is_an_error_not_a_panic() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, pixels) = frame(1, 2);
-    writer.publish(&region, &meta, 0, &pixels).unwrap();
+    writer.publish(&region, &meta, || 0, &pixels).unwrap();
     let slot = region.slot(1);
     let mut reader = RingReader::new(&region);
     let mut buf = Vec::new();
@@ -261,7 +272,7 @@ fn concurrent_readers_never_see_torn_or_mixed_frames() {
     for n in 1..=ROUNDS {
         // Lengths vary so that a mixed copy would also show in the length.
         let (meta, pixels) = frame(n, 1 + (n % 8) as u32);
-        writer.publish(&region, &meta, n, &pixels).unwrap();
+        writer.publish(&region, &meta, || n, &pixels).unwrap();
     }
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     for reader in readers {
@@ -283,6 +294,6 @@ fn waiting_reader_wakes_on_publish() {
     let region = heap.region();
     let mut writer = RingWriter::init(&region, 1, 0);
     let (meta, pixels) = frame(1, 1);
-    writer.publish(&region, &meta, 0, &pixels).unwrap();
+    writer.publish(&region, &meta, || 0, &pixels).unwrap();
     assert_eq!(waiter.join().unwrap(), 1);
 }

@@ -83,6 +83,12 @@ impl Reader {
         self.ring.read_latest(&self.segment.region(), buf)
     }
 
+    /// The latest frame's metadata (size, format, number, timestamp) without
+    /// copying its pixels; `None` if nothing has been published yet.
+    pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
+        self.ring.peek_latest(&self.segment.region())
+    }
+
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
     ///
     /// The first in-order frame is the one that was latest when the reader

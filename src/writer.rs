@@ -69,7 +69,7 @@ impl Writer {
     /// Publishes a frame copied from `pixels`; returns its frame number. Never waits for readers.
     pub fn publish(&mut self, meta: &FrameMeta, pixels: &[u8]) -> Result<u64> {
         let region = self.segment.region();
-        self.ring.publish(&region, meta, monotonic_ns(), pixels)
+        self.ring.publish(&region, meta, monotonic_ns, pixels)
     }
 
     /// Publishes a frame filled in place by `fill`; returns its frame number.
@@ -83,7 +83,7 @@ impl Writer {
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let region = self.segment.region();
-        self.ring.publish_with(&region, meta, monotonic_ns(), fill)
+        self.ring.publish_with(&region, meta, monotonic_ns, fill)
     }
 
     /// Moves the stream to a new segment with other options (for example bigger

@@ -19,7 +19,7 @@ fuzz_target!(|bytes: &[u8]| {
     let mut writer = RingWriter::init(&region, 1, 0);
     for n in 1..=4u8 {
         let meta = FrameMeta::packed(4, 4, PixelFormat::Rgba8);
-        writer.publish(&region, &meta, u64::from(n), &[n; 64]).unwrap();
+        writer.publish(&region, &meta, || u64::from(n), &[n; 64]).unwrap();
     }
     let mut latest = RingReader::new(&region);
     let mut in_order = RingReader::new(&region);

@@ -16,7 +16,7 @@ use std::time::Duration;
 /// One-word frames: two RGBA pixels, every byte equal to the frame number.
 fn publish(writer: &mut RingWriter, heap: &HeapRegion, number: u64) {
     let meta = FrameMeta::packed(2, 1, PixelFormat::Rgba8);
-    let got = writer.publish(&heap.region(), &meta, number, &[number as u8; 8]);
+    let got = writer.publish(&heap.region(), &meta, || number, &[number as u8; 8]);
     assert_eq!(got.unwrap(), number);
 }
 
@@ -63,7 +63,10 @@ fn two_readers_never_see_a_torn_frame() {
             let heap = heap.clone();
             thread::spawn(move || {
                 let mut buf = Vec::new();
-                let info = in_order.read_next(&heap.region(), &mut buf).unwrap().unwrap();
+                let info = in_order
+                    .read_next(&heap.region(), &mut buf)
+                    .unwrap()
+                    .unwrap();
                 check_whole(&info, &buf);
                 // Frame 1, or (if frame 3 was overwriting it) frame 2 with 1 missed.
                 assert_eq!(info.number, 1 + info.missed);
@@ -73,7 +76,10 @@ fn two_readers_never_see_a_torn_frame() {
             let heap = heap.clone();
             thread::spawn(move || {
                 let mut buf = Vec::new();
-                let info = latest.read_latest(&heap.region(), &mut buf).unwrap().unwrap();
+                let info = latest
+                    .read_latest(&heap.region(), &mut buf)
+                    .unwrap()
+                    .unwrap();
                 check_whole(&info, &buf);
                 assert!(info.number >= 2);
             })
