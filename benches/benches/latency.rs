@@ -45,8 +45,9 @@ fn bench_latency(c: &mut Criterion) {
         for (system, run) in SYSTEMS {
             group.bench_function(BenchmarkId::from_parameter(system), |b| {
                 b.iter_custom(|iters| {
-                    // Ten extra frames: the child drops the first tenth as warm-up.
-                    let n = iters.clamp(10, cap) as usize * 10 / 9 + 1;
+                    // At least a quarter of the cap, for a meaningful median; a
+                    // ninth more, since the child drops the first tenth as warm-up.
+                    let n = iters.clamp(cap / 4, cap) as usize * 10 / 9 + 1;
                     latency_time(&must(run(len, wake, cpus, n)), iters)
                 })
             });

@@ -25,10 +25,12 @@ pub fn scaled(elapsed: Duration, done: u64, iters: u64) -> Duration {
     Duration::from_secs_f64(elapsed.as_secs_f64() / done as f64 * iters as f64)
 }
 
-/// Mean of latency samples, scaled to `iters` iterations.
+/// Median of latency samples, times `iters`: each call measures a few
+/// hundred frames in a fresh child, and a median keeps one slow start (page
+/// faults, a context switch) from being most of a sample.
 pub fn latency_time(samples: &[u64], iters: u64) -> Duration {
-    let total: u64 = samples.iter().sum();
-    scaled(Duration::from_nanos(total), samples.len() as u64, iters)
+    let (median, _) = shmframe::bench::stats::median_p99(samples);
+    Duration::from_secs_f64(median * 1e-9 * iters as f64)
 }
 
 /// Unwraps a measurement, or reports it and exits: a benchmark that cannot

@@ -128,9 +128,9 @@ impl Plan {
     /// One-way samples of a 1080p latency case.
     pub fn frame_latency_samples(&self) -> usize {
         if self.quick {
-            60
+            100
         } else {
-            600
+            1_000
         }
     }
 
@@ -201,7 +201,7 @@ pub fn run_all(plan: Plan, mut progress: impl FnMut(&str)) -> BenchResult<Vec<Me
         let shm = writer_rate::shmframe(len, readers, cpus, frames, plan.budget())?;
         out.push(Measurement::writer_rate(&case, "shmframe", &shm));
     }
-    progress("latency_64B_sleep_same_core");
+    progress("latency_64B_futex_same_core");
     let same = Cpus::same();
     let samples = plan.small_latency_samples(Wake::Sleep);
     let floor = latency::floor_futex(same, samples)?;
