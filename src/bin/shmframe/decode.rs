@@ -3,7 +3,12 @@
 //! `probe` reads only a file's header, so every input can be checked, and
 //! the writer sized for the largest frame, before anything is published.
 //! `frames` then decodes lazily: an animated GIF is streamed frame by frame,
-//! never held in memory whole.
+//! never held in memory whole. `probe_source` and `frames_source` do the same
+//! on any seekable reader (the `decode` fuzz target feeds them memory).
+//!
+//! Codecs are third-party code fed hostile bytes: a panic inside one (the
+//! fuzzer found a JPEG that makes zune-jpeg's AVX2 IDCT unwrap `None`) is
+//! caught and reported as an invalid file, never a crash.
 
 use crate::fail::{CliError, CliResult};
 use image::codecs::gif::GifDecoder;
@@ -11,9 +16,12 @@ use image::{
     AnimationDecoder, ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits,
 };
 use shmframe::{FrameMeta, PixelFormat};
+use std::cell::Cell;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Seek};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::time::Duration;
 
 /// Largest width or height of an input image.
@@ -80,13 +88,57 @@ fn decode_error(path: &Path, format: ImageFormat, err: image::ImageError) -> Cli
     }
 }
 
-/// Opens `path` and recognises its format from its content.
-fn open(path: &Path) -> CliResult<(ImageReader<BufReader<File>>, ImageFormat)> {
+thread_local! {
+    /// Whether this thread is inside a codec call run by `contained`.
+    static IN_CODEC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `decode` (codec calls on `path`, a `format` file) and turns a panic
+/// inside it into an error. The panic's report is kept off stderr: the error
+/// message carries it.
+fn contained<T>(
+    path: &Path,
+    format: ImageFormat,
+    decode: impl FnOnce() -> CliResult<T>,
+) -> CliResult<T> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_CODEC.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    IN_CODEC.with(|flag| flag.set(true));
+    // Unwind safety: on a panic everything `decode` touched is dropped unused.
+    let result = catch_unwind(AssertUnwindSafe(decode));
+    IN_CODEC.with(|flag| flag.set(false));
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no reason given");
+        Err(file_error(
+            path,
+            format!("not a valid {format:?} image: its decoder failed on it ({reason})"),
+        ))
+    })
+}
+
+/// Opens `path`, refusing an empty file.
+fn open_file(path: &Path) -> CliResult<BufReader<File>> {
     let file = File::open(path).map_err(|e| file_error(path, e))?;
     if file.metadata().is_ok_and(|m| m.len() == 0) {
         return Err(file_error(path, "not an image: the file is empty"));
     }
-    let reader = ImageReader::new(BufReader::new(file))
+    Ok(BufReader::new(file))
+}
+
+/// Recognises the format of `source` (the content of `path`) from its content.
+fn open<R: BufRead + Seek>(path: &Path, source: R) -> CliResult<(ImageReader<R>, ImageFormat)> {
+    let reader = ImageReader::new(source)
         .with_guessed_format()
         .map_err(|e| file_error(path, e))?;
     match reader.format() {
@@ -104,10 +156,7 @@ fn open(path: &Path) -> CliResult<(ImageReader<BufReader<File>>, ImageFormat)> {
     }
 }
 
-fn gif_decoder(
-    path: &Path,
-    reader: ImageReader<BufReader<File>>,
-) -> CliResult<GifDecoder<BufReader<File>>> {
+fn gif_decoder<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> CliResult<GifDecoder<R>> {
     let mut decoder = GifDecoder::new(reader.into_inner())
         .map_err(|e| decode_error(path, ImageFormat::Gif, e))?;
     decoder
@@ -118,7 +167,21 @@ fn gif_decoder(
 
 /// Reads `path`'s header and checks its dimensions against the limits.
 pub fn probe(path: &Path) -> CliResult<Probe> {
-    let (mut reader, format) = open(path)?;
+    probe_source(path, open_file(path)?)
+}
+
+/// `probe` of `source`, the content of `path` (named in errors).
+pub fn probe_source<R: BufRead + Seek>(path: &Path, source: R) -> CliResult<Probe> {
+    let (reader, format) = open(path, source)?;
+    contained(path, format, || probe_header(path, reader, format))
+}
+
+/// `probe` of a file recognised as `format`.
+fn probe_header<R: BufRead + Seek>(
+    path: &Path,
+    mut reader: ImageReader<R>,
+    format: ImageFormat,
+) -> CliResult<Probe> {
     let (kind, (width, height), format_out) = if format == ImageFormat::Gif {
         let decoder = gif_decoder(path, reader)?;
         (Kind::Animation, decoder.dimensions(), PixelFormat::Rgba8)
@@ -152,12 +215,34 @@ fn published_format(color: ColorType) -> PixelFormat {
 
 /// Decodes the frames of a probed file, lazily.
 pub fn frames(probe: &Probe) -> CliResult<Frames> {
-    let path = probe.path.clone();
-    let (mut reader, format) = open(&path)?;
+    frames_source(&probe.path, open_file(&probe.path)?)
+}
+
+/// `frames` of `source`, the content of `path` (named in errors).
+pub fn frames_source<R: BufRead + Seek + 'static>(path: &Path, source: R) -> CliResult<Frames> {
+    let path = path.to_path_buf();
+    let (mut reader, format) = open(&path, source)?;
     if format == ImageFormat::Gif {
-        let frames = gif_decoder(&path, reader)?.into_frames();
-        return Ok(Box::new(frames.map(move |frame| {
-            let frame = frame.map_err(|e| decode_error(&path, ImageFormat::Gif, e))?;
+        let mut frames = contained(&path, format, || {
+            Ok(gif_decoder(&path, reader)?.into_frames())
+        })?;
+        let mut failed = false;
+        // Stops after the first error: a decoder that failed is not asked again.
+        let decoded = std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            let frame = contained(&path, format, || {
+                frames
+                    .next()
+                    .transpose()
+                    .map_err(|e| decode_error(&path, ImageFormat::Gif, e))
+            });
+            failed = frame.is_err();
+            frame.transpose()
+        });
+        return Ok(Box::new(decoded.map(|frame: CliResult<image::Frame>| {
+            let frame = frame?;
             let (numer, denom) = frame.delay().numer_denom_ms();
             let ms = numer.checked_div(denom).unwrap_or(0);
             let delay = match ms {
@@ -174,9 +259,9 @@ pub fn frames(probe: &Probe) -> CliResult<Frames> {
         })));
     }
     reader.limits(limits());
-    let image = reader
-        .decode()
-        .map_err(|e| decode_error(&path, format, e))?;
+    let image = contained(&path, format, || {
+        reader.decode().map_err(|e| decode_error(&path, format, e))
+    })?;
     Ok(Box::new(std::iter::once(Ok(still_frame(image)))))
 }
 
