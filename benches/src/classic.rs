@@ -15,9 +15,6 @@ use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 
-/// Longest a throughput run may take before a starved reader is stopped.
-const LIMIT: Duration = Duration::from_secs(20);
-
 const ROLE_LATENCY: &str = "classic-latency";
 const ROLE_THROUGHPUT: &str = "classic-throughput";
 const ROLE_RATE: &str = "classic-rate";
@@ -215,7 +212,8 @@ pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> Benc
     while ctl.line(STOP).load(Acquire) == 0 {
         publish(&classic, &ctl, i, source.get(i));
         i += 1;
-        if i % 64 == 0 && (child.exited() || start.elapsed() > LIMIT) {
+        if i % 64 == 0 && (child.exited() || start.elapsed() > budget * 3 + Duration::from_secs(1))
+        {
             // A reader starved of the lock: stop it and report what it got.
             ctl.line(STOP).store(1, Release);
             classic.lock().broadcast();

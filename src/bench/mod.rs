@@ -62,6 +62,14 @@ pub struct Timed {
 }
 
 impl Timed {
+    /// Adds another measurement of the same case to this one (pooled rates).
+    pub fn add(&mut self, other: Timed) {
+        self.frames += other.frames;
+        self.elapsed += other.elapsed;
+        self.frames_read += other.frames_read;
+        self.readers = other.readers;
+    }
+
     /// Frames per second.
     pub fn frames_per_s(&self) -> f64 {
         self.frames as f64 / self.elapsed.as_secs_f64()
@@ -149,12 +157,21 @@ impl Plan {
         }
     }
 
-    /// Longest time one throughput or writer-rate measurement runs.
+    /// Interleaved rounds each case is measured in.
+    pub fn rounds(&self) -> usize {
+        if self.quick {
+            2
+        } else {
+            5
+        }
+    }
+
+    /// Longest time one throughput or writer-rate measurement runs (per round).
     pub fn budget(&self) -> Duration {
         if self.quick {
-            Duration::from_millis(500)
+            Duration::from_millis(250)
         } else {
-            Duration::from_secs(4)
+            Duration::from_millis(800)
         }
     }
 }
@@ -163,60 +180,156 @@ impl Plan {
 /// so that it is really asleep in the kernel when the frame comes.
 pub const SLEEP_GAP: Duration = Duration::from_micros(300);
 
-/// Runs every measurement of shmframe and the floors, in the order of the
-/// comparison table; `progress` is told the name of each case as it starts.
-pub fn run_all(plan: Plan, mut progress: impl FnMut(&str)) -> BenchResult<Vec<Measurement>> {
-    let cpus = Cpus::split();
+/// A latency measurement: frame bytes, wake mode, CPUs, samples -> one-way ns.
+pub type LatencyFn = fn(usize, Wake, Cpus, usize) -> BenchResult<Vec<u64>>;
+/// A throughput measurement: frame bytes, CPUs, most frames, time budget.
+pub type ThroughputFn = fn(usize, Cpus, u64, Duration) -> BenchResult<Timed>;
+/// A writer-rate measurement: frame bytes, readers, CPUs, most frames, time budget.
+pub type RateFn = fn(usize, usize, Cpus, u64, Duration) -> BenchResult<Timed>;
+
+/// A system measured beside shmframe and the floor.
+#[derive(Clone, Copy)]
+pub struct System {
+    /// Name in the table and the JSON.
+    pub name: &'static str,
+    /// Its latency measurement.
+    pub latency: LatencyFn,
+    /// Its end-to-end throughput measurement.
+    pub throughput: ThroughputFn,
+    /// Its writer-rate measurement.
+    pub writer_rate: RateFn,
+    /// Whether its writer rate means nothing without readers (a socket).
+    pub needs_readers: bool,
+}
+
+/// shmframe itself, as a [`System`].
+pub const SHMFRAME: System = System {
+    name: "shmframe",
+    latency: latency::shmframe,
+    throughput: throughput::shmframe,
+    writer_rate: writer_rate::shmframe,
+    needs_readers: false,
+};
+
+/// The floor of a latency case: one cache line (64 B, polling), a raw shared
+/// futex wake (64 B, sleeping) or plain `memcpy` in and out (frames).
+pub fn latency_floor(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    match (len <= 64, wake) {
+        (true, Wake::Poll) => latency::floor_cache_line(cpus, samples),
+        (true, Wake::Sleep) => latency::floor_futex(cpus, samples),
+        (false, _) => latency::floor_memcpy(len, cpus, samples),
+    }
+}
+
+/// Runs the cases of shmframe and the floors (see [`run_with`]).
+pub fn run_all(plan: Plan, progress: impl FnMut(&str)) -> BenchResult<Vec<Measurement>> {
+    run_with(plan, &[], progress)
+}
+
+/// Runs every case for the floor, shmframe and `peers`, in the order of the
+/// comparison table; `progress` hears each case's name as it starts.
+///
+/// The systems of a case are measured in [`Plan::rounds`] interleaved rounds
+/// (floor, shmframe, peers, floor, shmframe, ...) and their samples pooled,
+/// so a burst of load on a shared machine falls on all of them alike.
+pub fn run_with(
+    plan: Plan,
+    peers: &[System],
+    mut progress: impl FnMut(&str),
+) -> BenchResult<Vec<Measurement>> {
+    let systems: Vec<System> = std::iter::once(SHMFRAME)
+        .chain(peers.iter().copied())
+        .collect();
+    let rounds = plan.rounds();
     let mut out = Vec::new();
     for (case, len, wake, samples) in latency_cases(plan) {
         progress(case);
-        let floor = if len <= 64 {
-            match wake {
-                Wake::Poll => latency::floor_cache_line(cpus, samples)?,
-                Wake::Sleep => latency::floor_futex(cpus, samples)?,
-            }
-        } else {
-            latency::floor_memcpy(len, cpus, samples)?
-        };
-        out.push(Measurement::latency(case, "floor", &floor));
-        let shm = latency::shmframe(len, wake, cpus, samples)?;
-        out.push(Measurement::latency(case, "shmframe", &shm));
+        out.extend(latency_rows(
+            case,
+            (len, wake, Cpus::split(), samples),
+            &systems,
+            rounds,
+        )?);
     }
+    let cpus = Cpus::split();
     for (case, len) in throughput_cases() {
         progress(case);
         let frames = plan.throughput_frames(len);
-        let floor = throughput::floor(len, cpus, frames, plan.budget())?;
-        out.push(Measurement::rate(case, "floor", floor.bytes_per_s(len)));
-        let shm = throughput::shmframe(len, cpus, frames, plan.budget())?;
-        out.push(Measurement::rate(case, "shmframe", shm.bytes_per_s(len)));
+        let mut pooled = vec![Timed::default(); systems.len() + 1];
+        for _ in 0..rounds {
+            pooled[0].add(throughput::floor(len, cpus, frames, plan.budget())?);
+            for (k, system) in systems.iter().enumerate() {
+                pooled[k + 1].add((system.throughput)(len, cpus, frames, plan.budget())?);
+            }
+        }
+        let names = std::iter::once("floor").chain(systems.iter().map(|s| s.name));
+        for (name, timed) in names.zip(&pooled) {
+            out.push(Measurement::rate(case, name, timed.bytes_per_s(len)));
+        }
     }
     let frames = plan.writer_rate_frames();
     for (len, readers) in writer_rate_cases() {
         let case = writer_rate_case(len, readers);
         progress(&case);
+        let applies: Vec<&System> = systems
+            .iter()
+            .filter(|s| readers > 0 || !s.needs_readers)
+            .collect();
+        let mut floor = Timed::default();
+        let mut pooled = vec![Timed::default(); applies.len()];
+        for _ in 0..rounds {
+            if readers == 0 {
+                floor.add(writer_rate::floor(len, cpus, frames, plan.budget())?);
+            }
+            for (k, system) in applies.iter().enumerate() {
+                pooled[k].add((system.writer_rate)(
+                    len,
+                    readers,
+                    cpus,
+                    frames,
+                    plan.budget(),
+                )?);
+            }
+        }
         if readers == 0 {
-            let floor = writer_rate::floor(len, cpus, frames, plan.budget())?;
             out.push(Measurement::writer_rate(&case, "floor", &floor));
         }
-        let shm = writer_rate::shmframe(len, readers, cpus, frames, plan.budget())?;
-        out.push(Measurement::writer_rate(&case, "shmframe", &shm));
+        for (system, timed) in applies.iter().zip(&pooled) {
+            out.push(Measurement::writer_rate(&case, system.name, timed));
+        }
     }
-    progress("latency_64B_futex_same_core");
-    let same = Cpus::same();
+    let case = "latency_64B_futex_same_core";
+    progress(case);
     let samples = plan.small_latency_samples(Wake::Sleep);
-    let floor = latency::floor_futex(same, samples)?;
-    out.push(Measurement::latency(
-        "latency_64B_futex_same_core",
-        "floor",
-        &floor,
-    ));
-    let shm = latency::shmframe(64, Wake::Sleep, same, samples)?;
-    out.push(Measurement::latency(
-        "latency_64B_futex_same_core",
-        "shmframe",
-        &shm,
-    ));
+    out.extend(latency_rows(
+        case,
+        (64, Wake::Sleep, Cpus::same(), samples),
+        &systems,
+        rounds,
+    )?);
     Ok(out)
+}
+
+/// One latency case for the floor and `systems`, in interleaved rounds.
+fn latency_rows(
+    case: &str,
+    (len, wake, cpus, samples): (usize, Wake, Cpus, usize),
+    systems: &[System],
+    rounds: usize,
+) -> BenchResult<Vec<Measurement>> {
+    let per_round = samples.div_ceil(rounds);
+    let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); systems.len() + 1];
+    for _ in 0..rounds {
+        pooled[0].extend(latency_floor(len, wake, cpus, per_round)?);
+        for (k, system) in systems.iter().enumerate() {
+            pooled[k + 1].extend((system.latency)(len, wake, cpus, per_round)?);
+        }
+    }
+    let names = std::iter::once("floor").chain(systems.iter().map(|s| s.name));
+    Ok(names
+        .zip(&pooled)
+        .map(|(name, samples)| Measurement::latency(case, name, samples))
+        .collect())
 }
 
 /// The latency cases: name, frame bytes, wake mode, samples.

@@ -41,9 +41,10 @@ pub fn child_args(
 /// Turns a child's `[frames, elapsed_ns]` report into a [`Timed`].
 pub fn timed_from(report: &[u64]) -> BenchResult<Timed> {
     match report {
+        // A reader that got nothing reports a rate of zero, not an error.
         [frames, nanos, ..] => Ok(Timed {
             frames: *frames,
-            elapsed: Duration::from_nanos(*nanos),
+            elapsed: Duration::from_nanos((*nanos).max(1)),
             ..Timed::default()
         }),
         _ => Err("throughput child reported nothing".into()),
@@ -51,11 +52,12 @@ pub fn timed_from(report: &[u64]) -> BenchResult<Timed> {
 }
 
 /// Times frames at the reader: up to `N` frames after [`WARMUP`], or until
-/// the budget (`BUDGET_NS`) runs out.
+/// the budget (`BUDGET_NS`, counted from the first frame) runs out. A reader
+/// too starved to get past the warm-up is timed from its first frame.
 pub struct ReaderClock {
-    start: Option<Instant>,
-    warm: u64,
-    got: u64,
+    first: Option<Instant>,
+    warm: Option<Instant>,
+    seen: u64,
     frames: u64,
     budget: Duration,
 }
@@ -64,9 +66,9 @@ impl ReaderClock {
     /// A clock with the child's `N` and `BUDGET_NS` parameters.
     pub fn from_args(args: &ChildArgs) -> BenchResult<ReaderClock> {
         Ok(ReaderClock {
-            start: None,
-            warm: 0,
-            got: 0,
+            first: None,
+            warm: None,
+            seen: 0,
             frames: args.get("N")?,
             budget: Duration::from_nanos(args.get("BUDGET_NS")?),
         })
@@ -74,21 +76,24 @@ impl ReaderClock {
 
     /// Counts one received frame; returns whether the measurement is complete.
     pub fn tick(&mut self) -> bool {
-        let Some(start) = self.start else {
-            self.warm += 1;
-            if self.warm >= WARMUP {
-                self.start = Some(Instant::now());
-            }
-            return false;
-        };
-        self.got += 1;
-        self.got >= self.frames || (self.got % 4 == 0 && start.elapsed() >= self.budget)
+        let now = Instant::now();
+        let first = *self.first.get_or_insert(now);
+        self.seen += 1;
+        if self.seen == WARMUP + 1 {
+            self.warm = Some(now);
+        }
+        self.seen >= WARMUP + 1 + self.frames || now - first >= self.budget
     }
 
-    /// `[frames, elapsed_ns]`.
+    /// `[frames, elapsed_ns]`: frames after the warm-up and their time, or,
+    /// for a reader that got fewer than two frames after it, all but the first.
     pub fn report(&self) -> Vec<u64> {
-        let nanos = self.start.map_or(0, |s| s.elapsed().as_nanos() as u64);
-        vec![self.got, nanos]
+        let (frames, since) = match (self.warm, self.first) {
+            (Some(warm), _) if self.seen >= WARMUP + 3 => (self.seen - WARMUP - 1, warm),
+            (_, Some(first)) => (self.seen - 1, first),
+            _ => return vec![0, 0],
+        };
+        vec![frames, since.elapsed().as_nanos() as u64]
     }
 }
 

@@ -21,10 +21,17 @@ fn main() {
         }
     }
     let plan = shmframe::bench::Plan { quick };
-    let result = shmframe_benches::compare::run_all(plan, |case| eprintln!("measuring {case} ..."));
+    let start = std::time::Instant::now();
+    let result = shmframe_benches::compare::run_all(plan, |case| {
+        eprintln!(
+            "[{:5.1} s] measuring {case} ...",
+            start.elapsed().as_secs_f64()
+        )
+    });
     shmframe_benches::cleanup();
     match result {
         Ok(all) => {
+            eprintln!("[{:5.1} s] done", start.elapsed().as_secs_f64());
             eprint!("{}", shmframe::bench::report::table(&all));
             if json {
                 println!("{}", shmframe::bench::report::json(&all));
