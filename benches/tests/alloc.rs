@@ -77,7 +77,7 @@ fn publishing_and_reading_allocate_nothing_in_steady_state() {
             reader.next(&mut buf).unwrap();
         }
         let timeout = Duration::from_secs(1);
-        let n = if width > 16 { 20 } else { 1_000 };
+        let n = if width > 16 { 5 } else { 1_000 };
         let publish = count(n, || {
             writer.publish(&meta, &pixels).unwrap();
         });
