@@ -52,7 +52,7 @@ pub enum Error {
     LengthMismatch { got: usize, expected: usize },
 
     /// The reader could not get a consistent copy in a bounded number of attempts.
-    #[error("could not read a consistent frame after {attempts} attempts: the writer kept overwriting it, or the segment is corrupt")]
+    #[error("could not read a consistent frame after {attempts} attempts: the writer kept overwriting it (a reader slower than the writer needs more slots), or the segment is corrupt")]
     Starved { attempts: u32 },
 
     /// Options out of range.
@@ -73,7 +73,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps an OS error with what was being done.
+    /// Wraps an OS error with what was being done (unused in loom builds, which have no OS part).
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn io(context: impl Into<String>, source: impl Into<std::io::Error>) -> Self {
         Error::Io {
             context: context.into(),

@@ -28,17 +28,8 @@ use crate::layout::{
     decode_meta, encode_meta, header, slot, FrameInfo, FrameMeta, Geometry, SLOT_HEADER_SIZE,
     STATE_LIVE,
 };
-use crate::sync::{backoff, fence, AtomicU32, AtomicU64, Ordering::*};
+use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience, MAX_ATTEMPTS};
 use std::time::Duration;
-
-/// Consistent-copy attempts before a read gives up with [`Error::Starved`].
-/// Fuzz targets have no writer that could finish a slot, and most of 10,000
-/// yields per read of a busy slot would be time not spent fuzzing.
-const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri, fuzzing)) {
-    64
-} else {
-    10_000
-};
 
 /// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
 #[derive(Clone, Copy)]
@@ -382,7 +373,8 @@ impl RingReader {
 /// Reads the latest frame's slot (pixels into `buf` if given), retrying while
 /// the writer laps the reader.
 fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Option<FrameInfo>> {
-    for attempt in 0..MAX_ATTEMPTS {
+    let mut patience = Patience::default();
+    loop {
         let number = region.latest();
         if number == 0 {
             return Ok(None);
@@ -398,12 +390,14 @@ fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Opt
                 })
             }
             // Lapped (a newer frame is there, or being written): look again.
-            _ => backoff(attempt),
+            _ if patience.pause() => {}
+            _ => {
+                return Err(Error::Starved {
+                    attempts: patience.attempts(),
+                })
+            }
         }
     }
-    Err(Error::Starved {
-        attempts: MAX_ATTEMPTS,
-    })
 }
 
 /// One seqlock read of slot `index` into `buf`; with `None`, of its metadata only.

@@ -9,18 +9,56 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
-/// Pauses a retry loop: spins for the first few attempts (a lapping writer is
-/// gone within nanoseconds), then yields to the scheduler (or to loom's).
-pub(crate) fn backoff(attempt: u32) {
-    #[cfg(loom)]
-    {
-        let _ = attempt;
-        loom::thread::yield_now();
-    }
+/// Most attempts a reader makes at one consistent copy. Loom, Miri and the
+/// fuzzers have no writer that could finish a slot: a few attempts suffice.
+pub(crate) const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri, fuzzing)) {
+    64
+} else {
+    10_000
+};
+
+/// Longest a reader keeps retrying a slot the writer keeps changing, once
+/// spinning did not help (not under loom, which has no time).
+#[cfg(not(loom))]
+const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Paces a reader's retries of a slot the writer is changing: spins for the
+/// first few (a lapping writer is gone within nanoseconds), then yields to the
+/// scheduler, and gives up after `MAX_ATTEMPTS` or `GIVE_UP_AFTER`, so that a
+/// hostile segment whose slot stays busy costs a bounded time.
+#[derive(Default)]
+pub(crate) struct Patience {
+    attempts: u32,
     #[cfg(not(loom))]
-    if attempt < 16 {
-        std::hint::spin_loop();
-    } else {
-        std::thread::yield_now();
+    yielding_since: Option<std::time::Instant>,
+}
+
+impl Patience {
+    /// Attempts made so far.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Pauses before another attempt; `false` when it is time to give up.
+    pub(crate) fn pause(&mut self) -> bool {
+        self.attempts += 1;
+        if self.attempts >= MAX_ATTEMPTS {
+            return false;
+        }
+        #[cfg(loom)]
+        loom::thread::yield_now();
+        #[cfg(not(loom))]
+        if self.attempts < 16 {
+            std::hint::spin_loop();
+        } else {
+            let since = *self
+                .yielding_since
+                .get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() > GIVE_UP_AFTER {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        true
     }
 }

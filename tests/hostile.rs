@@ -14,7 +14,10 @@ use std::time::Duration;
 const NOBODY: u32 = 65534;
 
 fn small() -> WriterOptions {
-    WriterOptions { slot_capacity: 4096, ..Default::default() }
+    WriterOptions {
+        slot_capacity: 4096,
+        ..Default::default()
+    }
 }
 
 fn meta() -> FrameMeta {
@@ -36,14 +39,35 @@ impl Drop for Cleanup {
 
 #[test]
 fn bad_names_are_refused_by_writers_readers_and_rm() {
-    for name in ["", ".", "..", "a/b", "../../etc/passwd", "a\0b", "sp ace", &"x".repeat(201)] {
+    for name in [
+        "",
+        ".",
+        "..",
+        "a/b",
+        "../../etc/passwd",
+        "a\0b",
+        "sp ace",
+        &"x".repeat(201),
+    ] {
         let w = Writer::create(name, &small());
-        assert!(matches!(w, Err(Error::InvalidName { .. })), "writer accepted {name:?}");
-        assert!(matches!(Reader::open(name), Err(Error::InvalidName { .. })), "{name:?}");
-        assert!(matches!(shmframe::remove_stream(name, true), Err(Error::InvalidName { .. })));
+        assert!(
+            matches!(w, Err(Error::InvalidName { .. })),
+            "writer accepted {name:?}"
+        );
+        assert!(
+            matches!(Reader::open(name), Err(Error::InvalidName { .. })),
+            "{name:?}"
+        );
+        assert!(matches!(
+            shmframe::remove_stream(name, true),
+            Err(Error::InvalidName { .. })
+        ));
     }
     let message = Writer::create("a/b", &small()).err().unwrap().to_string();
-    assert!(message.contains("a/b") && message.contains("letters"), "{message}");
+    assert!(
+        message.contains("a/b") && message.contains("letters"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -54,10 +78,19 @@ fn a_symlink_at_the_segment_path_is_never_followed() {
     std::fs::write(&target, b"precious").unwrap();
     let _cleanup = (Cleanup(path.clone()), Cleanup(target.clone()));
     std::os::unix::fs::symlink(&target, &path).unwrap();
-    assert!(matches!(Writer::create(&name, &small()), Err(Error::NotRegularFile { .. })));
-    assert!(matches!(Reader::open(&name), Err(Error::NotRegularFile { .. })));
+    assert!(matches!(
+        Writer::create(&name, &small()),
+        Err(Error::NotRegularFile { .. })
+    ));
+    assert!(matches!(
+        Reader::open(&name),
+        Err(Error::NotRegularFile { .. })
+    ));
     assert_eq!(std::fs::read(&target).unwrap(), b"precious");
-    assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(&path)
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 #[test]
@@ -79,20 +112,43 @@ fn segments_of_other_users_are_refused_unless_trusted_and_never_reused() {
     std::os::unix::fs::chown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
 
     let refused = Reader::open(&name).err().expect("foreign segment refused");
-    assert!(matches!(refused, Error::ForeignOwner { uid: NOBODY, .. }), "{refused}");
-    let trusted = ReaderOptions { trusted_uids: vec![NOBODY], ..Default::default() };
+    assert!(
+        matches!(refused, Error::ForeignOwner { uid: NOBODY, .. }),
+        "{refused}"
+    );
+    let trusted = ReaderOptions {
+        trusted_uids: vec![NOBODY],
+        ..Default::default()
+    };
     let mut reader = Reader::open_with(&name, &trusted).unwrap();
     let mut buf = Vec::new();
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
-    assert!(matches!(Writer::create(&name, &small()), Err(Error::ForeignOwner { .. })));
-    assert!(matches!(shmframe::remove_stream(&name, true), Err(Error::ForeignOwner { .. })));
-    assert_eq!(std::fs::metadata(&path).unwrap().uid(), NOBODY, "left alone");
+    assert!(matches!(
+        Writer::create(&name, &small()),
+        Err(Error::ForeignOwner { .. })
+    ));
+    assert!(matches!(
+        shmframe::remove_stream(&name, true),
+        Err(Error::ForeignOwner { .. })
+    ));
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().uid(),
+        NOBODY,
+        "left alone"
+    );
 }
 
 /// Runs `sh -c script` as user nobody; returns whether it succeeded.
 fn as_nobody(script: &str) -> bool {
     Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+            script,
+        ])
         .stderr(std::process::Stdio::null())
         .status()
         .expect("run setpriv")
@@ -110,13 +166,23 @@ fn modes_default_to_private_and_others_only_ever_read() {
         assert_eq!(mode_of(&path), mode, "umask must not change the mode");
         if is_root() {
             let p = path.display();
-            assert_eq!(as_nobody(&format!("cat {p} > /dev/null")), others_read, "{mode:o} read");
-            assert!(!as_nobody(&format!("echo x >> {p}")), "{mode:o}: others must not write");
+            assert_eq!(
+                as_nobody(&format!("cat {p} > /dev/null")),
+                others_read,
+                "{mode:o} read"
+            );
+            assert!(
+                !as_nobody(&format!("echo x >> {p}")),
+                "{mode:o}: others must not write"
+            );
         }
     }
     for mode in [0o666, 0o400, 0o700, 0o604 | 0o002] {
         let result = Writer::create(&name, &WriterOptions { mode, ..small() });
-        assert!(matches!(result, Err(Error::InvalidOptions(_))), "{mode:o} accepted");
+        assert!(
+            matches!(result, Err(Error::InvalidOptions(_))),
+            "{mode:o} accepted"
+        );
     }
 }
 
@@ -176,7 +242,10 @@ fn truncated_and_garbage_segments_fail_at_attach_without_sigbus() {
 #[ignore = "child role"]
 fn child_create_writer() {
     let capacity: usize = env("CAPACITY").parse().unwrap();
-    let options = WriterOptions { slot_capacity: capacity, ..Default::default() };
+    let options = WriterOptions {
+        slot_capacity: capacity,
+        ..Default::default()
+    };
     match Writer::create(&env("SHMFRAME_TEST_NAME"), &options) {
         Ok(_writer) => {
             println!("created");
@@ -217,13 +286,21 @@ fn a_full_tmpfs_gives_a_clear_error_and_leaves_nothing_behind() {
             ("CAPACITY", capacity.to_string()),
         ];
         let mut child = ChildProcess::spawn("child_create_writer", &envs);
-        let line = child.expect_line(if capacity > 1 << 20 { "error" } else { "created" });
+        let line = child.expect_line(if capacity > 1 << 20 {
+            "error"
+        } else {
+            "created"
+        });
         child.finish();
         line
     };
     let error = run(8 << 20);
     assert!(error.contains("tmpfs full"), "{error}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "partial segment left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "partial segment left"
+    );
     // The same directory works for a stream that fits.
     run(64 << 10);
 }
@@ -232,9 +309,13 @@ fn a_full_tmpfs_gives_a_clear_error_and_leaves_nothing_behind() {
 fn writers_racing_for_one_name_let_exactly_one_win() {
     for round in 0..5 {
         let name = unique_name(&format!("race{round}"));
-        let envs = [("SHMFRAME_TEST_NAME", name.clone()), ("CAPACITY", "4096".into())];
-        let mut children: Vec<_> =
-            (0..4).map(|_| ChildProcess::spawn("child_create_writer", &envs)).collect();
+        let envs = [
+            ("SHMFRAME_TEST_NAME", name.clone()),
+            ("CAPACITY", "4096".into()),
+        ];
+        let mut children: Vec<_> = (0..4)
+            .map(|_| ChildProcess::spawn("child_create_writer", &envs))
+            .collect();
         let outcomes: Vec<String> = children
             .iter_mut()
             .map(|c| c.expect_line("child_create_writer ..."))
@@ -259,14 +340,19 @@ fn child_busy_reader() {
     let mut buf = Vec::new();
     println!("reading");
     loop {
-        let _ = reader.wait_latest(&mut buf, Duration::from_millis(50)).unwrap();
+        let _ = reader
+            .wait_latest(&mut buf, Duration::from_millis(50))
+            .unwrap();
     }
 }
 
 #[test]
 fn stopped_and_killed_readers_do_not_disturb_the_writer_or_other_readers() {
     let name = unique_name("stopped");
-    let options = WriterOptions { slot_capacity: 1 << 20, ..Default::default() };
+    let options = WriterOptions {
+        slot_capacity: 1 << 20,
+        ..Default::default()
+    };
     let mut writer = Writer::create(&name, &options).unwrap();
     let big = FrameMeta::packed(512, 512, PixelFormat::Rgba8);
     writer.publish(&big, &[1; 1 << 20]).unwrap();
@@ -324,7 +410,9 @@ fn child_churn() {
         for _ in 0..times {
             let mut reader = Reader::open(&name).unwrap();
             latest = reader.latest(&mut buf).unwrap().unwrap().number;
-            reader.wait_next(&mut buf, Duration::from_millis(10)).unwrap();
+            reader
+                .wait_next(&mut buf, Duration::from_millis(10))
+                .unwrap();
         }
         latest
     };
@@ -344,7 +432,10 @@ fn attaching_and_detaching_in_a_loop_leaks_no_descriptors_or_mappings() {
     let envs = [("SHMFRAME_TEST_NAME", unique_name("churn"))];
     let mut child = ChildProcess::spawn("child_churn", &envs);
     let line = child.expect_line("fds");
-    let n: Vec<usize> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let n: Vec<usize> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
     assert_eq!(n.len(), 4, "{line}");
     assert_eq!(n[0], n[1], "descriptors leaked: {line}");
     assert_eq!(n[2], n[3], "mappings leaked: {line}");

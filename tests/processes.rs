@@ -46,7 +46,9 @@ fn child_writer() {
             line.clear();
             std::io::stdin().read_line(&mut line).unwrap();
         }
-        writer.publish(&meta(), &pattern(n, (W * H * 4) as usize)).unwrap();
+        writer
+            .publish(&meta(), &pattern(n, (W * H * 4) as usize))
+            .unwrap();
         println!("published {n}");
     }
     wait_for_stdin_close();
@@ -58,7 +60,11 @@ fn child_writer() {
 fn child_flooding_writer() {
     let name = env("SHMFRAME_TEST_NAME");
     let meta = FrameMeta::packed(2048, 1024, PixelFormat::Rgba8);
-    let options = WriterOptions { slots: 2, slot_capacity: 2048 * 1024 * 4, ..Default::default() };
+    let options = WriterOptions {
+        slots: 2,
+        slot_capacity: 2048 * 1024 * 4,
+        ..Default::default()
+    };
     let mut writer = Writer::create(&name, &options).unwrap();
     println!("ready");
     for n in 1u64.. {
@@ -80,11 +86,17 @@ fn child_flooding_writer() {
 #[ignore = "child role"]
 fn child_waiting_reader() {
     let name = env("SHMFRAME_TEST_NAME");
-    let options = ReaderOptions { liveness_interval: Duration::from_secs(600), ..Default::default() };
+    let options = ReaderOptions {
+        liveness_interval: Duration::from_secs(600),
+        ..Default::default()
+    };
     let mut reader = Reader::open_with(&name, &options).unwrap();
     println!("waiting");
     let mut buf = Vec::new();
-    match reader.wait_latest(&mut buf, Duration::from_secs(120)).unwrap() {
+    match reader
+        .wait_latest(&mut buf, Duration::from_secs(120))
+        .unwrap()
+    {
         Some(info) => {
             assert_eq!(buf, pattern(info.number, info.len));
             println!("woke {}", info.number);
@@ -98,7 +110,11 @@ fn child_waiting_reader() {
 #[test]
 fn frames_cross_processes_byte_exact_and_in_order() {
     let name = unique_name("exact");
-    let envs = [("SHMFRAME_TEST_NAME", name.clone()), ("FRAMES", "20".into()), ("STEP", "1".into())];
+    let envs = [
+        ("SHMFRAME_TEST_NAME", name.clone()),
+        ("FRAMES", "20".into()),
+        ("STEP", "1".into()),
+    ];
     let mut writer = ChildProcess::spawn("child_writer", &envs);
     writer.expect_line("ready");
     let mut reader = Reader::open(&name).unwrap();
@@ -116,10 +132,16 @@ fn frames_cross_processes_byte_exact_and_in_order() {
             writeln!(writer.child.stdin.as_mut().unwrap(), "go").unwrap();
         }
         while expected <= (step + 1).max(4) {
-            let info = reader.wait_next(&mut buf, Duration::from_secs(30)).unwrap().expect("frame");
+            let info = reader
+                .wait_next(&mut buf, Duration::from_secs(30))
+                .unwrap()
+                .expect("frame");
             assert_eq!((info.number, info.missed), (expected, 0));
             assert_eq!(info.meta, meta());
-            assert!(buf == pattern(expected, info.len), "frame {expected} differs");
+            assert!(
+                buf == pattern(expected, info.len),
+                "frame {expected} differs"
+            );
             expected += 1;
         }
     }
@@ -136,23 +158,32 @@ fn frames_cross_processes_byte_exact_and_in_order() {
 fn a_reader_asleep_on_the_futex_is_woken_by_a_publish_in_another_process() {
     let name = unique_name("wake");
     let mut writer = Writer::create(&name, &options(2)).unwrap();
-    let mut child = ChildProcess::spawn("child_waiting_reader", &[("SHMFRAME_TEST_NAME", name.clone())]);
+    let mut child = ChildProcess::spawn(
+        "child_waiting_reader",
+        &[("SHMFRAME_TEST_NAME", name.clone())],
+    );
     child.expect_line("waiting");
     // Publish only once the child sleeps in the kernel on the futex, so that
     // only a cross-process wake can end its wait (its own timeouts are 600 s).
     let pid = child.child.id();
     let asleep_on_futex = || {
-        std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten().any(|task| {
-            let path = task.path();
-            let state = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
-            let wchan = std::fs::read_to_string(path.join("wchan")).unwrap_or_default();
-            state.contains(") S ") && wchan.contains("futex")
-        })
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|task| {
+                let path = task.path();
+                let state = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+                let wchan = std::fs::read_to_string(path.join("wchan")).unwrap_or_default();
+                state.contains(") S ") && wchan.contains("futex")
+            })
     };
     while !asleep_on_futex() {
         std::thread::sleep(Duration::from_millis(5));
     }
-    writer.publish(&meta(), &pattern(1, (W * H * 4) as usize)).unwrap();
+    writer
+        .publish(&meta(), &pattern(1, (W * H * 4) as usize))
+        .unwrap();
     assert_eq!(child.expect_line("woke"), "1");
     assert_eq!(child.finish(), 0);
 }
@@ -164,7 +195,10 @@ fn a_second_writer_is_refused_with_the_live_writers_pid() {
     let envs = [("SHMFRAME_TEST_NAME", name.clone()), ("FRAMES", "0".into())];
     let mut child = ChildProcess::spawn("child_writer", &envs);
     let error = child.expect_line("error");
-    assert!(error.contains(&format!("live writer (pid {})", std::process::id())), "{error}");
+    assert!(
+        error.contains(&format!("live writer (pid {})", std::process::id())),
+        "{error}"
+    );
     assert_eq!(child.finish(), 3);
     // In the same process too: the lock is per open file, not per process.
     let again = Writer::create(&name, &options(2));
@@ -175,20 +209,33 @@ fn a_second_writer_is_refused_with_the_live_writers_pid() {
 fn a_killed_writer_leaves_the_last_whole_frame_and_is_seen_dead() {
     let name = unique_name("sigkill");
     let child = {
-        let mut child = ChildProcess::spawn("child_flooding_writer", &[("SHMFRAME_TEST_NAME", name.clone())]);
+        let mut child = ChildProcess::spawn(
+            "child_flooding_writer",
+            &[("SHMFRAME_TEST_NAME", name.clone())],
+        );
         child.expect_line("ready");
         child
     };
     let mut reader = Reader::open(&name).unwrap();
     let mut buf = Vec::new();
-    while reader.wait_latest(&mut buf, Duration::from_secs(30)).unwrap().expect("frame").number < 5 {}
+    while reader
+        .wait_latest(&mut buf, Duration::from_secs(30))
+        .unwrap()
+        .expect("frame")
+        .number
+        < 5
+    {}
     assert!(reader.writer_alive());
     // The writer spends nearly all its time filling a slot: this kill lands mid-frame.
     child.kill();
     assert!(!reader.writer_alive(), "a reaped writer's lock is gone");
     for _ in 0..3 {
         let info = reader.latest(&mut buf).unwrap().expect("last frame");
-        assert!(buf.iter().all(|&b| b == info.number as u8), "partial frame {}", info.number);
+        assert!(
+            buf.iter().all(|&b| b == info.number as u8),
+            "partial frame {}",
+            info.number
+        );
     }
     // The stale segment stays until someone replaces or removes it.
     assert!(Reader::open(&name).is_ok());
@@ -198,7 +245,11 @@ fn a_killed_writer_leaves_the_last_whole_frame_and_is_seen_dead() {
 #[test]
 fn a_restarted_writer_is_followed_by_an_open_reader() {
     for kill in [true, false] {
-        let name = unique_name(if kill { "restart-kill" } else { "restart-clean" });
+        let name = unique_name(if kill {
+            "restart-kill"
+        } else {
+            "restart-clean"
+        });
         let envs = [("SHMFRAME_TEST_NAME", name.clone()), ("FRAMES", "3".into())];
         let mut first = ChildProcess::spawn("child_writer", &envs);
         first.expect_line("published 3");
@@ -215,7 +266,10 @@ fn a_restarted_writer_is_followed_by_an_open_reader() {
         let mut second = ChildProcess::spawn("child_writer", &envs);
         second.expect_line("published 2");
         // The reader notices the new segment by itself while waiting.
-        let info = reader.wait_latest(&mut buf, Duration::from_secs(30)).unwrap().expect("frame");
+        let info = reader
+            .wait_latest(&mut buf, Duration::from_secs(30))
+            .unwrap()
+            .expect("frame");
         assert_eq!(info.number, 2, "frame numbers restart in the new segment");
         assert!(buf == pattern(2, info.len));
         assert!(reader.writer_alive());
@@ -227,7 +281,9 @@ fn a_restarted_writer_is_followed_by_an_open_reader() {
 fn a_reconfigured_writer_is_followed_with_bigger_frames() {
     let name = unique_name("reconfigure");
     let mut writer = Writer::create(&name, &options(2)).unwrap();
-    writer.publish(&meta(), &pattern(1, (W * H * 4) as usize)).unwrap();
+    writer
+        .publish(&meta(), &pattern(1, (W * H * 4) as usize))
+        .unwrap();
     let mut reader = Reader::open(&name).unwrap();
     let mut buf = Vec::new();
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
@@ -235,9 +291,17 @@ fn a_reconfigured_writer_is_followed_with_bigger_frames() {
     let too_big = writer.publish(&big, &pattern(2, (W * H * 16) as usize));
     assert!(matches!(too_big, Err(Error::FrameTooLarge { .. })));
     writer
-        .reconfigure(&WriterOptions { slot_capacity: (W * H * 16) as usize, ..options(2) })
+        .reconfigure(&WriterOptions {
+            slot_capacity: (W * H * 16) as usize,
+            ..options(2)
+        })
         .unwrap();
-    writer.publish(&big, &pattern(7, (W * H * 16) as usize)).unwrap();
-    let info = reader.wait_latest(&mut buf, Duration::from_secs(10)).unwrap().expect("frame");
+    writer
+        .publish(&big, &pattern(7, (W * H * 16) as usize))
+        .unwrap();
+    let info = reader
+        .wait_latest(&mut buf, Duration::from_secs(10))
+        .unwrap()
+        .expect("frame");
     assert_eq!((info.meta, buf == pattern(7, info.len)), (big, true));
 }
