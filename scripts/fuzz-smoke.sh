@@ -12,7 +12,7 @@
 # its own corpus directory instead (new inputs stay there, untracked):
 #
 #   cd fuzz && cargo +nightly fuzz run decode -- -max_total_time=3600 \
-#       -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10
+#       -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30
 #
 # A finding is written to fuzz/artifacts/<target>/; reproduce it with
 # `cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>`, fix the
@@ -48,11 +48,12 @@ for target in $targets; do
     # Only the committed seeds: a run never grows the tracked corpus.
     cp corpus/"$target"/seed-* "$corpus"/
     echo "fuzz-smoke: $target for ${seconds}s"
-    # -timeout: an input slower than 10 s is a finding (a hang);
+    # -timeout: an input slower than 30 s is a finding (a hang; one frame of the
+    # largest GIF canvas the limits allow takes ~10 s under the sanitizer);
     # -malloc_limit_mb: one allocation over 1 GiB is a finding (past the limits).
     if ! cargo +nightly fuzz run "$target" "$corpus" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-        -timeout=10 -artifact_prefix="$artifacts" -print_final_stats=1 \
+        -timeout=30 -artifact_prefix="$artifacts" -print_final_stats=1 \
         >"$work/$target.log" 2>&1; then
         failed="$failed $target"
         tail -n 40 "$work/$target.log" >&2

@@ -114,6 +114,9 @@ fn a_writer_that_stops_mid_frame_in_the_latest_slot_starves_readers() {
 
 /// Every saved `decode` finding, given to `shmframe publish` as a file: a
 /// clear error naming the file (exit 1), no panic, nothing published.
+/// `timeout-b9f794be...` is a 610-byte GIF declaring a 16384x2054 canvas:
+/// each frame composites 134 MB, so it was slow under the fuzzer; the
+/// publisher decodes it frame by frame, in bounded memory, until a broken frame.
 #[test]
 fn decode_findings_are_refused_by_the_cli() {
     let inputs = inputs("decode");

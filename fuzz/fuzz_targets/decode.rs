@@ -20,6 +20,12 @@ use std::path::Path;
 /// Frames of an animation decoded per input: enough to reach disposal and
 /// compositing; more would only make each run slower.
 const MAX_FRAMES: usize = 16;
+/// Bytes of decoded frames after which no further frame is asked for. A GIF
+/// of a few hundred bytes may declare a canvas of up to 256 MiB, and every
+/// frame costs time in proportion to its canvas (the publisher streams such
+/// a file frame by frame in bounded memory); more big frames of the same
+/// file run the same code again.
+const MAX_DECODED: usize = 64 << 20;
 
 fuzz_target!(|bytes: &[u8]| {
     let path = Path::new("fuzz-input");
@@ -33,6 +39,7 @@ fuzz_target!(|bytes: &[u8]| {
         return;
     };
     let mut count = 0;
+    let mut decoded = 0;
     for frame in frames.take(MAX_FRAMES) {
         // The publisher stops at the first error, and so does this.
         let Ok(frame) = frame else {
@@ -47,6 +54,10 @@ fuzz_target!(|bytes: &[u8]| {
             assert_eq!(len, frame.pixels.len());
         }
         assert_eq!(frame.delay.is_some(), probe.kind == Kind::Animation);
+        decoded += frame.pixels.len();
+        if decoded >= MAX_DECODED {
+            return;
+        }
     }
     if probe.kind == Kind::Still {
         assert_eq!(count, 1, "a still image decodes to exactly one frame");
