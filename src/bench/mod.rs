@@ -256,8 +256,15 @@ pub fn run_with(
         progress(case);
         let frames = plan.throughput_frames(len);
         let mut pooled = vec![Timed::default(); systems.len() + 1];
+        let mut in_order = Timed::default();
         for _ in 0..rounds {
             pooled[0].add(throughput::floor(len, cpus, frames, plan.budget())?);
+            in_order.add(throughput::shmframe_in_order(
+                len,
+                cpus,
+                frames,
+                plan.budget(),
+            )?);
             for (k, system) in systems.iter().enumerate() {
                 pooled[k + 1].add((system.throughput)(len, cpus, frames, plan.budget())?);
             }
@@ -266,6 +273,9 @@ pub fn run_with(
         for (name, timed) in names.zip(&pooled) {
             out.push(Measurement::rate(case, name, timed.bytes_per_s(len)));
         }
+        // Beside shmframe: the same stream read in order (`wait_next`).
+        let row = Measurement::rate(case, "shmframe-in-order", in_order.bytes_per_s(len));
+        out.insert(out.len() - systems.len() + 1, row);
     }
     let frames = plan.writer_rate_frames();
     for (len, readers) in writer_rate_cases() {

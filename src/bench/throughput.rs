@@ -98,8 +98,33 @@ impl ReaderClock {
 }
 
 /// shmframe: a writer publishing `len`-byte frames from [`SourceFrames`] into
-/// a ring of [`SLOTS`], a reader copying every frame it can in order.
+/// a ring of [`SLOTS`], a reader copying out the latest frame each time one
+/// is published (`wait_latest`), as a viewer or a frame-grabbing consumer does.
 pub fn shmframe(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
+    run_shmframe(len, cpus, frames, budget, "latest")
+}
+
+/// shmframe with a reader that wants every frame in order (`wait_next`).
+///
+/// When the writer is faster, such a reader is lapped: it resumes at the
+/// oldest intact frame, which is the next slot the writer overwrites, so
+/// many of its copies are torn and thrown away.
+pub fn shmframe_in_order(
+    len: usize,
+    cpus: Cpus,
+    frames: u64,
+    budget: Duration,
+) -> BenchResult<Timed> {
+    run_shmframe(len, cpus, frames, budget, "next")
+}
+
+fn run_shmframe(
+    len: usize,
+    cpus: Cpus,
+    frames: u64,
+    budget: Duration,
+    read: &str,
+) -> BenchResult<Timed> {
     let _pinned = pin(cpus.writer)?;
     let name = unique_name("tput");
     let options = WriterOptions {
@@ -111,6 +136,7 @@ pub fn shmframe(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchR
     let ctl = SharedBlock::create(0)?;
     let mut args = child_args(&ctl, frames, len, budget);
     args.push(("STREAM", name));
+    args.push(("READ", read.to_owned()));
     let mut child = spawn(ROLE_SHMFRAME, cpus.reader, &args)?;
     ctl.wait_ready(1)?;
     let source = SourceFrames::new(len);
@@ -136,11 +162,16 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; args.get("LEN")?];
     let mut clock = ReaderClock::from_args(args)?;
+    let in_order = args.get::<String>("READ")? == "next";
     ctl.mark_ready();
     loop {
-        let got = reader
-            .wait_next(&mut buf, Duration::from_secs(1))
-            .map_err(|e| e.to_string())?;
+        let timeout = Duration::from_secs(1);
+        let got = if in_order {
+            reader.wait_next(&mut buf, timeout)
+        } else {
+            reader.wait_latest(&mut buf, timeout)
+        }
+        .map_err(|e| e.to_string())?;
         if got.is_some() && clock.tick() {
             break;
         }
