@@ -5,6 +5,7 @@
 //! (0 ok, 1 runtime error, 2 usage error from clap).
 
 mod attach;
+mod bench;
 mod child;
 mod decode;
 mod demo;
@@ -51,8 +52,7 @@ enum Command {
     List(list::ListArgs),
     Rm(rm::RmArgs),
     Demo(demo::DemoArgs),
-    // `Bench(bench::BenchArgs)` is added here, with `mod bench;` above and its
-    // arm in `run`, by the benchmark work (src/bin/shmframe/bench.rs).
+    Bench(bench::BenchArgs),
 }
 
 fn run(cli: Cli) -> Result<(), fail::CliError> {
@@ -63,6 +63,7 @@ fn run(cli: Cli) -> Result<(), fail::CliError> {
         Command::List(args) => list::run(args),
         Command::Rm(args) => rm::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 
