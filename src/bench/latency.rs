@@ -78,8 +78,15 @@ pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResu
     let meta = meta_for(len);
     for i in 0..samples as u64 {
         pause(wake);
+        // Stamped before publishing, in the first 8 bytes as for the peers:
+        // the frame's own timestamp marks the commit, after the copy in.
+        let stamp = monotonic_ns().to_le_bytes();
+        let pixels = source.get(i);
         let number = writer
-            .publish(&meta, source.get(i))
+            .publish_with::<crate::Error>(&meta, |fill| {
+                fill.write(0, &stamp)?;
+                fill.write(8, &pixels[8..])
+            })
             .map_err(|e| e.to_string())?;
         wait_ack(&ctl, number, wake)?;
     }
@@ -103,7 +110,8 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
         .map_err(|e| e.to_string())?;
         match got {
             Some(info) => {
-                out.push(monotonic_ns().saturating_sub(info.timestamp_ns));
+                let stamp = u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"));
+                out.push(monotonic_ns().saturating_sub(stamp));
                 // Pairs with the writer's Acquire load in `wait_ack`.
                 ctl.line(ACK).store(info.number, Release);
             }
