@@ -31,6 +31,9 @@ use crate::layout::{
 use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience, MAX_ATTEMPTS};
 use std::time::Duration;
 
+/// Longest sleep between two attempts at a slot the writer keeps changing.
+const RETRY_SLEEP: Duration = Duration::from_millis(10);
+
 /// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
 #[derive(Clone, Copy)]
 pub struct Region<'a> {
@@ -93,6 +96,14 @@ impl<'a> Region<'a> {
     /// Copies the eight static header words.
     pub fn static_header(&self) -> [u64; 8] {
         std::array::from_fn(|i| self.words[i].load(Relaxed))
+    }
+
+    /// Sleeps until the writer's next publish (or state change), for at most `timeout`.
+    pub fn wait_for_next_publish(&self, timeout: Duration) {
+        // If the writer publishes between this load and the sleep, the kernel
+        // sees a changed word and returns at once.
+        let ticket = self.futex.load(Acquire);
+        futex::wait(self.futex, ticket, timeout);
     }
 
     /// Sleeps until a frame newer than `seen` is published or the state leaves
@@ -390,7 +401,7 @@ fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Opt
                 })
             }
             // Lapped (a newer frame is there, or being written): look again.
-            _ if patience.pause() => {}
+            _ if patience.pause(|| region.wait_for_next_publish(RETRY_SLEEP)) => {}
             _ => {
                 return Err(Error::Starved {
                     attempts: patience.attempts(),

@@ -20,12 +20,13 @@ pub(crate) const MAX_ATTEMPTS: u32 = if cfg!(any(loom, miri, fuzzing)) {
 /// Longest a reader keeps retrying a slot the writer keeps changing, once
 /// spinning did not help (not under loom, which has no time).
 #[cfg(not(loom))]
-const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Paces a reader's retries of a slot the writer is changing: spins for the
-/// first few (a lapping writer is gone within nanoseconds), then yields to the
-/// scheduler, and gives up after `MAX_ATTEMPTS` or `GIVE_UP_AFTER`, so that a
-/// hostile segment whose slot stays busy costs a bounded time.
+/// first few (a lapping writer is gone within nanoseconds), then sleeps until
+/// the writer's next publish (the moment a copy has the longest time before
+/// the writer comes back to that slot), and gives up after `MAX_ATTEMPTS` or
+/// `GIVE_UP_AFTER`, so that a slot that stays busy costs a bounded time.
 #[derive(Default)]
 pub(crate) struct Patience {
     attempts: u32,
@@ -40,13 +41,18 @@ impl Patience {
     }
 
     /// Pauses before another attempt; `false` when it is time to give up.
-    pub(crate) fn pause(&mut self) -> bool {
+    /// `until_next_publish` sleeps until the writer publishes again (briefly).
+    pub(crate) fn pause(&mut self, until_next_publish: impl FnOnce()) -> bool {
         self.attempts += 1;
         if self.attempts >= MAX_ATTEMPTS {
             return false;
         }
         #[cfg(loom)]
-        loom::thread::yield_now();
+        {
+            // Loom has no timeouts: a sleep with no publish to come would deadlock.
+            let _ = until_next_publish;
+            loom::thread::yield_now();
+        }
         #[cfg(not(loom))]
         if self.attempts < 16 {
             std::hint::spin_loop();
@@ -57,7 +63,7 @@ impl Patience {
             if since.elapsed() > GIVE_UP_AFTER {
                 return false;
             }
-            std::thread::yield_now();
+            until_next_publish();
         }
         true
     }
