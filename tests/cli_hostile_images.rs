@@ -71,35 +71,6 @@ fn assert_refused(name: &str, file: &Path, output: &Output, needle: &str) {
     assert!(!stream_exists(name), "{shown}: a stream was left behind");
 }
 
-/// A PNG whose header claims `width` x `height` RGBA pixels, with no image data.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut chunk = b"IHDR".to_vec();
-    chunk.extend_from_slice(&width.to_be_bytes());
-    chunk.extend_from_slice(&height.to_be_bytes());
-    chunk.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&chunk);
-    png.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    png
-}
-
-/// CRC-32 (IEEE), as PNG chunks use.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// A 24-bit BMP whose headers claim `width` x `height` pixels, with no pixel data.
 fn bmp_claiming(width: i32, height: i32) -> Vec<u8> {
     let mut bmp = b"BM".to_vec();
@@ -169,7 +140,7 @@ fn peak_rss_kb(pid: u32) -> u64 {
 fn headers_claiming_huge_images_are_refused_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("png", png_claiming(100_000, 100_000)),
+        ("png", cli_support::png_header_claiming(100_000, 100_000)),
         ("bmp", bmp_claiming(100_000, 100_000)),
         ("bmp-top-down", bmp_claiming(100_000, -100_000)),
         ("gif", {
