@@ -3,12 +3,17 @@
 
 mod cli_support;
 
-use cli_support::{run, text};
+use cli_support::{run_command_within, shmframe, text};
 use serde_json::Value;
+use std::time::Duration;
 
 #[test]
 fn bench_quick_json_reports_every_case_beside_its_floor() {
-    let output = run(&["bench", "--quick", "--json"], b"");
+    // A debug build measures slowly (about a minute here): a generous bound, only against hangs.
+    let before = shmframe::list_streams().unwrap();
+    let command = &mut shmframe();
+    command.args(["bench", "--quick", "--json"]);
+    let output = run_command_within(command, b"", Duration::from_secs(600));
     assert!(output.status.success(), "{}", text(&output.stderr));
     let rows: Vec<Value> = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("no JSON array ({e}): {}", text(&output.stdout)));
@@ -39,9 +44,11 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
     assert!(find("writer_rate_8_readers", "shmframe")["per_s"]
         .as_f64()
         .is_some_and(|r| r > 0.0));
-    let leftovers = shmframe::list_streams().unwrap();
-    assert!(
-        !leftovers.iter().any(|n| n.contains("bench")),
-        "{leftovers:?}"
-    );
+    // Every stream the run created is gone again.
+    let leftovers: Vec<String> = shmframe::list_streams()
+        .unwrap()
+        .into_iter()
+        .filter(|name| name.starts_with("shmframe-bench") && !before.contains(name))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

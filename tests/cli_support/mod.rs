@@ -34,6 +34,11 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
 
 /// Runs `command` to completion, bounded by `TIMEOUT`; kills it and fails the test on timeout.
 pub fn run_command(command: &mut Command, stdin: &[u8]) -> Output {
+    run_command_within(command, stdin, TIMEOUT)
+}
+
+/// Runs `command` to completion, bounded by `timeout`; kills it and fails the test on timeout.
+pub fn run_command_within(command: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -49,10 +54,10 @@ pub fn run_command(command: &mut Command, stdin: &[u8]) -> Output {
     });
     let stdout = collect(child.stdout.take().expect("piped stdout"));
     let stderr = collect(child.stderr.take().expect("piped stderr"));
-    let status = wait_bounded(&mut child, TIMEOUT).unwrap_or_else(|| {
+    let status = wait_bounded(&mut child, timeout).unwrap_or_else(|| {
         let _ = child.kill();
         let _ = child.wait();
-        panic!("{command:?} did not finish within {TIMEOUT:?}");
+        panic!("{command:?} did not finish within {timeout:?}");
     });
     let _ = writer.join();
     Output {
