@@ -37,8 +37,8 @@ impl HeapRegion {
         }
         let word_at =
             |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        let header: [u64; 8] = std::array::from_fn(word_at);
-        let geometry = Geometry::from_header(&header, bytes.len() as u64)?;
+        let header = bytes[..64].try_into().expect("checked: at least a header");
+        let geometry = Geometry::from_header_bytes(header, bytes.len() as u64)?;
         let heap = HeapRegion::new(geometry);
         for (i, cell) in heap.words.iter().enumerate() {
             cell.store(word_at(i), Relaxed);

@@ -254,6 +254,15 @@ impl Geometry {
         (number % self.slot_count as u64) as usize
     }
 
+    /// Reads and checks the first 64 bytes of a segment (its static header,
+    /// little-endian words) against the segment's real size in bytes.
+    pub fn from_header_bytes(bytes: &[u8; 64], file_size: u64) -> Result<Self> {
+        let words: [u64; 8] = std::array::from_fn(|i| {
+            u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"))
+        });
+        Geometry::from_header(&words, file_size)
+    }
+
     /// Reads and checks the static header words against the segment's real size in bytes.
     pub fn from_header(words: &[u64; 8], file_size: u64) -> Result<Self> {
         let bad = |reason: String| Err(Error::BadSegment { reason });

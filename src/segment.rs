@@ -158,22 +158,11 @@ impl Segment {
     /// Opens stream `name` read-only, checking owner and header.
     pub(crate) fn open_read_only(name: &str, trusted_uids: &[u32]) -> Result<Segment> {
         let path = segment_path(name)?;
-        let fd = match rustix::fs::open(
-            &path,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(Errno::NOENT) => {
-                return Err(Error::NoStream {
-                    name: name.to_string(),
-                })
-            }
-            Err(Errno::LOOP) => return Err(Error::NotRegularFile { path }),
-            Err(e) => return Err(Error::io(format!("opening {}", path.display()), e)),
+        let Some((file, size)) = open_existing(&path, trusted_uids)? else {
+            return Err(Error::NoStream {
+                name: name.to_string(),
+            });
         };
-        let file = File::from(fd);
-        let size = check_file(&file, &path, trusted_uids)?;
         if size < HEADER_SIZE as u64 {
             return Err(Error::BadSegment {
                 reason: format!("{} holds {size} bytes, less than a header", path.display()),
@@ -182,10 +171,7 @@ impl Segment {
         let mut bytes = [0u8; 64];
         file.read_exact_at(&mut bytes, 0)
             .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        let words: [u64; 8] = std::array::from_fn(|i| {
-            u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"))
-        });
-        let geometry = Geometry::from_header(&words, size)?;
+        let geometry = Geometry::from_header_bytes(&bytes, size)?;
         let map = MmapOptions::new()
             .len(geometry.total_size)
             .map_raw_read_only(&file)
@@ -236,11 +222,7 @@ impl Segment {
     /// Whether the stream's path now names a different file than this one
     /// (a writer restarted, or moved to bigger slots).
     pub(crate) fn replaced_on_disk(&self) -> bool {
-        let (Ok(mine), Ok(now)) = (rustix::fs::fstat(&self.file), rustix::fs::lstat(&self.path))
-        else {
-            return false;
-        };
-        (mine.st_dev, mine.st_ino) != (now.st_dev, now.st_ino)
+        same_inode(&self.file, &self.path) == Some(false)
     }
 
     /// Removes the stream's name if it still names this segment.
@@ -272,7 +254,7 @@ impl PendingSegment {
                 Err(Errno::EXIST) => {}
                 Err(e) => return Err(Error::io(format!("publishing {}", path.display()), e)),
             }
-            let Some(old) = open_existing(&path)? else {
+            let Some((old, _)) = open_existing(&path, &[])? else {
                 continue; // removed meanwhile: try the link again
             };
             // Hold the old segment's lock while replacing it, so no other
@@ -329,7 +311,7 @@ impl Drop for PendingSegment {
 }
 
 /// Opens an existing segment file for inspection; `None` if it vanished.
-fn open_existing(path: &Path) -> Result<Option<File>> {
+fn open_existing(path: &Path, trusted_uids: &[u32]) -> Result<Option<(File, u64)>> {
     match rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
@@ -337,8 +319,8 @@ fn open_existing(path: &Path) -> Result<Option<File>> {
     ) {
         Ok(fd) => {
             let file = File::from(fd);
-            check_file(&file, path, &[])?;
-            Ok(Some(file))
+            let size = check_file(&file, path, trusted_uids)?;
+            Ok(Some((file, size)))
         }
         Err(Errno::NOENT) => Ok(None),
         Err(Errno::LOOP) => Err(Error::NotRegularFile {
@@ -393,10 +375,13 @@ fn lock_exclusive_briefly(file: &File) -> bool {
 
 /// Whether `path` names the same inode as `file`.
 fn same_file(file: &File, path: &Path) -> bool {
-    match (rustix::fs::fstat(file), rustix::fs::lstat(path)) {
-        (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
-        _ => false,
-    }
+    same_inode(file, path) == Some(true)
+}
+
+/// Whether `path` names the inode of `file`; `None` if either cannot be examined.
+fn same_inode(file: &File, path: &Path) -> Option<bool> {
+    let (mine, now) = (rustix::fs::fstat(file).ok()?, rustix::fs::lstat(path).ok()?);
+    Some((mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino))
 }
 
 /// The writer pid recorded in a segment's header (0 if unreadable).
@@ -411,7 +396,7 @@ fn writer_pid_of(file: &File) -> u32 {
 /// Removes stream `name`. Refuses while its writer is alive unless `force`.
 pub fn remove_stream(name: &str, force: bool) -> Result<()> {
     let path = segment_path(name)?;
-    let Some(file) = open_existing(&path)? else {
+    let Some((file, _)) = open_existing(&path, &[])? else {
         return Err(Error::NoStream {
             name: name.to_string(),
         });
