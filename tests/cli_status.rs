@@ -81,8 +81,7 @@ fn publish_shows_a_live_status_line_on_a_terminal_only() {
 
     // Without a terminal: no status line on stderr.
     let name = unique_name("status-piped");
-    let mut publisher =
-        Background::start(&["publish", "--name", &name, "--pattern", "64x48"], &name);
+    let mut publisher = Background::pattern(&name, "64x48", &[]);
     let mut reader = publisher.reader();
     let mut buf = Vec::new();
     // Long enough for several status updates, had there been a terminal.

@@ -21,20 +21,7 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn info_reports_a_live_writer_then_a_dead_one() {
     let name = unique_name("info");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--pattern",
-            "64x48",
-            "--fps",
-            "30",
-            "--slots",
-            "3",
-        ],
-        &name,
-    );
+    let mut publisher = Background::pattern(&name, "64x48", &["--fps", "30", "--slots", "3"]);
     let mut reader = publisher.reader();
     latest_frame(&mut reader);
 
@@ -94,18 +81,7 @@ fn info_reports_a_live_writer_then_a_dead_one() {
 #[test]
 fn rm_refuses_a_live_writer_unless_forced() {
     let name = unique_name("rm-live");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--pattern",
-            "8x8",
-            "--fps",
-            "10",
-        ],
-        &name,
-    );
+    let mut publisher = Background::pattern(&name, "8x8", &["--fps", "10"]);
     publisher.reader();
     let output = run(&["rm", &name], b"");
     let stderr = text(&output.stderr);
@@ -144,18 +120,7 @@ fn snapshot_of_a_missing_stream_says_what_to_do() {
 fn the_test_pattern_animates_and_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique_name("pattern");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--pattern",
-            "96x64",
-            "--fps",
-            "100",
-        ],
-        &name,
-    );
+    let mut publisher = Background::pattern(&name, "96x64", &["--fps", "100"]);
     let mut reader = publisher.reader();
     let (first, first_pixels) = latest_frame(&mut reader);
     let mut pixels = Vec::new();
@@ -179,18 +144,7 @@ fn the_test_pattern_animates_and_snapshots() {
 #[test]
 fn list_shows_a_live_stream() {
     let name = unique_name("list");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--pattern",
-            "8x8",
-            "--fps",
-            "10",
-        ],
-        &name,
-    );
+    let mut publisher = Background::pattern(&name, "8x8", &["--fps", "10"]);
     publisher.reader();
     let output = run(&["list"], b"");
     let stdout = text(&output.stdout);

@@ -108,6 +108,13 @@ impl Background {
         Background::start_command(shmframe().args(args).stdin(Stdio::null()), name)
     }
 
+    /// Starts `shmframe publish --name NAME --pattern SIZE EXTRA...`.
+    pub fn pattern(name: &str, size: &str, extra: &[&str]) -> Background {
+        let mut args = vec!["publish", "--name", name, "--pattern", size];
+        args.extend_from_slice(extra);
+        Background::start(&args, name)
+    }
+
     /// Starts `shmframe ARGS` with a pipe to its stdin (see `stdin`).
     pub fn start_piped(args: &[&str], name: &str) -> Background {
         Background::start_command(shmframe().args(args).stdin(Stdio::piped()), name)
