@@ -9,7 +9,7 @@ use shmframe::bench::latency::{child_args, pause, wait_ack};
 use shmframe::bench::shm::{SharedBlock, ACK, PING, STAMP, STOP};
 use shmframe::bench::stats::without_warmup;
 use shmframe::bench::throughput::{timed_from, ReaderClock};
-use shmframe::bench::writer_rate::{clocked, start_readers, stop_readers};
+use shmframe::bench::writer_rate::{clocked, collect_reads, start_readers};
 use shmframe::bench::{affinity::pin, BenchResult, Cpus, Timed, Wake};
 use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -257,9 +257,11 @@ pub fn writer_rate(
         publish(&classic, &ctl, i + 1, source.get(i));
         Ok(())
     })?;
+    // Pairs with the readers' Acquire loads of STOP; the broadcast wakes those
+    // asleep on the condition variable so they see it.
     ctl.line(STOP).store(1, Release);
     classic.lock().broadcast();
-    let frames_read = stop_readers(&ctl, children)?;
+    let frames_read = collect_reads(children)?;
     Ok(Timed {
         frames,
         elapsed,
