@@ -16,8 +16,8 @@
 #
 # A finding is written to fuzz/artifacts/<target>/; reproduce it with
 # `cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>`, fix the
-# cause, and copy the file to tests/fuzz-inputs/<target>/ so that
-# tests/fuzz_regressions.rs keeps testing it.
+# cause, and copy the file to cli/tests/fuzz-inputs/<target>/ so that
+# cli/tests/fuzz_regressions.rs keeps testing it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -32,8 +32,6 @@
 #[cfg(target_endian = "big")]
 compile_error!("the segment format is little-endian and shared with the futex word; big-endian targets are not supported");
 
-#[cfg(all(feature = "bench", not(loom)))]
-pub mod bench;
 mod copy;
 mod error;
 mod futex;

@@ -3,14 +3,14 @@
 //! readers); the writer holds the lock while it copies in, a reader while it
 //! copies out. This is what the shared-memory examples of GUI toolkits do.
 
-use shmframe::bench::child::{spawn, ChildArgs};
-use shmframe::bench::frames::SourceFrames;
-use shmframe::bench::latency::{child_args, pause, wait_ack};
-use shmframe::bench::shm::{SharedBlock, ACK, PING, STAMP, STOP};
-use shmframe::bench::stats::without_warmup;
-use shmframe::bench::throughput::{timed_from, ReaderClock};
-use shmframe::bench::writer_rate::{clocked, collect_reads, start_readers};
-use shmframe::bench::{affinity::pin, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::child::{spawn, ChildArgs};
+use shmframe_measure::frames::SourceFrames;
+use shmframe_measure::latency::{child_args, pause, wait_ack};
+use shmframe_measure::shm::{SharedBlock, ACK, PING, STAMP, STOP};
+use shmframe_measure::stats::without_warmup;
+use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
+use shmframe_measure::{affinity::pin, BenchResult, Cpus, Timed, Wake};
 use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
@@ -203,7 +203,7 @@ pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> Benc
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(FRAME_OFFSET + len)?;
     let classic = Classic::init(&ctl)?;
-    let args = shmframe::bench::throughput::child_args(&ctl, frames, len, budget);
+    let args = shmframe_measure::throughput::child_args(&ctl, frames, len, budget);
     let mut child = spawn(ROLE_THROUGHPUT, cpus.reader, &args)?;
     ctl.wait_ready(1)?;
     let source = SourceFrames::new(len);

@@ -1,7 +1,7 @@
 //! Every case, every system, side by side in one run.
 
 use crate::{classic, iox, socket};
-use shmframe::bench::{run_with, BenchResult, Measurement, Plan, System};
+use shmframe_measure::{run_with, BenchResult, Measurement, Plan, System};
 
 /// The peers measured beside shmframe and the floor.
 pub const PEERS: [System; 3] = [

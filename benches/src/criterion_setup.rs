@@ -1,7 +1,7 @@
 //! Shared criterion settings and helpers for the bench targets.
 
 use criterion::Criterion;
-use shmframe::bench::BenchResult;
+use shmframe_measure::BenchResult;
 use std::time::Duration;
 
 /// Criterion with modest sample counts: every bench here starts child
@@ -29,7 +29,7 @@ pub fn scaled(elapsed: Duration, done: u64, iters: u64) -> Duration {
 /// hundred frames in a fresh child, and a median keeps one slow start (page
 /// faults, a context switch) from being most of a sample.
 pub fn latency_time(samples: &[u64], iters: u64) -> Duration {
-    let (median, _) = shmframe::bench::stats::median_p99(samples);
+    let (median, _) = shmframe_measure::stats::median_p99(samples);
     Duration::from_secs_f64(median * 1e-9 * iters as f64)
 }
 

@@ -8,14 +8,14 @@ use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::publisher::Publisher;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::prelude::*;
-use shmframe::bench::child::{spawn, ChildArgs, RoleChild};
-use shmframe::bench::frames::SourceFrames;
-use shmframe::bench::latency::{pause, wait_ack};
-use shmframe::bench::shm::{SharedBlock, ACK, STOP};
-use shmframe::bench::stats::without_warmup;
-use shmframe::bench::throughput::{timed_from, ReaderClock};
-use shmframe::bench::writer_rate::{clocked, stop_readers};
-use shmframe::bench::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
+use shmframe_measure::frames::SourceFrames;
+use shmframe_measure::latency::{pause, wait_ack};
+use shmframe_measure::shm::{SharedBlock, ACK, STOP};
+use shmframe_measure::stats::without_warmup;
+use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::writer_rate::{clocked, stop_readers};
+use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
 use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
@@ -191,7 +191,7 @@ fn attach(args: &ChildArgs) -> BenchResult<(SharedBlock, Endpoint, Vec<u8>)> {
 pub fn latency(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
-    let args = shmframe::bench::latency::child_args(&ctl, samples, len, wake);
+    let args = shmframe_measure::latency::child_args(&ctl, samples, len, wake);
     let (name, mut children) = start(ROLE_LATENCY, 1, cpus, &ctl, args)?;
     let endpoint = Endpoint::open(&name, 1)?;
     let (publisher, notifier) = endpoint.publisher(len)?;
@@ -228,7 +228,7 @@ fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
-    let args = shmframe::bench::throughput::child_args(&ctl, frames, len, budget);
+    let args = shmframe_measure::throughput::child_args(&ctl, frames, len, budget);
     let (name, mut children) = start(ROLE_THROUGHPUT, 1, cpus, &ctl, args)?;
     let endpoint = Endpoint::open(&name, 1)?;
     let (publisher, notifier) = endpoint.publisher(len)?;

@@ -1,7 +1,7 @@
 //! Benchmarks of shmframe against the physical floor and the alternatives a
 //! user would otherwise pick, measured in the same run:
 //!
-//! - `floor`: one cache line, a raw shared futex, plain `memcpy` (from `shmframe::bench`);
+//! - `floor`: one cache line, a raw shared futex, plain `memcpy` (from `shmframe_measure`);
 //! - `classic-lock`: one buffer in shared memory under a process-shared pthread
 //!   mutex, the reader holding it while it copies ([`classic`]);
 //! - `unix-socket`: the frames through a Unix domain stream socket ([`socket`]);
@@ -18,7 +18,7 @@ pub mod socket;
 
 /// If this process is a benchmark child, runs its role and exits.
 pub fn child_entry() {
-    shmframe::bench::child_entry_with(|role, args| {
+    shmframe_measure::child_entry_with(|role, args| {
         classic::child_role(role, args)
             .or_else(|| socket::child_role(role, args))
             .or_else(|| iox::child_role(role, args))

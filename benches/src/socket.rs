@@ -2,14 +2,14 @@
 //! timestamp and the pixels, written with one `writev` where the kernel takes
 //! it whole; the reader reads them back into its buffer.
 
-use shmframe::bench::child::{spawn, ChildArgs, RoleChild};
-use shmframe::bench::frames::SourceFrames;
-use shmframe::bench::latency::{pause, wait_ack};
-use shmframe::bench::shm::{SharedBlock, ACK, STOP};
-use shmframe::bench::stats::without_warmup;
-use shmframe::bench::throughput::{timed_from, ReaderClock};
-use shmframe::bench::writer_rate::{clocked, collect_reads};
-use shmframe::bench::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
+use shmframe_measure::frames::SourceFrames;
+use shmframe_measure::latency::{pause, wait_ack};
+use shmframe_measure::shm::{SharedBlock, ACK, STOP};
+use shmframe_measure::stats::without_warmup;
+use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::writer_rate::{clocked, collect_reads};
+use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
 use shmframe::monotonic_ns;
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -114,7 +114,7 @@ fn start(
 pub fn latency(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
-    let args = shmframe::bench::latency::child_args(&ctl, samples, len, wake);
+    let args = shmframe_measure::latency::child_args(&ctl, samples, len, wake);
     let (_listener, mut children, mut streams) = start(ROLE_LATENCY, 1, cpus, &ctl, args)?;
     let source = SourceFrames::new(len);
     for i in 1..=samples as u64 {
@@ -143,7 +143,7 @@ fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResult<Timed> {
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
-    let args = shmframe::bench::throughput::child_args(&ctl, frames, len, budget);
+    let args = shmframe_measure::throughput::child_args(&ctl, frames, len, budget);
     let (_listener, mut children, mut streams) = start(ROLE_THROUGHPUT, 1, cpus, &ctl, args)?;
     let source = SourceFrames::new(len);
     let mut i = 0;

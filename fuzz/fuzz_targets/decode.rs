@@ -6,10 +6,10 @@
 
 // The CLI's modules, compiled here unchanged: `decode` needs only `fail`.
 #[allow(dead_code)]
-#[path = "../../src/bin/shmframe/decode.rs"]
+#[path = "../../cli/src/decode.rs"]
 mod decode;
 #[allow(dead_code)]
-#[path = "../../src/bin/shmframe/fail.rs"]
+#[path = "../../cli/src/fail.rs"]
 mod fail;
 
 use decode::{Kind, MAX_SIDE};

@@ -20,7 +20,7 @@ fn main() {
             }
         }
     }
-    let plan = shmframe::bench::Plan { quick };
+    let plan = shmframe_measure::Plan { quick };
     let start = std::time::Instant::now();
     let result = shmframe_benches::compare::run_all(plan, |case| {
         eprintln!(
@@ -32,11 +32,11 @@ fn main() {
     match result {
         Ok(all) => {
             eprintln!("[{:5.1} s] done", start.elapsed().as_secs_f64());
-            eprint!("{}", shmframe::bench::report::table(&all));
+            eprint!("{}", shmframe_measure::report::table(&all));
             if json {
-                println!("{}", shmframe::bench::report::json(&all));
+                println!("{}", shmframe_measure::report::json(&all));
             } else {
-                print!("{}", shmframe::bench::report::table(&all));
+                print!("{}", shmframe_measure::report::table(&all));
             }
         }
         Err(e) => {

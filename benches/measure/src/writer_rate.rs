@@ -1,11 +1,11 @@
 //! The writer's publish rate with reader children attached and reading.
 
-use super::affinity::pin;
-use super::child::{spawn, ChildArgs, RoleChild};
-use super::frames::SourceFrames;
-use super::shm::{SharedBlock, STOP};
-use super::{meta_for, unique_name, BenchResult, Cpus, Timed};
-use crate::{Reader, Writer, WriterOptions};
+use crate::affinity::pin;
+use crate::child::{spawn, ChildArgs, RoleChild};
+use crate::frames::SourceFrames;
+use crate::shm::{SharedBlock, STOP};
+use crate::{meta_for, unique_name, BenchResult, Cpus, Timed};
+use shmframe::{Reader, Writer, WriterOptions};
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::{Duration, Instant};
 
@@ -123,7 +123,7 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
         // A reader that the writer keeps lapping gets nothing this time, as
         // any reader slower than its writer: counted as no frame, not a failure.
         let got = match reader.wait_latest(&mut buf, Duration::from_millis(20)) {
-            Err(crate::Error::Starved { .. }) => None,
+            Err(shmframe::Error::Starved { .. }) => None,
             other => other.map_err(|e| e.to_string())?,
         };
         read += u64::from(got.is_some());

@@ -1,7 +1,7 @@
 //! `shmframe bench`: shmframe's latency and throughput on this machine, beside
 //! the physical floor measured in the same run.
 //!
-//! The measurements live in the library (`shmframe::bench`, feature `bench`),
+//! The measurements live in the `shmframe-measure` crate (benches/measure/),
 //! shared with the `shmframe-benches` crate, which adds the peer systems
 //! (a locked buffer, a Unix socket, iceoryx2). Reader processes are this
 //! executable started again with the same arguments and
@@ -10,7 +10,7 @@
 use crate::fail::{CliError, CliResult};
 use crate::output::outln;
 use clap::Args;
-use shmframe::bench::{report, run_all, Plan};
+use shmframe_measure::{report, run_all, Plan};
 
 /// Measure shmframe's latency and throughput on this machine, beside the physical floor.
 ///
@@ -36,8 +36,8 @@ pub struct BenchArgs {
 /// Runs `shmframe bench` (or, in a reader child, that child's role).
 pub fn run(args: BenchArgs) -> CliResult<()> {
     // A reader child started by a measurement runs its role and exits here.
-    shmframe::bench::child_entry();
-    let cpus = shmframe::bench::affinity::allowed_cpus();
+    shmframe_measure::child_entry();
+    let cpus = shmframe_measure::affinity::allowed_cpus();
     if cpus.len() < 2 {
         eprintln!("shmframe bench: only one CPU available; writer and readers share it");
     }

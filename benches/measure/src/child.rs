@@ -5,8 +5,8 @@
 //! first, which runs the role, prints its results (numbers, one line) on
 //! stdout and exits. Parameters travel as `SHMFRAME_BENCH_ARG_*` variables.
 
-use super::affinity::pin;
-use super::{latency, throughput, writer_rate, BenchResult};
+use crate::affinity::pin;
+use crate::{latency, throughput, writer_rate, BenchResult};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! line and only ever accessed atomically; the data area after them is
 //! accessed with plain copies, under a handshake the caller keeps.
 
-use super::BenchResult;
+use crate::BenchResult;
 use memmap2::MmapMut;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ pub struct SharedBlock {
 impl SharedBlock {
     /// Creates a block with `data_len` bytes of data after the control lines.
     pub fn create(data_len: usize) -> BenchResult<SharedBlock> {
-        let path = Path::new("/dev/shm").join(super::unique_name("block"));
+        let path = Path::new("/dev/shm").join(crate::unique_name("block"));
         let file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -5,13 +5,13 @@
 //! acknowledges on a separate cache line; the writer waits for that before
 //! the next frame. A sleeping reader is left [`SLEEP_GAP`] to fall asleep.
 
-use super::affinity::pin;
-use super::child::{spawn, wait_until, ChildArgs};
-use super::frames::SourceFrames;
-use super::shm::{SharedBlock, ACK, FUTEX, PING, STAMP};
-use super::stats::without_warmup;
-use super::{meta_for, unique_name, BenchResult, Cpus, Wake, SLEEP_GAP};
-use crate::{monotonic_ns, Reader, Writer, WriterOptions};
+use crate::affinity::pin;
+use crate::child::{spawn, wait_until, ChildArgs};
+use crate::frames::SourceFrames;
+use crate::shm::{SharedBlock, ACK, FUTEX, PING, STAMP};
+use crate::stats::without_warmup;
+use crate::{meta_for, unique_name, BenchResult, Cpus, Wake, SLEEP_GAP};
+use shmframe::{monotonic_ns, Reader, Writer, WriterOptions};
 use rustix::thread::futex;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
@@ -83,7 +83,7 @@ pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResu
         let stamp = monotonic_ns().to_le_bytes();
         let pixels = source.get(i);
         let number = writer
-            .publish_with::<crate::Error>(&meta, |fill| {
+            .publish_with::<shmframe::Error>(&meta, |fill| {
                 fill.write(0, &stamp)?;
                 fill.write(8, &pixels[8..])
             })

@@ -1,5 +1,6 @@
 //! Measurements of shmframe and of the physical floor, for `shmframe bench`
-//! and the `shmframe-benches` crate (compiled with the `bench` feature).
+//! and the `shmframe-benches` crate: a client of the engine's public API, kept
+//! out of the engine so that depending on `shmframe` pulls in none of it.
 //!
 //! Every cross-process figure is taken between this process (the writer) and
 //! children that are this same executable started again with
@@ -403,7 +404,7 @@ pub fn unique_name(what: &str) -> String {
 
 /// The shmframe frame description of `len` packed RGBA bytes (a row of `len / 4` pixels,
 /// or the named sizes).
-pub fn meta_for(len: usize) -> crate::FrameMeta {
+pub fn meta_for(len: usize) -> shmframe::FrameMeta {
     let (w, h) = if len == rgba_len(FRAME_1080P) {
         FRAME_1080P
     } else if len == rgba_len(FRAME_4K) {
@@ -411,5 +412,5 @@ pub fn meta_for(len: usize) -> crate::FrameMeta {
     } else {
         ((len / 4) as u32, 1)
     };
-    crate::FrameMeta::packed(w, h, crate::PixelFormat::Rgba8)
+    shmframe::FrameMeta::packed(w, h, shmframe::PixelFormat::Rgba8)
 }

@@ -1,12 +1,12 @@
 //! End-to-end throughput: the writer copies frames in, a reader child copies
 //! them out, as fast as both go; counted at the reader.
 
-use super::affinity::pin;
-use super::child::{spawn, wait_until, ChildArgs};
-use super::frames::SourceFrames;
-use super::shm::{SharedBlock, CONSUMED, PRODUCED, STOP};
-use super::{meta_for, unique_name, BenchResult, Cpus, Timed};
-use crate::{Reader, Writer, WriterOptions};
+use crate::affinity::pin;
+use crate::child::{spawn, wait_until, ChildArgs};
+use crate::frames::SourceFrames;
+use crate::shm::{SharedBlock, CONSUMED, PRODUCED, STOP};
+use crate::{meta_for, unique_name, BenchResult, Cpus, Timed};
+use shmframe::{Reader, Writer, WriterOptions};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 
@@ -172,7 +172,7 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
             reader.wait_latest(&mut buf, timeout)
         } {
             // Lapped on every attempt: no frame delivered this time.
-            Err(crate::Error::Starved { .. }) => None,
+            Err(shmframe::Error::Starved { .. }) => None,
             other => other.map_err(|e| e.to_string())?,
         };
         if got.is_some() && clock.tick() {

@@ -1,6 +1,6 @@
 //! Inputs the fuzz targets (fuzz/) once found crashing, hanging or slow, run
 //! through the same code in the normal suite. Drop a new finding into
-//! tests/fuzz-inputs/<target>/ and it is tested here.
+//! cli/tests/fuzz-inputs/<target>/ and it is tested here.
 
 mod cli_support;
 

@@ -1,6 +1,6 @@
 //! One measurement, and the table and JSON that show a run.
 
-use super::stats::median_p99;
+use crate::stats::median_p99;
 use std::fmt::Write as _;
 
 /// One figure of one system in one case.
@@ -51,7 +51,7 @@ impl Measurement {
     }
 
     /// A writer-rate figure (frames per second), with what its readers got.
-    pub fn writer_rate(case: &str, system: &str, timed: &super::Timed) -> Measurement {
+    pub fn writer_rate(case: &str, system: &str, timed: &crate::Timed) -> Measurement {
         Measurement {
             reader_per_s: timed.reader_frames_per_s(),
             ..Measurement::rate(case, system, timed.frames_per_s())
