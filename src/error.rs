@@ -39,6 +39,10 @@ pub enum Error {
     #[error("corrupt frame in the segment: {reason}")]
     CorruptFrame { reason: String },
 
+    /// The frame uses a pixel format this build does not know (written by a newer shmframe).
+    #[error("the frame's pixel format code {code} is unknown to this version of shmframe (a newer writer?): upgrade the reader")]
+    UnknownFormat { code: u32 },
+
     /// Frame metadata given to the writer is inconsistent.
     #[error("invalid frame: {reason}")]
     BadFrame { reason: String },

@@ -74,11 +74,17 @@ pub mod slot {
     pub const STRIDE_FORMAT: usize = 4;
     /// Length of the pixel data in bytes.
     pub const LEN: usize = 5;
-    /// Number of metadata words the reader copies under the seqlock.
-    pub const META_WORDS: usize = 5;
+    /// Colorimetry of YUV frames: matrix code (byte 0), range code (byte 1); zero otherwise.
+    pub const COLOR: usize = 6;
+    /// Number of metadata words the reader copies under the seqlock (words 1..=6).
+    pub const META_WORDS: usize = 6;
 }
 
 /// How the bytes of a frame encode its pixels.
+///
+/// Names give the byte order in memory (`Bgra8` is blue, green, red, alpha at
+/// increasing addresses); alpha is straight, not premultiplied. Planar YUV
+/// formats place their planes one after another (see [`FrameMeta::planes`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
     /// Red, green, blue, alpha; one byte each.
@@ -89,19 +95,49 @@ pub enum PixelFormat {
     Rgb8 = 3,
     /// One byte of luminance.
     Gray8 = 4,
+    /// Blue, green, red; one byte each (OpenCV's order).
+    Bgr8 = 5,
+    /// 8-bit Y plane, then one plane of interleaved U, V at half width and half height.
+    Nv12 = 6,
+    /// 8-bit Y plane, then a U plane and a V plane at half width and half height (ffmpeg's yuv420p).
+    I420 = 7,
+    /// Packed 4:2:2: Y0 U Y1 V for each pair of pixels (ffmpeg's yuyv422, GStreamer's YUY2).
+    Yuyv = 8,
+    /// 16-bit little-endian luminance.
+    Gray16 = 9,
+    /// 32-bit little-endian IEEE-754 float, one per pixel (depth, masks, model outputs).
+    GrayF32 = 10,
 }
 
 impl PixelFormat {
     /// Every format, in code order.
-    pub const ALL: [PixelFormat; 4] = [Self::Rgba8, Self::Bgra8, Self::Rgb8, Self::Gray8];
+    pub const ALL: [PixelFormat; 10] = [
+        Self::Rgba8,
+        Self::Bgra8,
+        Self::Rgb8,
+        Self::Gray8,
+        Self::Bgr8,
+        Self::Nv12,
+        Self::I420,
+        Self::Yuyv,
+        Self::Gray16,
+        Self::GrayF32,
+    ];
 
-    /// Bytes per pixel.
+    /// Bytes per pixel of the first plane (the luma plane of `Nv12` and `I420`,
+    /// two bytes per pixel for `Yuyv`).
     pub const fn bytes_per_pixel(self) -> u32 {
         match self {
-            Self::Rgba8 | Self::Bgra8 => 4,
-            Self::Rgb8 => 3,
-            Self::Gray8 => 1,
+            Self::Rgba8 | Self::Bgra8 | Self::GrayF32 => 4,
+            Self::Rgb8 | Self::Bgr8 => 3,
+            Self::Gray16 | Self::Yuyv => 2,
+            Self::Gray8 | Self::Nv12 | Self::I420 => 1,
         }
+    }
+
+    /// Whether the frame is YUV, so that its [`Colorimetry`] matters.
+    pub const fn is_yuv(self) -> bool {
+        matches!(self, Self::Nv12 | Self::I420 | Self::Yuyv)
     }
 
     /// The format's code in the segment.
@@ -114,14 +150,43 @@ impl PixelFormat {
         Self::ALL.into_iter().find(|f| f.code() == code)
     }
 
-    /// Short lower-case name (`rgba8`, `bgra8`, `rgb8`, `gray8`).
+    /// Short lower-case name (`rgba8`, `bgr8`, `nv12`, `i420`, `yuyv`, `gray16`, `grayf32`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             Self::Rgba8 => "rgba8",
             Self::Bgra8 => "bgra8",
             Self::Rgb8 => "rgb8",
             Self::Gray8 => "gray8",
+            Self::Bgr8 => "bgr8",
+            Self::Nv12 => "nv12",
+            Self::I420 => "i420",
+            Self::Yuyv => "yuyv",
+            Self::Gray16 => "gray16",
+            Self::GrayF32 => "grayf32",
         }
+    }
+
+    /// ffmpeg's `-pix_fmt` name for the same memory layout.
+    pub const fn ffmpeg_name(self) -> &'static str {
+        match self {
+            Self::Rgba8 => "rgba",
+            Self::Bgra8 => "bgra",
+            Self::Rgb8 => "rgb24",
+            Self::Gray8 => "gray",
+            Self::Bgr8 => "bgr24",
+            Self::Nv12 => "nv12",
+            Self::I420 => "yuv420p",
+            Self::Yuyv => "yuyv422",
+            Self::Gray16 => "gray16le",
+            Self::GrayF32 => "grayf32le",
+        }
+    }
+
+    /// The format called `name`, by shmframe's name or by ffmpeg's `-pix_fmt` name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == name || f.ffmpeg_name() == name)
     }
 }
 
@@ -131,32 +196,161 @@ impl std::fmt::Display for PixelFormat {
     }
 }
 
-/// What a frame's bytes are: size, row stride and pixel format.
+impl std::str::FromStr for PixelFormat {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        PixelFormat::from_name(name).ok_or_else(|| {
+            let known: Vec<_> = PixelFormat::ALL.iter().map(|f| f.ffmpeg_name()).collect();
+            Error::BadFrame {
+                reason: format!("unknown pixel format `{name}`; known: {}", known.join(", ")),
+            }
+        })
+    }
+}
+
+/// How YUV values map to RGB: the matrix (ITU-R BT.601 or BT.709).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ColorMatrix {
+    /// ITU-R BT.601, what ffmpeg assumes for untagged video.
+    #[default]
+    Bt601 = 0,
+    /// ITU-R BT.709 (HD video).
+    Bt709 = 1,
+}
+
+/// How YUV values map to RGB: the range of the stored values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ColorRange {
+    /// Y in 16..=235, U and V in 16..=240 ("TV" or "MPEG" range), what ffmpeg assumes for untagged video.
+    #[default]
+    Limited = 0,
+    /// Every value in 0..=255 ("PC" or "JPEG" range).
+    Full = 1,
+}
+
+/// The colour matrix and range of a YUV frame; the default is what ffmpeg
+/// assumes for untagged video (BT.601, limited range). Ignored for RGB and gray formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Colorimetry {
+    /// The YUV to RGB matrix.
+    pub matrix: ColorMatrix,
+    /// The range of the stored values.
+    pub range: ColorRange,
+}
+
+impl Colorimetry {
+    /// The slot word that stores this colorimetry: matrix in byte 0, range in byte 1.
+    pub const fn word(self) -> u64 {
+        self.matrix as u64 | (self.range as u64) << 8
+    }
+
+    /// The colorimetry stored in a slot word, if every code in it is known.
+    pub fn from_word(word: u64) -> Option<Self> {
+        let matrix = match word & 0xff {
+            0 => ColorMatrix::Bt601,
+            1 => ColorMatrix::Bt709,
+            _ => return None,
+        };
+        let range = match (word >> 8) & 0xff {
+            0 => ColorRange::Limited,
+            1 => ColorRange::Full,
+            _ => return None,
+        };
+        (word >> 16 == 0).then_some(Colorimetry { matrix, range })
+    }
+}
+
+/// Where one plane of a frame lies in its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plane {
+    /// Byte offset of the plane's first row from the start of the frame.
+    pub offset: usize,
+    /// Bytes from the start of one row of the plane to the next.
+    pub stride: usize,
+    /// Rows in the plane.
+    pub rows: usize,
+    /// Bytes of pixels in each row (the rest of the stride is padding).
+    pub row_bytes: usize,
+}
+
+/// The planes of a frame: one for packed formats, two for `Nv12`, three for `I420`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planes {
+    planes: [Plane; 3],
+    count: usize,
+}
+
+impl Planes {
+    /// The planes, in memory order.
+    pub fn as_slice(&self) -> &[Plane] {
+        &self.planes[..self.count]
+    }
+
+    /// Total bytes of the frame: the end of the last plane.
+    pub fn len(&self) -> usize {
+        let last = self.planes[self.count - 1];
+        last.offset + last.stride * last.rows
+    }
+
+    /// Always false: a frame has at least one plane.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// What a frame's bytes are: size, row stride, pixel format and, for YUV, colorimetry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameMeta {
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Bytes from the start of one row to the next (at least `width * bytes_per_pixel`).
+    /// Bytes from the start of one row to the next in the first plane (at
+    /// least `width * bytes_per_pixel`); the strides of chroma planes follow
+    /// from it (see [`FrameMeta::planes`]).
     pub stride: u32,
     /// Pixel format.
     pub format: PixelFormat,
+    /// YUV matrix and range (meaningful for YUV formats only).
+    pub color: Colorimetry,
 }
 
 impl FrameMeta {
-    /// Metadata for rows packed with no padding.
+    /// Metadata for rows packed with no padding (ffmpeg's `rawvideo` layout), default colorimetry.
     pub const fn packed(width: u32, height: u32, format: PixelFormat) -> Self {
         FrameMeta {
             width,
             height,
             stride: width.saturating_mul(format.bytes_per_pixel()),
             format,
+            color: Colorimetry {
+                matrix: ColorMatrix::Bt601,
+                range: ColorRange::Limited,
+            },
         }
     }
 
-    /// Byte length of the frame (`stride * height`), if the metadata is consistent.
-    pub fn checked_len(&self) -> Result<usize> {
+    /// The same frame with rows `stride` bytes apart.
+    pub const fn with_stride(self, stride: u32) -> Self {
+        FrameMeta { stride, ..self }
+    }
+
+    /// The same frame with colorimetry `color`.
+    pub const fn with_color(self, color: Colorimetry) -> Self {
+        FrameMeta { color, ..self }
+    }
+
+    /// Where each plane lies, if the metadata is consistent.
+    ///
+    /// The first plane starts at 0 with `stride`. Chroma planes have
+    /// `ceil(height / 2)` rows and follow the previous plane directly:
+    /// `Nv12`'s UV plane has stride `stride` rounded up to even and
+    /// `2 * ceil(width / 2)` bytes per row; `I420`'s U and V planes each have
+    /// stride `ceil(stride / 2)` and `ceil(width / 2)` bytes per row. With a
+    /// packed stride this is exactly ffmpeg's layout for `nv12` and `yuv420p`.
+    /// `Yuyv` needs an even width.
+    pub fn planes(&self) -> Result<Planes> {
         let bad = |reason: String| Err(Error::BadFrame { reason });
         if self.width == 0 || self.height == 0 {
             return bad(format!("{}x{} has no pixels", self.width, self.height));
@@ -167,15 +361,67 @@ impl FrameMeta {
                 self.width, self.height
             ));
         }
-        let row = u64::from(self.width) * u64::from(self.format.bytes_per_pixel());
-        if u64::from(self.stride) < row {
+        if self.format == PixelFormat::Yuyv && self.width % 2 == 1 {
             return bad(format!(
-                "stride {} is shorter than a row of {} {} pixels ({row} bytes)",
-                self.stride, self.width, self.format
+                "yuyv frames need an even width (each 4 bytes hold 2 pixels), got {}",
+                self.width
             ));
         }
-        let len = u64::from(self.stride) * u64::from(self.height);
-        usize::try_from(len).or_else(|_| bad(format!("{len} bytes do not fit in memory")))
+        // Every quantity below is at most 2^16 * 2^32 * 3 < 2^50: no overflow in u64,
+        // and the final length is checked against usize.
+        let (width, height, stride) = (
+            u64::from(self.width),
+            u64::from(self.height),
+            u64::from(self.stride),
+        );
+        let row = width * u64::from(self.format.bytes_per_pixel());
+        if stride < row {
+            return bad(format!(
+                "stride {stride} is shorter than a row of {width} {} pixels ({row} bytes)",
+                self.format
+            ));
+        }
+        let half = |n: u64| n.div_ceil(2);
+        let luma = [0, stride, height, row];
+        let chroma_planes: &[[u64; 4]] = match self.format {
+            PixelFormat::Nv12 => &[[
+                stride * height,
+                stride + stride % 2,
+                half(height),
+                2 * half(width),
+            ]],
+            PixelFormat::I420 => {
+                let chroma = [stride * height, half(stride), half(height), half(width)];
+                let v_offset = chroma[0] + chroma[1] * chroma[2];
+                &[chroma, [v_offset, chroma[1], chroma[2], chroma[3]]]
+            }
+            _ => &[],
+        };
+        let last = chroma_planes.last().unwrap_or(&luma);
+        let total = last[0] + last[1] * last[2];
+        if usize::try_from(total).is_err() {
+            return bad(format!("{total} bytes do not fit in memory"));
+        }
+        let to_plane = |p: &[u64; 4]| Plane {
+            offset: p[0] as usize,
+            stride: p[1] as usize,
+            rows: p[2] as usize,
+            row_bytes: p[3] as usize,
+        };
+        let mut planes = Planes {
+            planes: [to_plane(&luma); 3],
+            count: 1 + chroma_planes.len(),
+        };
+        for (slot, plane) in planes.planes[1..].iter_mut().zip(chroma_planes) {
+            *slot = to_plane(plane);
+        }
+        Ok(planes)
+    }
+
+    /// Byte length of the frame (the end of its last plane; `stride * height`
+    /// for packed formats), if the metadata is consistent.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.planes().map(|planes| planes.len())
     }
 }
 
@@ -335,30 +581,43 @@ pub(crate) fn encode_meta(
     timestamp_ns: u64,
     meta: &FrameMeta,
     len: usize,
-) -> [u64; 5] {
+) -> [u64; slot::META_WORDS] {
+    // RGB and gray frames store zero, so the word means nothing for them.
+    let color = if meta.format.is_yuv() {
+        meta.color.word()
+    } else {
+        0
+    };
     [
         number,
         timestamp_ns,
         join(meta.width, meta.height),
         join(meta.stride, meta.format.code()),
         len as u64,
+        color,
     ]
 }
 
 /// Checks slot metadata words copied from the segment; the frame length is
 /// also checked against the slot capacity.
-pub(crate) fn decode_meta(words: &[u64; 5], capacity: usize) -> Result<FrameInfo> {
+pub(crate) fn decode_meta(words: &[u64; slot::META_WORDS], capacity: usize) -> Result<FrameInfo> {
     let bad = |reason: String| Err(Error::CorruptFrame { reason });
     let (width, height) = split(words[2]);
     let (stride, code) = split(words[3]);
     let Some(format) = PixelFormat::from_code(code) else {
-        return bad(format!("unknown pixel format code {code}"));
+        return Err(Error::UnknownFormat { code });
+    };
+    let color = match (format.is_yuv(), Colorimetry::from_word(words[5])) {
+        (false, _) => Colorimetry::default(),
+        (true, Some(color)) => color,
+        (true, None) => return bad(format!("unknown colorimetry word {:#x}", words[5])),
     };
     let meta = FrameMeta {
         width,
         height,
         stride,
         format,
+        color,
     };
     let len = match meta.checked_len() {
         Ok(len) => len,
@@ -418,6 +677,90 @@ mod tests {
         wrong = words;
         wrong[header::MAGIC] ^= 1;
         assert!(Geometry::from_header(&wrong, u64::MAX).is_err());
+    }
+
+    #[test]
+    fn planar_layouts_follow_ffmpeg_for_odd_sizes() {
+        // ffmpeg's av_image_get_buffer_size(fmt, 3, 7, 1) for each format.
+        let sizes = [
+            (PixelFormat::Nv12, 21 + 4 * 4),
+            (PixelFormat::I420, 21 + 2 * 2 * 4),
+            (PixelFormat::Gray16, 3 * 2 * 7),
+            (PixelFormat::GrayF32, 3 * 4 * 7),
+            (PixelFormat::Bgr8, 3 * 3 * 7),
+        ];
+        for (format, len) in sizes {
+            assert_eq!(
+                FrameMeta::packed(3, 7, format).checked_len().unwrap(),
+                len,
+                "{format}"
+            );
+        }
+        let i420 = FrameMeta::packed(3, 7, PixelFormat::I420).planes().unwrap();
+        let offsets: Vec<_> = i420
+            .as_slice()
+            .iter()
+            .map(|p| (p.offset, p.stride, p.rows))
+            .collect();
+        assert_eq!(offsets, [(0, 3, 7), (21, 2, 4), (29, 2, 4)]);
+        let nv12 = FrameMeta::packed(3, 7, PixelFormat::Nv12)
+            .with_stride(8)
+            .planes()
+            .unwrap();
+        let uv = nv12.as_slice()[1];
+        assert_eq!((uv.offset, uv.stride, uv.rows, uv.row_bytes), (56, 8, 4, 4));
+        assert_eq!(
+            FrameMeta::packed(1920, 1080, PixelFormat::Nv12)
+                .checked_len()
+                .unwrap(),
+            1920 * 1080 * 3 / 2
+        );
+    }
+
+    #[test]
+    fn yuyv_needs_an_even_width_and_names_round_trip() {
+        assert!(FrameMeta::packed(3, 2, PixelFormat::Yuyv)
+            .checked_len()
+            .is_err());
+        assert_eq!(
+            FrameMeta::packed(4, 2, PixelFormat::Yuyv)
+                .checked_len()
+                .unwrap(),
+            16
+        );
+        for format in PixelFormat::ALL {
+            assert_eq!(PixelFormat::from_name(format.name()), Some(format));
+            assert_eq!(format.ffmpeg_name().parse::<PixelFormat>().unwrap(), format);
+            assert_eq!(PixelFormat::from_code(format.code()), Some(format));
+        }
+        assert!("yuv444p".parse::<PixelFormat>().is_err());
+    }
+
+    #[test]
+    fn colorimetry_travels_with_yuv_frames_only() {
+        let color = Colorimetry {
+            matrix: ColorMatrix::Bt709,
+            range: ColorRange::Full,
+        };
+        let nv12 = FrameMeta::packed(4, 4, PixelFormat::Nv12).with_color(color);
+        let info = decode_meta(&encode_meta(1, 0, &nv12, 24), 24).unwrap();
+        assert_eq!(info.meta.color, color);
+        let rgb = FrameMeta::packed(2, 2, PixelFormat::Rgb8).with_color(color);
+        let info = decode_meta(&encode_meta(1, 0, &rgb, 12), 12).unwrap();
+        assert_eq!(info.meta.color, Colorimetry::default());
+        let mut words = encode_meta(1, 0, &nv12, 24);
+        words[5] = 0x0102;
+        assert!(matches!(
+            decode_meta(&words, 24),
+            Err(Error::CorruptFrame { .. })
+        ));
+        words = encode_meta(1, 0, &nv12, 24);
+        words[2] = join(4, 4);
+        words[3] = join(4, 99);
+        assert!(matches!(
+            decode_meta(&words, 24),
+            Err(Error::UnknownFormat { code: 99 })
+        ));
     }
 
     #[test]

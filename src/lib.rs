@@ -51,7 +51,9 @@ mod segment;
 mod writer;
 
 pub use error::{Error, Result};
-pub use layout::{FrameInfo, FrameMeta, PixelFormat};
+pub use layout::{
+    ColorMatrix, ColorRange, Colorimetry, FrameInfo, FrameMeta, PixelFormat, Plane, Planes,
+};
 pub use name::{validate_name, MAX_NAME_LEN};
 pub use protocol::SlotFill;
 

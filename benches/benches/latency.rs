@@ -5,9 +5,9 @@
 //! child and takes at most a few thousand frames, scaled to what criterion asked.
 
 use criterion::{BenchmarkId, Criterion};
-use shmframe_measure::{latency, rgba_len, BenchResult, Cpus, Wake, FRAME_1080P};
 use shmframe_benches::criterion_setup::{criterion, latency_time, must};
 use shmframe_benches::{classic, iox, socket};
+use shmframe_measure::{latency, rgba_len, BenchResult, Cpus, Wake, FRAME_1080P};
 
 type LatencyFn = fn(usize, Wake, Cpus, usize) -> BenchResult<Vec<u64>>;
 

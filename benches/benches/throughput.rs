@@ -3,9 +3,9 @@
 //! two processes on two CPUs. A criterion "iteration" is one frame delivered.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use shmframe_measure::{rgba_len, throughput, BenchResult, Cpus, Timed, FRAME_1080P, FRAME_4K};
 use shmframe_benches::criterion_setup::{criterion, must, scaled};
 use shmframe_benches::{classic, iox, socket};
+use shmframe_measure::{rgba_len, throughput, BenchResult, Cpus, Timed, FRAME_1080P, FRAME_4K};
 use std::time::Duration;
 
 type ThroughputFn = fn(usize, Cpus, u64, Duration) -> BenchResult<Timed>;

@@ -3,9 +3,9 @@
 //! writer on one CPU, all readers on the other. An "iteration" is one publish.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use shmframe_measure::{rgba_len, writer_rate, BenchResult, Cpus, Timed, FRAME_1080P};
 use shmframe_benches::criterion_setup::{criterion, must, scaled};
 use shmframe_benches::{classic, iox, socket};
+use shmframe_measure::{rgba_len, writer_rate, BenchResult, Cpus, Timed, FRAME_1080P};
 use std::time::Duration;
 
 type RateFn = fn(usize, usize, Cpus, u64, Duration) -> BenchResult<Timed>;

@@ -3,6 +3,7 @@
 //! readers); the writer holds the lock while it copies in, a reader while it
 //! copies out. This is what the shared-memory examples of GUI toolkits do.
 
+use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs};
 use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{child_args, pause, wait_ack};
@@ -11,7 +12,6 @@ use shmframe_measure::stats::without_warmup;
 use shmframe_measure::throughput::{timed_from, ReaderClock};
 use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
 use shmframe_measure::{affinity::pin, BenchResult, Cpus, Timed, Wake};
-use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 

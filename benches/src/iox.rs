@@ -8,6 +8,7 @@ use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::publisher::Publisher;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::prelude::*;
+use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
 use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, wait_ack};
@@ -16,7 +17,6 @@ use shmframe_measure::stats::without_warmup;
 use shmframe_measure::throughput::{timed_from, ReaderClock};
 use shmframe_measure::writer_rate::{clocked, stop_readers};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
-use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! timestamp and the pixels, written with one `writev` where the kernel takes
 //! it whole; the reader reads them back into its buffer.
 
+use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
 use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, wait_ack};
@@ -10,7 +11,6 @@ use shmframe_measure::stats::without_warmup;
 use shmframe_measure::throughput::{timed_from, ReaderClock};
 use shmframe_measure::writer_rate::{clocked, collect_reads};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
-use shmframe::monotonic_ns;
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;

@@ -24,6 +24,12 @@ fn packed_pixels(meta: &FrameMeta, pixels: &[u8]) -> CliResult<(ExtendedColorTyp
     let row = meta.width as usize * meta.format.bytes_per_pixel() as usize;
     let stride = meta.stride as usize;
     let expected = meta.checked_len()?;
+    if meta.format.is_yuv() {
+        return Err(CliError::new(format!(
+            "cannot save {} frames as an image yet",
+            meta.format
+        )));
+    }
     if pixels.len() < expected {
         return Err(CliError::new(format!(
             "the frame has {} bytes of pixels but its metadata needs {expected}",
@@ -44,6 +50,11 @@ fn packed_pixels(meta: &FrameMeta, pixels: &[u8]) -> CliResult<(ExtendedColorTyp
             }
             ExtendedColorType::Rgba8
         }
+        other => {
+            return Err(CliError::new(format!(
+                "cannot save {other} frames as an image yet"
+            )))
+        }
     };
     Ok((color, packed))
 }
@@ -54,12 +65,7 @@ mod tests {
 
     #[test]
     fn strips_padding_and_swaps_bgra() {
-        let meta = FrameMeta {
-            width: 1,
-            height: 2,
-            stride: 6,
-            format: PixelFormat::Bgra8,
-        };
+        let meta = FrameMeta::packed(1, 2, PixelFormat::Bgra8).with_stride(6);
         let pixels = [1, 2, 3, 4, 99, 99, 5, 6, 7, 8, 99, 99];
         let (color, packed) = packed_pixels(&meta, &pixels).unwrap();
         assert_eq!(color, ExtendedColorType::Rgba8);

@@ -39,7 +39,7 @@ fn frame_image(frame: &FrameInfo, pixels: &[u8]) -> DynamicImage {
         PixelFormat::Rgba8 => DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, bytes).unwrap()),
         PixelFormat::Rgb8 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, bytes).unwrap()),
         PixelFormat::Gray8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, bytes).unwrap()),
-        PixelFormat::Bgra8 => panic!("files are never published as BGRA"),
+        other => panic!("files are never published as {other}"),
     }
 }
 

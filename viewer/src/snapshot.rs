@@ -25,6 +25,9 @@ pub fn save(
             pixels.len()
         ));
     }
+    if !crate::convert::SHOWN_FORMATS.contains(&meta.format) {
+        return Err(format!("cannot save {} frames as PNG yet", meta.format));
+    }
     let (packed, color) = pack(meta, pixels);
     for attempt in 1u32..=1000 {
         let file_name = match attempt {
@@ -76,6 +79,8 @@ fn pack(meta: &FrameMeta, pixels: &[u8]) -> (Vec<u8>, ExtendedColorType) {
         }
         PixelFormat::Rgb8 => ExtendedColorType::Rgb8,
         PixelFormat::Gray8 => ExtendedColorType::L8,
+        // `save` refuses the other formats before packing.
+        _ => ExtendedColorType::L8,
     };
     (packed, color)
 }
@@ -124,12 +129,8 @@ mod tests {
             ),
         ];
         for (format, pixels, expected) in cases {
-            let meta = FrameMeta {
-                width: 2,
-                height: 2,
-                stride: 2 * format.bytes_per_pixel() + 3,
-                format,
-            };
+            let meta =
+                FrameMeta::packed(2, 2, format).with_stride(2 * format.bytes_per_pixel() + 3);
             let path = save(&dir, "cam0", 7, &meta, &pixels).expect("saved");
             let decoded = image::open(&path).expect("a PNG");
             assert_eq!((decoded.width(), decoded.height()), (2, 2));

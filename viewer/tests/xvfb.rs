@@ -358,6 +358,7 @@ fn solid(w: u32, h: u32, format: PixelFormat, color: [u8; 3]) -> (FrameMeta, Vec
         PixelFormat::Bgra8 => vec![b, g, r, 255],
         PixelFormat::Rgb8 => vec![r, g, b],
         PixelFormat::Gray8 => vec![r],
+        other => unreachable!("the viewer does not show {other} yet"),
     };
     (FrameMeta::packed(w, h, format), px.repeat((w * h) as usize))
 }

@@ -11,8 +11,8 @@ use crate::frames::SourceFrames;
 use crate::shm::{SharedBlock, ACK, FUTEX, PING, STAMP};
 use crate::stats::without_warmup;
 use crate::{meta_for, unique_name, BenchResult, Cpus, Wake, SLEEP_GAP};
-use shmframe::{monotonic_ns, Reader, Writer, WriterOptions};
 use rustix::thread::futex;
+use shmframe::{monotonic_ns, Reader, Writer, WriterOptions};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
 
