@@ -4,7 +4,7 @@ use crate::fail::{CliError, CliResult};
 use crate::size::Size;
 use crate::{publish_files, publish_pattern, publish_raw};
 use clap::{Args, ValueEnum};
-use shmframe::{PixelFormat, WriterOptions};
+use shmframe::{ColorMatrix, ColorRange, PixelFormat, WriterOptions};
 use std::path::PathBuf;
 
 /// Publish images, an animated test pattern or raw video from stdin as a stream
@@ -39,7 +39,7 @@ pub struct PublishArgs {
     #[arg(long, value_parser = parse_fps)]
     pub fps: Option<f64>,
 
-    /// Start over after the last image or GIF frame, until Ctrl-C.
+    /// Start over after the last image, GIF frame or video frame, until Ctrl-C.
     #[arg(long = "loop", conflicts_with_all = ["pattern", "raw"])]
     pub repeat: bool,
 
@@ -65,9 +65,30 @@ pub struct PublishArgs {
     )]
     pub raw: Option<Size>,
 
-    /// Pixel format of --raw input (ffmpeg's -pix_fmt name).
-    #[arg(long, value_enum, requires = "raw")]
-    pub format: Option<RawFormat>,
+    /// Pixel format of --raw input, by ffmpeg's -pix_fmt name: rgb24, bgr24, rgba, bgra,
+    /// gray, gray16le, grayf32le, nv12, yuv420p, yuyv422.
+    #[arg(long, value_name = "PIX_FMT", requires = "raw", value_parser = parse_format)]
+    pub format: Option<PixelFormat>,
+
+    /// YUV matrix of --raw input (nv12, yuv420p, yuyv422).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MATRIX",
+        requires = "raw",
+        default_value = "bt601"
+    )]
+    pub color_matrix: MatrixArg,
+
+    /// YUV range of --raw input (nv12, yuv420p, yuyv422): limited (tv) or full (pc).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "RANGE",
+        requires = "raw",
+        default_value = "limited"
+    )]
+    pub color_range: RangeArg,
 
     /// With --raw: keep the last frame available after stdin ends, until Ctrl-C.
     #[arg(long, requires = "raw")]
@@ -77,7 +98,8 @@ pub struct PublishArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Image files (PNG, JPEG, GIF, BMP) or directories of them.
+    /// Image files (PNG, JPEG, GIF, BMP) or directories of them; or one video
+    /// file (anything ffmpeg decodes) or video device (/dev/video0).
     #[arg(value_name = "INPUT", required_unless_present_any = ["pattern", "raw"])]
     pub inputs: Vec<PathBuf>,
 }
@@ -93,33 +115,53 @@ pub enum Mode {
     Everyone,
 }
 
-/// Raw pixel formats, named as ffmpeg's `-pix_fmt`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum RawFormat {
-    Rgb24,
-    Rgba,
-    Bgra,
-    Gray,
+/// A pixel format by ffmpeg's `-pix_fmt` name (or shmframe's own name).
+pub fn parse_format(text: &str) -> Result<PixelFormat, String> {
+    PixelFormat::from_name(text).ok_or_else(|| {
+        let known: Vec<&str> = PixelFormat::ALL.iter().map(|f| f.ffmpeg_name()).collect();
+        format!(
+            "unknown pixel format `{text}`; use one of ffmpeg's -pix_fmt names: {}",
+            known.join(", ")
+        )
+    })
 }
 
-impl RawFormat {
-    /// The stream format of the same bytes.
-    pub fn pixel_format(self) -> PixelFormat {
+/// The YUV to RGB matrix of a stream, as the command line names it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MatrixArg {
+    /// ITU-R BT.601 (SD video; what ffmpeg assumes for untagged video).
+    Bt601,
+    /// ITU-R BT.709 (HD video).
+    Bt709,
+}
+
+/// The range of a stream's YUV values, as the command line names it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RangeArg {
+    /// Y 16..235, U and V 16..240 (ffmpeg's "tv").
+    #[value(alias = "tv")]
+    Limited,
+    /// 0..255 (ffmpeg's "pc", JPEG).
+    #[value(alias = "pc")]
+    Full,
+}
+
+impl MatrixArg {
+    /// The engine's matrix.
+    pub fn matrix(self) -> ColorMatrix {
         match self {
-            RawFormat::Rgb24 => PixelFormat::Rgb8,
-            RawFormat::Rgba => PixelFormat::Rgba8,
-            RawFormat::Bgra => PixelFormat::Bgra8,
-            RawFormat::Gray => PixelFormat::Gray8,
+            MatrixArg::Bt601 => ColorMatrix::Bt601,
+            MatrixArg::Bt709 => ColorMatrix::Bt709,
         }
     }
+}
 
-    /// ffmpeg's name for the format.
-    pub fn name(self) -> &'static str {
+impl RangeArg {
+    /// The engine's range.
+    pub fn range(self) -> ColorRange {
         match self {
-            RawFormat::Rgb24 => "rgb24",
-            RawFormat::Rgba => "rgba",
-            RawFormat::Bgra => "bgra",
-            RawFormat::Gray => "gray",
+            RangeArg::Limited => ColorRange::Limited,
+            RangeArg::Full => ColorRange::Full,
         }
     }
 }
