@@ -25,7 +25,7 @@ mod gray;
 mod yuv;
 
 pub use error::ConvertError;
-pub use file::{file_kind, save, FileKind};
+pub use file::{file_kind, save, write, FileKind};
 pub use frame::FrameView;
 pub use gray::GrayRange;
 pub use yuv::{yuv_to_rgb, YuvToRgb};

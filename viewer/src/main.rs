@@ -116,12 +116,18 @@ fn run(args: &Args) -> Result<(), ViewerError> {
             writer_alive = source.writer_alive();
             title_stale = true;
         }
+        let (w, h) = window.get_size();
+        view.resize(w, h);
+        let redrawn = view.redraw();
+        // After the redraw: a wide-gray frame's range is found while drawing it.
+        title_stale |= redrawn && view.gray_range().is_some();
         if title_stale {
             let showing = match view.frame() {
                 Some((info, _)) => Showing::Frame {
                     info,
                     meter: &meter,
                     writer_alive,
+                    gray_range: view.gray_range(),
                 },
                 None => Showing::Waiting {
                     problem: view.problem(),
@@ -135,9 +141,7 @@ fn run(args: &Args) -> Result<(), ViewerError> {
             title_stale = false;
         }
 
-        let (w, h) = window.get_size();
-        view.resize(w, h);
-        if view.redraw() || now.duration_since(last_paint) >= REPAINT_INTERVAL {
+        if redrawn || now.duration_since(last_paint) >= REPAINT_INTERVAL {
             let (w, h) = view.size();
             window
                 .update_with_buffer(view.pixels(), w, h)
