@@ -1,20 +1,13 @@
 //! A stream's frame rate, from its frame timestamps, as a rational for ffmpeg.
 
-/// Frame rates that streams commonly run at, as `(numerator, denominator)`.
-const COMMON: [(u32, u32); 12] = [
-    (24000, 1001),
-    (24, 1),
-    (25, 1),
-    (30000, 1001),
-    (30, 1),
-    (48, 1),
-    (50, 1),
-    (60000, 1001),
-    (60, 1),
-    (100, 1),
-    (120, 1),
-    (240, 1),
-];
+/// Whole frame rates that streams commonly run at.
+const WHOLE: [u32; 10] = [24, 25, 30, 48, 50, 60, 90, 100, 120, 240];
+/// How close a measured rate must be to a whole common rate to be taken as it.
+const WHOLE_TOLERANCE: f64 = 0.015;
+/// How close it must be to an NTSC rate (N * 1000/1001) to be taken as that:
+/// they differ from the whole rates by 0.1 %, more than timing jitter allows
+/// to tell apart over a short measurement, so only a close match counts.
+const NTSC_TOLERANCE: f64 = 0.0003;
 
 /// Lowest and highest rate a recording declares.
 pub const MIN_FPS: f64 = 1.0;
@@ -28,15 +21,24 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `fps` as a rational: the nearest common rate within 0.5 % of it, else thousandths.
+    /// `fps` as a rational: an NTSC rate (24000/1001, 30000/1001, 60000/1001)
+    /// within 0.03 %, else the nearest whole common rate within 1.5 %, else thousandths.
     pub fn from_fps(fps: f64) -> Rate {
         let fps = fps.clamp(MIN_FPS, MAX_FPS);
-        let off = |(num, den): (u32, u32)| (fps - f64::from(num) / f64::from(den)).abs() / fps;
-        let nearest = COMMON
+        let off = |num: u32, den: u32| (fps - f64::from(num) / f64::from(den)).abs() / fps;
+        for base in [24_000, 30_000, 60_000] {
+            if off(base, 1001) <= NTSC_TOLERANCE {
+                return Rate {
+                    num: base,
+                    den: 1001,
+                };
+            }
+        }
+        let nearest = WHOLE
             .into_iter()
-            .min_by(|a, b| off(*a).total_cmp(&off(*b)));
-        if let Some((num, den)) = nearest.filter(|&c| off(c) <= 0.005) {
-            return Rate { num, den };
+            .min_by(|a, b| off(*a, 1).total_cmp(&off(*b, 1)));
+        if let Some(whole) = nearest.filter(|&w| off(w, 1) <= WHOLE_TOLERANCE) {
+            return Rate { num: whole, den: 1 };
         }
         Rate {
             num: (fps * 1000.0).round() as u32,
@@ -45,26 +47,45 @@ impl Rate {
     }
 
     /// The rate of frames whose numbers and timestamps (ns) are `samples`:
-    /// frames over time between consecutive samples, leaving out stalls
-    /// (a time per frame over 1.5 times the median). `None` with fewer than two samples.
+    /// the least-squares slope of timestamp over frame number (jitter in any
+    /// one timestamp hardly moves it), leaving out the samples after a stall
+    /// (a step over twice the median time per frame). `None` with fewer than
+    /// two usable samples.
     pub fn measured(samples: &[(u64, u64)]) -> Option<Rate> {
-        let steps: Vec<(f64, f64)> = samples
+        let mut periods: Vec<f64> = samples
             .windows(2)
             .filter_map(|w| {
-                let ((n0, t0), (n1, t1)) = (w[0], w[1]);
-                let frames = n1.checked_sub(n0).filter(|&f| f > 0)?;
-                let nanos = t1.checked_sub(t0).filter(|&t| t > 0)?;
-                Some((frames as f64, nanos as f64))
+                let frames = w[1].0.checked_sub(w[0].0).filter(|&f| f > 0)?;
+                let nanos = w[1].1.checked_sub(w[0].1)?;
+                Some(nanos as f64 / frames as f64)
             })
             .collect();
-        let mut periods: Vec<f64> = steps.iter().map(|(f, t)| t / f).collect();
         periods.sort_by(f64::total_cmp);
         let median = *periods.get(periods.len() / 2)?;
-        let (frames, nanos) = steps
-            .iter()
-            .filter(|(f, t)| t / f <= 1.5 * median)
-            .fold((0.0, 0.0), |(fs, ts), (f, t)| (fs + f, ts + t));
-        Some(Rate::from_fps(1e9 * frames / nanos))
+        // The run of samples up to the first stall.
+        let mut run = vec![samples[0]];
+        for w in samples.windows(2) {
+            let frames = w[1].0.saturating_sub(w[0].0).max(1) as f64;
+            let nanos = w[1].1.saturating_sub(w[0].1) as f64;
+            if w[1].0 <= w[0].0 || nanos / frames > 2.0 * median {
+                break;
+            }
+            run.push(w[1]);
+        }
+        if run.len() < 2 {
+            return None;
+        }
+        let n = run.len() as f64;
+        let (x0, y0) = run[0];
+        let points = run.iter().map(|&(x, y)| ((x - x0) as f64, (y - y0) as f64));
+        let (mx, my) = points
+            .clone()
+            .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
+        let (sxy, sxx) = points.fold((0.0, 0.0), |(sxy, sxx), (x, y)| {
+            (sxy + (x - mx) * (y - my), sxx + (x - mx) * (x - mx))
+        });
+        let period = sxy / sxx;
+        (period > 0.0).then(|| Rate::from_fps(1e9 / period))
     }
 
     /// Frames per second.
@@ -92,7 +113,7 @@ mod tests {
     #[test]
     fn common_rates_are_recognised_despite_jitter() {
         assert_eq!(Rate::from_fps(59.99).to_string(), "60/1");
-        assert_eq!(Rate::from_fps(59.9).to_string(), "60000/1001");
+        assert_eq!(Rate::from_fps(59.2).to_string(), "60/1");
         assert_eq!(Rate::from_fps(59.94).to_string(), "60000/1001");
         assert_eq!(Rate::from_fps(29.97).to_string(), "30000/1001");
         assert_eq!(Rate::from_fps(37.5).to_string(), "37500/1000");
@@ -101,17 +122,19 @@ mod tests {
     }
 
     #[test]
-    fn the_median_period_decides_and_gaps_count_their_frames() {
+    fn jitter_averages_out_and_a_stall_ends_the_measurement() {
         let ms = 1_000_000u64;
-        // 60 fps with jitter, a stall, and a gap of two missed frames (numbers 4 -> 6).
+        // 60 fps with up to 1 ms of jitter and a gap of two missed frames (4 -> 6),
+        // then a stall of 200 ms.
         let samples = [
             (1, 0),
             (2, 17 * ms),
             (3, 33 * ms),
-            (4, 50 * ms),
+            (4, 51 * ms),
             (6, 83 * ms),
-            (7, 300 * ms),
-            (8, 317 * ms),
+            (7, 100 * ms),
+            (8, 300 * ms),
+            (9, 317 * ms),
         ];
         assert_eq!(Rate::measured(&samples), Some(Rate { num: 60, den: 1 }));
         assert_eq!(Rate::measured(&samples[..1]), None);

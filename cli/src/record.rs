@@ -36,7 +36,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// Frames (at most this long) the rate is measured over before recording starts.
 const MEASURE_FOR: Duration = Duration::from_millis(500);
 /// Frames the rate is measured over at most.
-const MEASURE_FRAMES: usize = 12;
+const MEASURE_FRAMES: usize = 30;
 /// Bytes of frames queued for the output before the recorder falls behind.
 const QUEUE_BYTES: usize = 256 << 20;
 /// Longest gap (in seconds of output) filled by repeating a frame.
