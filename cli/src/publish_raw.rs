@@ -133,7 +133,9 @@ impl RawSource<'_> {
         }
         std::thread::spawn(move || read_frames(input, len, &full_tx, &empty_rx));
 
-        let mut pacer = self.fps.map(|_| Pacer::new());
+        // Started at the first frame, so a slow start (ffmpeg opening a file)
+        // is not made up for by publishing the first frames in a burst.
+        let mut pacer: Option<Pacer> = None;
         let mut status = StatusLine::new(&args.name, args.quiet);
         let mut published = 0u64;
         loop {
@@ -143,7 +145,8 @@ impl RawSource<'_> {
             };
             match chunk {
                 Chunk::Frame(pixels) => {
-                    if let (Some(pacer), Some(fps)) = (pacer.as_mut(), self.fps) {
+                    if let Some(fps) = self.fps {
+                        let pacer = pacer.get_or_insert_with(Pacer::new);
                         if pacer.wait(stop) {
                             return Ok(Pumped::Stopped);
                         }

@@ -47,9 +47,10 @@ impl Rate {
     }
 
     /// The rate of frames whose numbers and timestamps (ns) are `samples`:
-    /// the least-squares slope of timestamp over frame number (jitter in any
-    /// one timestamp hardly moves it), leaving out the samples after a stall
-    /// (a step over twice the median time per frame). `None` with fewer than
+    /// the least-squares slope of timestamp over frame number, so that a late
+    /// frame (and the quick one after it, from a writer that keeps absolute
+    /// deadlines) hardly moves it. The samples after a pause (a step over ten
+    /// times the median time per frame) are left out. `None` with fewer than
     /// two usable samples.
     pub fn measured(samples: &[(u64, u64)]) -> Option<Rate> {
         let mut periods: Vec<f64> = samples
@@ -62,12 +63,12 @@ impl Rate {
             .collect();
         periods.sort_by(f64::total_cmp);
         let median = *periods.get(periods.len() / 2)?;
-        // The run of samples up to the first stall.
+        // The run of samples up to the first pause.
         let mut run = vec![samples[0]];
         for w in samples.windows(2) {
             let frames = w[1].0.saturating_sub(w[0].0).max(1) as f64;
             let nanos = w[1].1.saturating_sub(w[0].1) as f64;
-            if w[1].0 <= w[0].0 || nanos / frames > 2.0 * median {
+            if w[1].0 <= w[0].0 || w[1].1 < w[0].1 || nanos / frames > 10.0 * median {
                 break;
             }
             run.push(w[1]);
@@ -122,20 +123,18 @@ mod tests {
     }
 
     #[test]
-    fn jitter_averages_out_and_a_stall_ends_the_measurement() {
-        let ms = 1_000_000u64;
-        // 60 fps with up to 1 ms of jitter and a gap of two missed frames (4 -> 6),
-        // then a stall of 200 ms.
-        let samples = [
-            (1, 0),
-            (2, 17 * ms),
-            (3, 33 * ms),
-            (4, 51 * ms),
-            (6, 83 * ms),
-            (7, 100 * ms),
-            (8, 300 * ms),
-            (9, 317 * ms),
-        ];
+    fn jitter_averages_out_and_a_pause_ends_the_measurement() {
+        // 30 frames at 60 fps (deadlines every 16.67 ms), some published up
+        // to 12 ms late, a gap of two missed frames (10 -> 13), then a pause.
+        let late_ms = [0, 3, 0, 12, 0, 1, 7, 0, 0, 2];
+        let mut samples: Vec<(u64, u64)> = (1..=32u64)
+            .filter(|n| !(11..=12).contains(n))
+            .map(|n| {
+                let late = late_ms[(n % 10) as usize] * 1_000_000;
+                (n, (n * 1_000_000_000) / 60 + late)
+            })
+            .collect();
+        samples.push((33, 5_000_000_000));
         assert_eq!(Rate::measured(&samples), Some(Rate { num: 60, den: 1 }));
         assert_eq!(Rate::measured(&samples[..1]), None);
     }
