@@ -5,6 +5,7 @@
 //! thread publishes, so a blocking read never delays a Ctrl-C and no frame
 //! allocates.
 
+use crate::child::GuardedChild;
 use crate::fail::{CliError, CliResult};
 use crate::pace::{period_of, Pacer};
 use crate::publish::PublishArgs;
@@ -64,7 +65,7 @@ pub fn run(args: &PublishArgs, size: Size, format: PixelFormat) -> CliResult<()>
         fps: args.fps,
     };
     let mut writer = source.writer(args)?;
-    let published = match source.publish(args, &mut writer, std::io::stdin(), &stop)? {
+    let published = match source.publish(args, &mut writer, std::io::stdin(), None, &stop)? {
         Pumped::Stopped => return Ok(()),
         Pumped::Ended(published) => published,
     };
@@ -98,6 +99,15 @@ pub struct RawSource<'a> {
     pub fps: Option<f64>,
 }
 
+/// Stops the process writing the input (if any) on a stop, before the pipe
+/// closes under it, so that it ends on the signal rather than on a broken pipe.
+fn stopped(producer: Option<&mut GuardedChild>) -> CliResult<Pumped> {
+    if let Some(child) = producer {
+        child.stop();
+    }
+    Ok(Pumped::Stopped)
+}
+
 impl RawSource<'_> {
     /// The writer of stream `args.name`, with slots for these frames. Created
     /// before reading, so readers can attach before the first frame; kept by
@@ -116,6 +126,7 @@ impl RawSource<'_> {
         args: &PublishArgs,
         writer: &mut Writer,
         input: impl Read + Send + 'static,
+        mut producer: Option<&mut GuardedChild>,
         stop: &Stop,
     ) -> CliResult<Pumped> {
         let (meta, from) = (self.meta, self.from);
@@ -141,14 +152,14 @@ impl RawSource<'_> {
         loop {
             let chunk = match next_chunk(&full_rx, stop) {
                 Some(chunk) => chunk,
-                None => return Ok(Pumped::Stopped),
+                None => return stopped(producer),
             };
             match chunk {
                 Chunk::Frame(pixels) => {
                     if let Some(fps) = self.fps {
                         let pacer = pacer.get_or_insert_with(Pacer::new);
                         if pacer.wait(stop) {
-                            return Ok(Pumped::Stopped);
+                            return stopped(producer.take());
                         }
                         pacer.advance(period_of(fps));
                     }

@@ -58,7 +58,8 @@ pub fn run(args: &PublishArgs, path: &Path, probe: &VideoProbe) -> CliResult<()>
         describe: &describe,
         fps,
     };
-    let published_frames = match source.publish(args, &mut writer, frames, &stop) {
+    let published_frames = match source.publish(args, &mut writer, frames, Some(&mut ffmpeg), &stop)
+    {
         Ok(Pumped::Stopped) => return Ok(()),
         Ok(Pumped::Ended(n)) => n,
         // ffmpeg's own message (on stderr) says why it stopped early.

@@ -160,6 +160,19 @@ fn check_rgb_case(case: Case<'_>) {
     compare(&rgb, &expected, tolerance)
         .unwrap_or_else(|e| panic!("{}: the reader's RGB: {e}", case.pix_fmt));
 
+    // `info` names the format (and, for YUV, the colorimetry).
+    let info = run(&["info", "--name", &name, "--json", "--sample", "0"], b"");
+    let report: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+    assert_eq!(report["latest"]["pix_fmt"], case.pix_fmt);
+    assert_eq!(report["latest"]["format"], format.name());
+    match case.color {
+        Some((matrix, range)) => {
+            assert_eq!(report["latest"]["color"]["matrix"], matrix);
+            assert_eq!(report["latest"]["color"]["range"], range);
+        }
+        None => assert!(report["latest"]["color"].is_null()),
+    }
+
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snap.png");
     snapshot_to(&name, &out);
