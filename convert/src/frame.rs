@@ -108,48 +108,59 @@ impl<'a> FrameView<'a> {
             3 * width,
             "the output row holds 3 bytes per pixel"
         );
-        let out = out.chunks_exact_mut(3);
         let row = self.row(0, y);
+        let pixels = out.chunks_exact_mut(3);
         match self.meta.format {
-            PixelFormat::Rgb8 => out.zip(row.chunks_exact(3)).for_each(|(o, p)| {
+            PixelFormat::Rgb8 => pixels.zip(row.chunks_exact(3)).for_each(|(o, p)| {
                 o.copy_from_slice(p);
             }),
-            PixelFormat::Rgba8 => out.zip(row.chunks_exact(4)).for_each(|(o, p)| {
+            PixelFormat::Rgba8 => pixels.zip(row.chunks_exact(4)).for_each(|(o, p)| {
                 o.copy_from_slice(&p[..3]);
             }),
-            PixelFormat::Bgr8 => out.zip(row.chunks_exact(3)).for_each(|(o, p)| {
+            PixelFormat::Bgr8 => pixels.zip(row.chunks_exact(3)).for_each(|(o, p)| {
                 o.copy_from_slice(&[p[2], p[1], p[0]]);
             }),
-            PixelFormat::Bgra8 => out.zip(row.chunks_exact(4)).for_each(|(o, p)| {
+            PixelFormat::Bgra8 => pixels.zip(row.chunks_exact(4)).for_each(|(o, p)| {
                 o.copy_from_slice(&[p[2], p[1], p[0]]);
             }),
-            PixelFormat::Gray8 => out.zip(row).for_each(|(o, &g)| o.fill(g)),
+            PixelFormat::Gray8 => pixels.zip(row).for_each(|(o, &g)| o.fill(g)),
             PixelFormat::Gray16 | PixelFormat::GrayF32 => {
                 let range = self.gray.unwrap_or(GrayRange { min: 0.0, max: 0.0 });
                 let width = self.meta.format.bytes_per_pixel() as usize;
                 let format = self.meta.format;
-                out.zip(row.chunks_exact(width))
+                pixels
+                    .zip(row.chunks_exact(width))
                     .for_each(|(o, s)| o.fill(range.map(wide_sample(format, s))));
             }
+            // Two pixels share each chroma sample: its offsets are computed once.
             PixelFormat::Nv12 => {
                 let uv = self.row(1, y / 2);
-                for (x, o) in out.enumerate() {
-                    let c = 2 * (x / 2);
-                    o.copy_from_slice(&self.yuv.rgb(row[x], uv[c], uv[c + 1]));
-                }
+                self.yuv_pairs(row, out, |pair| [uv[2 * pair], uv[2 * pair + 1]]);
             }
             PixelFormat::I420 => {
                 let (u, v) = (self.row(1, y / 2), self.row(2, y / 2));
-                for (x, o) in out.enumerate() {
-                    o.copy_from_slice(&self.yuv.rgb(row[x], u[x / 2], v[x / 2]));
-                }
+                self.yuv_pairs(row, out, |pair| [u[pair], v[pair]]);
             }
             PixelFormat::Yuyv => {
-                for (x, o) in out.enumerate() {
-                    let pair = 4 * (x / 2);
-                    let y = row[pair + 2 * (x % 2)];
-                    o.copy_from_slice(&self.yuv.rgb(y, row[pair + 1], row[pair + 3]));
+                // Y0 U Y1 V for each pair of pixels (the width is even).
+                for (o, px) in out.chunks_exact_mut(6).zip(row.chunks_exact(4)) {
+                    let c = self.yuv.chroma(px[1], px[3]);
+                    o[..3].copy_from_slice(&self.yuv.rgb_with(px[0], c));
+                    o[3..].copy_from_slice(&self.yuv.rgb_with(px[2], c));
                 }
+            }
+        }
+    }
+
+    /// Converts a row of 4:2:0 luma into `out`, pixel pair `p` using the
+    /// chroma sample `chroma_of(p)` (an odd width ends with a lone pixel).
+    fn yuv_pairs(&self, luma: &[u8], out: &mut [u8], chroma_of: impl Fn(usize) -> [u8; 2]) {
+        for (pair, (o, l)) in out.chunks_mut(6).zip(luma.chunks(2)).enumerate() {
+            let [u, v] = chroma_of(pair);
+            let c = self.yuv.chroma(u, v);
+            o[..3].copy_from_slice(&self.yuv.rgb_with(l[0], c));
+            if let (Some(second), Some(&y)) = (o.get_mut(3..6), l.get(1)) {
+                second.copy_from_slice(&self.yuv.rgb_with(y, c));
             }
         }
     }

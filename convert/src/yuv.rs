@@ -58,14 +58,27 @@ impl YuvToRgb {
     /// One pixel's RGB.
     #[inline]
     pub fn rgb(&self, y: u8, u: u8, v: u8) -> [u8; 3] {
-        let luma = (i32::from(y) - self.y_offset) * self.y_scale + (1 << (SHIFT - 1));
+        self.rgb_with(y, self.chroma(u, v))
+    }
+
+    /// The red, green and blue offsets of one chroma sample (shared by the
+    /// pixels it covers, so computed once for them).
+    #[inline]
+    pub(crate) fn chroma(&self, u: u8, v: u8) -> [i32; 3] {
         let (u, v) = (i32::from(u) - 128, i32::from(v) - 128);
-        let clamp = |x: i32| (x >> SHIFT).clamp(0, 255) as u8;
         [
-            clamp(luma + self.r_from_v * v),
-            clamp(luma - self.g_from_u * u - self.g_from_v * v),
-            clamp(luma + self.b_from_u * u),
+            self.r_from_v * v,
+            -self.g_from_u * u - self.g_from_v * v,
+            self.b_from_u * u,
         ]
+    }
+
+    /// One pixel's RGB from its luma and its chroma sample's offsets.
+    #[inline]
+    pub(crate) fn rgb_with(&self, y: u8, [r, g, b]: [i32; 3]) -> [u8; 3] {
+        let luma = (i32::from(y) - self.y_offset) * self.y_scale + (1 << (SHIFT - 1));
+        let clamp = |x: i32| (x >> SHIFT).clamp(0, 255) as u8;
+        [clamp(luma + r), clamp(luma + g), clamp(luma + b)]
     }
 }
 
