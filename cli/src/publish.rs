@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use shmframe::{ColorMatrix, ColorRange, PixelFormat, WriterOptions};
 use std::path::PathBuf;
 
-/// Publish images, an animated test pattern or raw video from stdin as a stream
+/// Publish images, a video, an animated test pattern or raw video from stdin as a stream
 ///
 /// Files: one still image is published once and stays available until Ctrl-C.
 /// Several images, directories (their PNG/JPEG/GIF/BMP files in name order) or
@@ -16,11 +16,21 @@ use std::path::PathBuf;
 /// --loop starts over. Every file is checked before anything is published: a
 /// file that is not a valid image is reported by name and nothing is published.
 ///
+/// A video (one INPUT that is not an image: mp4, mkv, webm, mov, avi, ...,
+/// recognised by its content) or a camera (/dev/video0) is decoded by ffmpeg
+/// (apt-get install ffmpeg) and published at its own frame rate (--fps
+/// overrides; a camera's frames as they come) in its own pixel format when
+/// shmframe has it, else a close one; --loop repeats it. The last frame stays
+/// available until Ctrl-C.
+///
 /// --pattern: moving colour bars with the frame number and timestamp drawn in,
 /// at 60 fps by default, until Ctrl-C.
 ///
 /// --raw: frames from standard input as ffmpeg writes them, for example
 ///   ffmpeg -re -i video.mp4 -f rawvideo -pix_fmt rgb24 -s 640x360 - | shmframe publish --raw 640x360 --format rgb24
+/// Formats: rgb24, bgr24, rgba, bgra, gray, gray16le, grayf32le, nv12,
+/// yuv420p, yuyv422 (ffmpeg's names); YUV is BT.601 limited range unless
+/// --color-matrix/--color-range say otherwise.
 /// Frames are published as they arrive (or at --fps). When stdin ends the
 /// stream is removed and publish exits 0, unless --hold keeps the last frame
 /// available until Ctrl-C. A short final frame is reported, not published;
@@ -35,7 +45,7 @@ pub struct PublishArgs {
     #[arg(long, default_value = "default")]
     pub name: String,
 
-    /// Frames per second (default: GIF timing, else 30 for files, 60 for --pattern, as fast as stdin for --raw).
+    /// Frames per second (default: GIF timing, else 30 for images, a video's own rate, 60 for --pattern, as fast as stdin for --raw).
     #[arg(long, value_parser = parse_fps)]
     pub fps: Option<f64>,
 
