@@ -431,3 +431,80 @@ fn the_demo_publisher_dies_with_a_killed_demo() {
     wait_until("the publisher to exit", || exited(writer));
     wait_until("the stream to be removed", || !stream_exists(&name));
 }
+
+#[test]
+fn ctrl_c_stops_a_video_publisher_and_its_ffmpeg_cleanly() {
+    if !ffmpeg_or_skip("ctrl_c_stops_a_video_publisher_and_its_ffmpeg_cleanly") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("loop.mp4");
+    make_video(&video, "64x48", 30, 30);
+    let name = unique_name("ctrlc-video");
+    let mut publisher = Background::start(
+        &[
+            "publish",
+            "--name",
+            &name,
+            "--loop",
+            video.to_str().unwrap(),
+        ],
+        &name,
+    );
+    publisher.reader();
+    let mut ffmpeg_pid = None;
+    wait_until("the ffmpeg child", || {
+        ffmpeg_pid = children(publisher.pid()).first().copied();
+        ffmpeg_pid.is_some()
+    });
+    publisher.signal(Signal::INT);
+    let status = publisher.wait();
+    assert!(status.success(), "{status}: {}", publisher.stderr());
+    wait_until("ffmpeg to exit", || exited(ffmpeg_pid.unwrap()));
+    assert!(!stream_exists(&name));
+    // ffmpeg was stopped before its pipe closed: no broken-pipe complaints.
+    assert!(
+        !publisher.stderr().contains("Broken pipe"),
+        "{}",
+        publisher.stderr()
+    );
+}
+
+#[test]
+fn ctrl_c_ends_a_recording_with_a_finished_file() {
+    if !ffmpeg_or_skip("ctrl_c_ends_a_recording_with_a_finished_file") {
+        return;
+    }
+    let name = unique_name("ctrlc-record");
+    let mut publisher = Background::pattern(&name, "64x48", &["--quiet", "--fps", "30"]);
+    publisher.reader();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.mkv");
+    let mut recorder =
+        Background::start(&["record", "--name", &name, out.to_str().unwrap()], &name);
+    wait_until("the recorder to start", || {
+        recorder.stderr().contains("Ctrl-C")
+    });
+    let reader = Reader::open(&name).unwrap();
+    let start = reader.status().frames_published;
+    wait_until("a few more frames", || {
+        reader.status().frames_published >= start + 10
+    });
+    recorder.signal(Signal::INT);
+    let status = recorder.wait();
+    let log = recorder.stderr();
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("(stopped)"), "{log}");
+    let counted = probe_frames(&out);
+    let frames: u64 = counted
+        .split(',')
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        frames >= 5,
+        "a playable file with its frames: {counted}; {log}"
+    );
+    // The publisher is not the recorder's: it runs on.
+    assert!(stream_exists(&name));
+}
