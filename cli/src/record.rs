@@ -394,6 +394,7 @@ impl Recording {
             Err(e) => return Err(CliError::new(format!("writing {what}: {e}"))),
         };
         let why = match end {
+            _ if closed && ffmpeg.is_some() => "ffmpeg stopped reading frames".to_string(),
             _ if closed => "the reader of stdout closed it".to_string(),
             End::OutputClosed => "the output closed".to_string(),
             End::Limit => "the requested length was reached".to_string(),
