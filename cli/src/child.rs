@@ -68,15 +68,21 @@ impl GuardedChild {
     /// Waits up to `within` for the child to exit by itself (then stops it);
     /// its status if that could be learned.
     pub fn finish(&mut self, within: Duration) -> Option<ExitStatus> {
+        self.exit_within(within).or_else(|| self.stop())
+    }
+
+    /// The child's status once it exits, waiting up to `within`; `None` if it has not.
+    fn exit_within(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
+        loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(_) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => return None,
             }
         }
-        self.stop()
     }
 
     /// The child's process id.
@@ -100,13 +106,8 @@ impl GuardedChild {
         if let Some(pid) = pid {
             // The child is ours and not yet reaped, so the pid cannot have been reused.
             let _ = kill_process(pid, Signal::TERM);
-            let deadline = Instant::now() + GRACE;
-            while Instant::now() < deadline {
-                match self.child.try_wait() {
-                    Ok(Some(status)) => return Some(status),
-                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                    Err(_) => break,
-                }
+            if let Some(status) = self.exit_within(GRACE) {
+                return Some(status);
             }
         }
         let _ = self.child.kill();

@@ -1,11 +1,12 @@
 //! `shmframe info`: what a stream's writer is doing now.
 
 use crate::attach::parse_seconds;
+use crate::color_names::{matrix_name, range_name};
 use crate::fail::CliResult;
 use crate::output::outln;
 use clap::Args;
 use serde_json::{json, Value};
-use shmframe::{monotonic_ns, ColorMatrix, ColorRange, FrameInfo, FrameMeta, Reader, StreamStatus};
+use shmframe::{monotonic_ns, FrameInfo, FrameMeta, Reader, StreamStatus};
 use std::time::Duration;
 
 /// Show a stream's writer, ring geometry, latest frame and observed frame rate.
@@ -107,15 +108,10 @@ fn color_of(meta: &FrameMeta) -> Value {
     if !meta.format.is_yuv() {
         return Value::Null;
     }
-    let matrix = match meta.color.matrix {
-        ColorMatrix::Bt601 => "bt601",
-        ColorMatrix::Bt709 => "bt709",
-    };
-    let range = match meta.color.range {
-        ColorRange::Limited => "limited",
-        ColorRange::Full => "full",
-    };
-    json!({ "matrix": matrix, "range": range })
+    json!({
+        "matrix": matrix_name(meta.color.matrix),
+        "range": range_name(meta.color.range),
+    })
 }
 
 fn print_text(report: &Value) {
@@ -170,7 +166,7 @@ fn print_text(report: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shmframe::{Colorimetry, PixelFormat};
+    use shmframe::{ColorMatrix, ColorRange, Colorimetry, PixelFormat};
 
     fn frame(number: u64, timestamp_ns: u64) -> FrameInfo {
         let meta = FrameMeta::packed(1, 1, PixelFormat::Gray8);

@@ -7,6 +7,7 @@
 mod attach;
 mod bench;
 mod child;
+mod color_names;
 mod decode;
 mod demo;
 mod fail;

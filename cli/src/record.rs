@@ -15,6 +15,7 @@
 
 use crate::attach::{open_until, parse_seconds};
 use crate::child::GuardedChild;
+use crate::color_names;
 use crate::fail::{CliError, CliResult};
 use crate::ffmpeg;
 use crate::publish::parse_fps;
@@ -423,7 +424,7 @@ fn describe(meta: &FrameMeta) -> String {
         meta.format.ffmpeg_name()
     );
     if meta.format.is_yuv() {
-        text += &format!(" ({:?}, {:?})", meta.color.matrix, meta.color.range);
+        text += &format!(" ({})", color_names::describe(meta.color));
     }
     text
 }

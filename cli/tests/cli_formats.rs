@@ -18,13 +18,12 @@
 mod cli_support;
 
 use cli_support::{
-    ffmpeg, ffmpeg_or_skip, latest_frame, run, stream_exists, testsrc, text, unique_name,
+    ffmpeg, ffmpeg_or_skip, latest_frame, run, snapshot_file, stream_exists, testsrc, unique_name,
     Background,
 };
 use shmframe::{ColorMatrix, ColorRange, FrameMeta, PixelFormat};
 use shmframe_convert::FrameView;
 use std::io::Write;
-use std::path::Path;
 
 /// Largest difference per channel allowed between shmframe's and ffmpeg's YUV conversion.
 const YUV_TOLERANCE: u8 = 3;
@@ -114,26 +113,6 @@ fn compare(got: &[u8], expected: &[u8], tolerance: u8) -> Result<(), String> {
     }
 }
 
-/// Runs `snapshot` of stream `name` into `out`.
-fn snapshot_to(name: &str, out: &Path) {
-    let output = run(
-        &[
-            "snapshot",
-            "--name",
-            name,
-            "--wait",
-            "30",
-            out.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert!(
-        output.status.success(),
-        "snapshot: {}",
-        text(&output.stderr)
-    );
-}
-
 /// The whole check for one 8-bit or YUV case.
 fn check_rgb_case(case: Case<'_>) {
     if !ffmpeg_or_skip(case.pix_fmt) {
@@ -175,7 +154,7 @@ fn check_rgb_case(case: Case<'_>) {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snap.png");
-    snapshot_to(&name, &out);
+    snapshot_file(&name, &out);
     let saved = image::open(&out).expect("a PNG").to_rgb8().into_raw();
     compare(&saved, &expected, tolerance)
         .unwrap_or_else(|e| panic!("{}: the snapshot: {e}", case.pix_fmt));
@@ -281,7 +260,7 @@ fn odd_sized_420_frames_keep_ffmpegs_layout() {
         assert_eq!(frame.len, raw.len());
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("odd.png");
-        snapshot_to(&name, &out);
+        snapshot_file(&name, &out);
         let saved = image::open(&out).expect("a PNG").to_rgb8();
         assert_eq!(saved.dimensions(), (97, 65));
         let rgb = FrameView::new(&frame.meta, &pixels).unwrap().to_rgb8();
@@ -344,7 +323,7 @@ fn wide_gray(
     let (_, pixels) = latest_frame(&mut publisher.reader());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join(file);
-    snapshot_to(&name, &out);
+    snapshot_file(&name, &out);
     drop(publisher);
     assert!(!stream_exists(&name));
     Some((raw, pixels, dir, out))

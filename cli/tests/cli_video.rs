@@ -371,6 +371,29 @@ fn exited(pid: u32) -> bool {
     }
 }
 
+/// A publisher of a short looping video (made in the returned directory), and its ffmpeg's pid.
+fn looping_video_publisher(tag: &str) -> (Background, u32, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("loop.mp4");
+    make_video(&video, "64x48", 30, 30);
+    let name = unique_name(tag);
+    let args = [
+        "publish",
+        "--name",
+        &name,
+        "--loop",
+        video.to_str().unwrap(),
+    ];
+    let mut publisher = Background::start(&args, &name);
+    publisher.reader();
+    let mut ffmpeg_pid = None;
+    wait_until("the ffmpeg child", || {
+        ffmpeg_pid = children(publisher.pid()).first().copied();
+        ffmpeg_pid.is_some()
+    });
+    (publisher, ffmpeg_pid.unwrap(), dir)
+}
+
 fn sigkill(pid: u32) {
     let pid = Pid::from_raw(pid as i32).unwrap();
     kill_process(pid, Signal::KILL).unwrap();
@@ -381,27 +404,7 @@ fn ffmpeg_dies_with_a_killed_video_publisher() {
     if !ffmpeg_or_skip("ffmpeg_dies_with_a_killed_video_publisher") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let video = dir.path().join("loop.mp4");
-    make_video(&video, "64x48", 30, 30);
-    let name = unique_name("orphan-ffmpeg");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--loop",
-            video.to_str().unwrap(),
-        ],
-        &name,
-    );
-    publisher.reader();
-    let mut ffmpeg_pid = None;
-    wait_until("the ffmpeg child", || {
-        ffmpeg_pid = children(publisher.pid()).first().copied();
-        ffmpeg_pid.is_some()
-    });
-    let ffmpeg_pid = ffmpeg_pid.unwrap();
+    let (mut publisher, ffmpeg_pid, _dir) = looping_video_publisher("orphan-ffmpeg");
     sigkill(publisher.pid());
     publisher.wait();
     wait_until("ffmpeg to exit after its parent was killed", || {
@@ -437,30 +440,12 @@ fn ctrl_c_stops_a_video_publisher_and_its_ffmpeg_cleanly() {
     if !ffmpeg_or_skip("ctrl_c_stops_a_video_publisher_and_its_ffmpeg_cleanly") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let video = dir.path().join("loop.mp4");
-    make_video(&video, "64x48", 30, 30);
-    let name = unique_name("ctrlc-video");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--loop",
-            video.to_str().unwrap(),
-        ],
-        &name,
-    );
-    publisher.reader();
-    let mut ffmpeg_pid = None;
-    wait_until("the ffmpeg child", || {
-        ffmpeg_pid = children(publisher.pid()).first().copied();
-        ffmpeg_pid.is_some()
-    });
+    let (mut publisher, ffmpeg_pid, _dir) = looping_video_publisher("ctrlc-video");
+    let name = publisher.name.clone();
     publisher.signal(Signal::INT);
     let status = publisher.wait();
     assert!(status.success(), "{status}: {}", publisher.stderr());
-    wait_until("ffmpeg to exit", || exited(ffmpeg_pid.unwrap()));
+    wait_until("ffmpeg to exit", || exited(ffmpeg_pid));
     assert!(!stream_exists(&name));
     // ffmpeg was stopped before its pipe closed: no broken-pipe complaints.
     assert!(

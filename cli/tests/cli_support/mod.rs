@@ -245,6 +245,12 @@ pub fn stream_exists(name: &str) -> bool {
 
 /// Runs `shmframe snapshot --name NAME OUT` and returns the saved image.
 pub fn snapshot(name: &str, out: &Path) -> image::DynamicImage {
+    snapshot_file(name, out);
+    image::open(out).expect("snapshot is a readable PNG")
+}
+
+/// Runs `shmframe snapshot --name NAME OUT` (waiting for a frame), failing the test if it fails.
+pub fn snapshot_file(name: &str, out: &Path) {
     let output = run(
         &[
             "snapshot",
@@ -261,7 +267,6 @@ pub fn snapshot(name: &str, out: &Path) -> image::DynamicImage {
         "snapshot failed: {}",
         text(&output.stderr)
     );
-    image::open(out).expect("snapshot is a readable PNG")
 }
 
 /// Any other child process, killed if the test ends before it does.
