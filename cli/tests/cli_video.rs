@@ -38,6 +38,14 @@ fn make_video(out: &Path, size: &str, rate: u32, frames: u32) {
     );
 }
 
+/// Starts `shmframe publish --name NAME EXTRA... VIDEO`.
+fn publish_video(name: &str, video: &Path, extra: &[&str]) -> Background {
+    let mut args = vec!["publish", "--name", name];
+    args.extend_from_slice(extra);
+    args.push(video.to_str().unwrap());
+    Background::start(&args, name)
+}
+
 /// ffprobe's count of frames, size and rate of `file`'s video: "N,W,H,RATE".
 fn probe_frames(file: &Path) -> String {
     let output = run_command(
@@ -78,17 +86,7 @@ fn a_video_file_is_published_at_its_size_rate_and_frame_count() {
     let video = dir.path().join("clip.dat");
     make_video(&video, "320x240", 30, 45);
     let name = unique_name("video");
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--slots",
-            "64",
-            video.to_str().unwrap(),
-        ],
-        &name,
-    );
+    let mut publisher = publish_video(&name, &video, &["--slots", "64"]);
     let mut reader = publisher.reader();
     wait_until("the publisher to hold its last frame", || {
         publisher.stderr().contains("holding the last one")
@@ -131,18 +129,7 @@ fn record_writes_the_frames_at_the_streams_rate() {
     make_video(&video, "320x240", 60, 600);
     let name = unique_name("record");
     // Slots to spare, so a busy machine delays the recorder without losing frames.
-    let mut publisher = Background::start(
-        &[
-            "publish",
-            "--name",
-            &name,
-            "--slots",
-            "64",
-            "--loop",
-            video.to_str().unwrap(),
-        ],
-        &name,
-    );
+    let mut publisher = publish_video(&name, &video, &["--slots", "64", "--loop"]);
     let reader = publisher.reader();
     // Past the publisher's start (ffmpeg opening the file), into its steady pace.
     wait_until("the publisher's first 30 frames", || {
@@ -377,14 +364,7 @@ fn looping_video_publisher(tag: &str) -> (Background, u32, tempfile::TempDir) {
     let video = dir.path().join("loop.mp4");
     make_video(&video, "64x48", 30, 30);
     let name = unique_name(tag);
-    let args = [
-        "publish",
-        "--name",
-        &name,
-        "--loop",
-        video.to_str().unwrap(),
-    ];
-    let mut publisher = Background::start(&args, &name);
+    let mut publisher = publish_video(&name, &video, &["--loop"]);
     publisher.reader();
     let mut ffmpeg_pid = None;
     wait_until("the ffmpeg child", || {
