@@ -165,6 +165,17 @@ fn gif_decoder<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> CliRes
     Ok(decoder)
 }
 
+/// Whether `path`'s content starts like an image format the decoders know
+/// (supported or not); files that do not are candidates for ffmpeg.
+pub fn looks_like_image(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    ImageReader::new(BufReader::new(file))
+        .with_guessed_format()
+        .is_ok_and(|reader| reader.format().is_some())
+}
+
 /// Reads `path`'s header and checks its dimensions against the limits.
 pub fn probe(path: &Path) -> CliResult<Probe> {
     probe_source(path, open_file(path)?)

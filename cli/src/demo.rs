@@ -4,7 +4,7 @@
 use crate::attach::{open_until, parse_seconds};
 use crate::child::GuardedChild;
 use crate::fail::{CliError, CliResult};
-use crate::frame_image::save_png;
+use crate::frame_image::save_image;
 use crate::latency::percentile;
 use crate::output::outln;
 use crate::publish::parse_fps;
@@ -237,7 +237,7 @@ fn headless(
         .out
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("shmframe-demo-{}.png", args.name)));
-    save_png(&last.meta, &pixels, &out)?;
+    save_image(&last.meta, &pixels, &out)?;
     outln!(
         "snapshot of frame {} ({}x{} {}) saved to {}",
         last.number,

@@ -1,75 +1,48 @@
-//! Frames read from a stream, saved as PNG files.
+//! Frames read from a stream, saved as image files (through shmframe-convert,
+//! which the viewer uses too, so both save a frame the same way).
 
 use crate::fail::{CliError, CliResult};
-use image::{ExtendedColorType, ImageFormat};
-use shmframe::{FrameMeta, PixelFormat};
+use shmframe::FrameMeta;
+use shmframe_convert::{file_kind, FileKind};
 use std::path::Path;
 
-/// Saves a frame's pixels (`meta.stride * meta.height` bytes) as a PNG at `path`.
-pub fn save_png(meta: &FrameMeta, pixels: &[u8], path: &Path) -> CliResult<()> {
-    let (color, packed) = packed_pixels(meta, pixels)?;
-    image::save_buffer_with_format(
-        path,
-        &packed,
-        meta.width,
-        meta.height,
-        color,
-        ImageFormat::Png,
-    )
-    .map_err(|e| CliError::new(format!("writing {}: {e}", path.display())))
-}
-
-/// The pixels without row padding, in a format PNG stores (BGRA becomes RGBA).
-fn packed_pixels(meta: &FrameMeta, pixels: &[u8]) -> CliResult<(ExtendedColorType, Vec<u8>)> {
-    let row = meta.width as usize * meta.format.bytes_per_pixel() as usize;
-    let stride = meta.stride as usize;
-    let expected = meta.checked_len()?;
-    if meta.format.is_yuv() {
+/// Saves a frame at `path`: PNG for 8-bit and YUV frames (YUV converted to
+/// RGB), 16-bit PNG for Gray16, 32-bit float TIFF for GrayF32.
+///
+/// A float frame needs a `.tif`/`.tiff` path: a TIFF named `.png` would mislead.
+pub fn save_image(meta: &FrameMeta, pixels: &[u8], path: &Path) -> CliResult<FileKind> {
+    let kind = file_kind(meta.format);
+    if kind == FileKind::TiffF32 && !kind.suits(path) {
         return Err(CliError::new(format!(
-            "cannot save {} frames as an image yet",
-            meta.format
+            "{} frames keep their exact values only in a 32-bit float TIFF: name the output .tiff (or .tif), not {}",
+            meta.format,
+            path.display()
         )));
     }
-    if pixels.len() < expected {
-        return Err(CliError::new(format!(
-            "the frame has {} bytes of pixels but its metadata needs {expected}",
-            pixels.len()
-        )));
-    }
-    let mut packed = Vec::with_capacity(row * meta.height as usize);
-    for line in pixels.chunks(stride).take(meta.height as usize) {
-        packed.extend_from_slice(&line[..row]);
-    }
-    let color = match meta.format {
-        PixelFormat::Rgba8 => ExtendedColorType::Rgba8,
-        PixelFormat::Rgb8 => ExtendedColorType::Rgb8,
-        PixelFormat::Gray8 => ExtendedColorType::L8,
-        PixelFormat::Bgra8 => {
-            for pixel in packed.chunks_exact_mut(4) {
-                pixel.swap(0, 2);
-            }
-            ExtendedColorType::Rgba8
-        }
-        other => {
-            return Err(CliError::new(format!(
-                "cannot save {other} frames as an image yet"
-            )))
-        }
-    };
-    Ok((color, packed))
+    shmframe_convert::save(meta, pixels, path).map_err(|e| CliError::new(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shmframe::PixelFormat;
 
     #[test]
-    fn strips_padding_and_swaps_bgra() {
-        let meta = FrameMeta::packed(1, 2, PixelFormat::Bgra8).with_stride(6);
-        let pixels = [1, 2, 3, 4, 99, 99, 5, 6, 7, 8, 99, 99];
-        let (color, packed) = packed_pixels(&meta, &pixels).unwrap();
-        assert_eq!(color, ExtendedColorType::Rgba8);
-        assert_eq!(packed, [3, 2, 1, 4, 7, 6, 5, 8]);
-        assert!(packed_pixels(&meta, &pixels[..11]).is_err());
+    fn float_frames_need_a_tiff_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = FrameMeta::packed(1, 1, PixelFormat::GrayF32);
+        let err = save_image(&meta, &[0; 4], &dir.path().join("f.png")).unwrap_err();
+        assert!(err.to_string().contains(".tiff"), "{err}");
+        assert!(!dir.path().join("f.png").exists());
+        let kind = save_image(&meta, &[0; 4], &dir.path().join("f.TIF")).unwrap();
+        assert_eq!(kind, FileKind::TiffF32);
+    }
+
+    #[test]
+    fn short_frames_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = FrameMeta::packed(2, 2, PixelFormat::Bgra8);
+        let err = save_image(&meta, &[0; 15], &dir.path().join("x.png")).unwrap_err();
+        assert!(err.to_string().contains("needs 16 bytes, got 15"), "{err}");
     }
 }

@@ -1,11 +1,12 @@
 //! `shmframe info`: what a stream's writer is doing now.
 
 use crate::attach::parse_seconds;
+use crate::color_names::{matrix_name, range_name};
 use crate::fail::CliResult;
 use crate::output::outln;
 use clap::Args;
 use serde_json::{json, Value};
-use shmframe::{monotonic_ns, FrameInfo, Reader, StreamStatus};
+use shmframe::{monotonic_ns, FrameInfo, FrameMeta, Reader, StreamStatus};
 use std::time::Duration;
 
 /// Show a stream's writer, ring geometry, latest frame and observed frame rate.
@@ -20,7 +21,8 @@ pub struct InfoArgs {
     pub name: String,
 
     /// Print one JSON object: name, path, writer_pid, alive, slots, slot_capacity,
-    /// frames_published, latest {number, width, height, stride, format, age_ms} or null, fps.
+    /// frames_published, latest {number, width, height, stride, format, pix_fmt (ffmpeg's name),
+    /// color ({matrix, range} for YUV, else null), age_ms} or null, fps.
     #[arg(long)]
     pub json: bool,
 
@@ -83,6 +85,8 @@ fn report(
             "height": frame.meta.height,
             "stride": frame.meta.stride,
             "format": frame.meta.format.name(),
+            "pix_fmt": frame.meta.format.ffmpeg_name(),
+            "color": color_of(&frame.meta),
             "age_ms": age_ns as f64 / 1e6,
         })
     });
@@ -96,6 +100,17 @@ fn report(
         "frames_published": status.frames_published,
         "latest": latest,
         "fps": fps,
+    })
+}
+
+/// `{"matrix": "bt709", "range": "full"}` for YUV frames, else null.
+fn color_of(meta: &FrameMeta) -> Value {
+    if !meta.format.is_yuv() {
+        return Value::Null;
+    }
+    json!({
+        "matrix": matrix_name(meta.color.matrix),
+        "range": range_name(meta.color.range),
     })
 }
 
@@ -122,12 +137,23 @@ fn print_text(report: &Value) {
     if latest.is_null() {
         outln!("latest   none yet");
     } else {
+        let color = &latest["color"];
+        let color = if color.is_null() {
+            String::new()
+        } else {
+            format!(
+                ", {} {} range",
+                color["matrix"].as_str().unwrap_or("?"),
+                color["range"].as_str().unwrap_or("?")
+            )
+        };
         outln!(
-            "latest   #{}: {}x{} {}, {:.1} ms old",
+            "latest   #{}: {}x{} {} (ffmpeg {}{color}), {:.1} ms old",
             latest["number"],
             latest["width"],
             latest["height"],
             latest["format"].as_str().unwrap_or("?"),
+            latest["pix_fmt"].as_str().unwrap_or("?"),
             latest["age_ms"].as_f64().unwrap_or(f64::NAN)
         );
     }
@@ -140,7 +166,7 @@ fn print_text(report: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shmframe::{FrameMeta, PixelFormat};
+    use shmframe::{ColorMatrix, ColorRange, Colorimetry, PixelFormat};
 
     fn frame(number: u64, timestamp_ns: u64) -> FrameInfo {
         let meta = FrameMeta::packed(1, 1, PixelFormat::Gray8);
@@ -151,6 +177,19 @@ mod tests {
             len: 1,
             missed: 0,
         }
+    }
+
+    #[test]
+    fn yuv_frames_report_their_colorimetry() {
+        let meta = FrameMeta::packed(2, 2, PixelFormat::Nv12).with_color(Colorimetry {
+            matrix: ColorMatrix::Bt709,
+            range: ColorRange::Full,
+        });
+        assert_eq!(color_of(&meta), json!({"matrix": "bt709", "range": "full"}));
+        assert_eq!(
+            color_of(&FrameMeta::packed(2, 2, PixelFormat::Gray16)),
+            Value::Null
+        );
     }
 
     #[test]

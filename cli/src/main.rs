@@ -7,9 +7,11 @@
 mod attach;
 mod bench;
 mod child;
+mod color_names;
 mod decode;
 mod demo;
 mod fail;
+mod ffmpeg;
 mod font;
 mod frame_image;
 mod info;
@@ -23,11 +25,15 @@ mod publish;
 mod publish_files;
 mod publish_pattern;
 mod publish_raw;
+mod publish_video;
+mod rate;
+mod record;
 mod rm;
 mod size;
 mod snapshot;
 mod status;
 mod stop;
+mod y4m;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -50,6 +56,7 @@ enum Command {
     Snapshot(snapshot::SnapshotArgs),
     Info(info::InfoArgs),
     List(list::ListArgs),
+    Record(record::RecordArgs),
     Rm(rm::RmArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
@@ -61,6 +68,7 @@ fn run(cli: Cli) -> Result<(), fail::CliError> {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Info(args) => info::run(args),
         Command::List(args) => list::run(args),
+        Command::Record(args) => record::run(args),
         Command::Rm(args) => rm::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),

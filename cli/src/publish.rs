@@ -4,10 +4,10 @@ use crate::fail::{CliError, CliResult};
 use crate::size::Size;
 use crate::{publish_files, publish_pattern, publish_raw};
 use clap::{Args, ValueEnum};
-use shmframe::{PixelFormat, WriterOptions};
+use shmframe::{ColorMatrix, ColorRange, PixelFormat, WriterOptions};
 use std::path::PathBuf;
 
-/// Publish images, an animated test pattern or raw video from stdin as a stream
+/// Publish images, a video, an animated test pattern or raw video from stdin as a stream
 ///
 /// Files: one still image is published once and stays available until Ctrl-C.
 /// Several images, directories (their PNG/JPEG/GIF/BMP files in name order) or
@@ -16,11 +16,21 @@ use std::path::PathBuf;
 /// --loop starts over. Every file is checked before anything is published: a
 /// file that is not a valid image is reported by name and nothing is published.
 ///
+/// A video (one INPUT that is not an image: mp4, mkv, webm, mov, avi, ...,
+/// recognised by its content) or a camera (/dev/video0) is decoded by ffmpeg
+/// (apt-get install ffmpeg) and published at its own frame rate (--fps
+/// overrides; a camera's frames as they come) in its own pixel format when
+/// shmframe has it, else a close one; --loop repeats it. The last frame stays
+/// available until Ctrl-C.
+///
 /// --pattern: moving colour bars with the frame number and timestamp drawn in,
 /// at 60 fps by default, until Ctrl-C.
 ///
 /// --raw: frames from standard input as ffmpeg writes them, for example
 ///   ffmpeg -re -i video.mp4 -f rawvideo -pix_fmt rgb24 -s 640x360 - | shmframe publish --raw 640x360 --format rgb24
+/// Formats: rgb24, bgr24, rgba, bgra, gray, gray16le, grayf32le, nv12,
+/// yuv420p, yuyv422 (ffmpeg's names); YUV is BT.601 limited range unless
+/// --color-matrix/--color-range say otherwise.
 /// Frames are published as they arrive (or at --fps). When stdin ends the
 /// stream is removed and publish exits 0, unless --hold keeps the last frame
 /// available until Ctrl-C. A short final frame is reported, not published;
@@ -35,11 +45,11 @@ pub struct PublishArgs {
     #[arg(long, default_value = "default")]
     pub name: String,
 
-    /// Frames per second (default: GIF timing, else 30 for files, 60 for --pattern, as fast as stdin for --raw).
+    /// Frames per second (default: GIF timing, else 30 for images, a video's own rate, 60 for --pattern, as fast as stdin for --raw).
     #[arg(long, value_parser = parse_fps)]
     pub fps: Option<f64>,
 
-    /// Start over after the last image or GIF frame, until Ctrl-C.
+    /// Start over after the last image, GIF frame or video frame, until Ctrl-C.
     #[arg(long = "loop", conflicts_with_all = ["pattern", "raw"])]
     pub repeat: bool,
 
@@ -65,9 +75,30 @@ pub struct PublishArgs {
     )]
     pub raw: Option<Size>,
 
-    /// Pixel format of --raw input (ffmpeg's -pix_fmt name).
-    #[arg(long, value_enum, requires = "raw")]
-    pub format: Option<RawFormat>,
+    /// Pixel format of --raw input, by ffmpeg's -pix_fmt name: rgb24, bgr24, rgba, bgra,
+    /// gray, gray16le, grayf32le, nv12, yuv420p, yuyv422.
+    #[arg(long, value_name = "PIX_FMT", requires = "raw", value_parser = parse_format)]
+    pub format: Option<PixelFormat>,
+
+    /// YUV matrix of --raw input (nv12, yuv420p, yuyv422).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MATRIX",
+        requires = "raw",
+        default_value = "bt601"
+    )]
+    pub color_matrix: MatrixArg,
+
+    /// YUV range of --raw input (nv12, yuv420p, yuyv422): limited (tv) or full (pc).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "RANGE",
+        requires = "raw",
+        default_value = "limited"
+    )]
+    pub color_range: RangeArg,
 
     /// With --raw: keep the last frame available after stdin ends, until Ctrl-C.
     #[arg(long, requires = "raw")]
@@ -77,7 +108,8 @@ pub struct PublishArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Image files (PNG, JPEG, GIF, BMP) or directories of them.
+    /// Image files (PNG, JPEG, GIF, BMP) or directories of them; or one video
+    /// file (anything ffmpeg decodes) or video device (/dev/video0).
     #[arg(value_name = "INPUT", required_unless_present_any = ["pattern", "raw"])]
     pub inputs: Vec<PathBuf>,
 }
@@ -93,33 +125,53 @@ pub enum Mode {
     Everyone,
 }
 
-/// Raw pixel formats, named as ffmpeg's `-pix_fmt`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum RawFormat {
-    Rgb24,
-    Rgba,
-    Bgra,
-    Gray,
+/// A pixel format by ffmpeg's `-pix_fmt` name (or shmframe's own name).
+pub fn parse_format(text: &str) -> Result<PixelFormat, String> {
+    PixelFormat::from_name(text).ok_or_else(|| {
+        let known: Vec<&str> = PixelFormat::ALL.iter().map(|f| f.ffmpeg_name()).collect();
+        format!(
+            "unknown pixel format `{text}`; use one of ffmpeg's -pix_fmt names: {}",
+            known.join(", ")
+        )
+    })
 }
 
-impl RawFormat {
-    /// The stream format of the same bytes.
-    pub fn pixel_format(self) -> PixelFormat {
+/// The YUV to RGB matrix of a stream, as the command line names it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MatrixArg {
+    /// ITU-R BT.601 (SD video; what ffmpeg assumes for untagged video).
+    Bt601,
+    /// ITU-R BT.709 (HD video).
+    Bt709,
+}
+
+/// The range of a stream's YUV values, as the command line names it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RangeArg {
+    /// Y 16..235, U and V 16..240 (ffmpeg's "tv").
+    #[value(alias = "tv")]
+    Limited,
+    /// 0..255 (ffmpeg's "pc", JPEG).
+    #[value(alias = "pc")]
+    Full,
+}
+
+impl MatrixArg {
+    /// The engine's matrix.
+    pub fn matrix(self) -> ColorMatrix {
         match self {
-            RawFormat::Rgb24 => PixelFormat::Rgb8,
-            RawFormat::Rgba => PixelFormat::Rgba8,
-            RawFormat::Bgra => PixelFormat::Bgra8,
-            RawFormat::Gray => PixelFormat::Gray8,
+            MatrixArg::Bt601 => ColorMatrix::Bt601,
+            MatrixArg::Bt709 => ColorMatrix::Bt709,
         }
     }
+}
 
-    /// ffmpeg's name for the format.
-    pub fn name(self) -> &'static str {
+impl RangeArg {
+    /// The engine's range.
+    pub fn range(self) -> ColorRange {
         match self {
-            RawFormat::Rgb24 => "rgb24",
-            RawFormat::Rgba => "rgba",
-            RawFormat::Bgra => "bgra",
-            RawFormat::Gray => "gray",
+            RangeArg::Limited => ColorRange::Limited,
+            RangeArg::Full => ColorRange::Full,
         }
     }
 }

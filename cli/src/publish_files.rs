@@ -1,21 +1,29 @@
 //! `shmframe publish FILE...`: still images, image sequences and GIFs.
 
 use crate::decode::{self, Frame, Kind, Probe};
-use crate::fail::CliResult;
+use crate::fail::{CliError, CliResult};
+use crate::ffmpeg::{self, NotVideo, VideoProbe};
 use crate::inputs;
 use crate::pace::{period_of, Pacer};
 use crate::publish::PublishArgs;
+use crate::publish_video;
 use crate::status::StatusLine;
 use crate::stop::Stop;
 use shmframe::Writer;
+use std::path::Path;
 
 /// Frame period of an image sequence without --fps or GIF timing.
 const DEFAULT_FPS: f64 = 30.0;
 /// Most bytes of decoded frames kept for --loop; longer sequences are decoded again on every pass.
 const CACHE_BUDGET: usize = 256 << 20;
 
-/// Runs `publish` on image files and directories.
+/// Runs `publish` on image files and directories, or on one video.
 pub fn run(args: &PublishArgs) -> CliResult<()> {
+    if let [only] = args.inputs.as_slice() {
+        if let Some(video) = video_input(only)? {
+            return publish_video::run(args, only, &video);
+        }
+    }
     let files = inputs::expand(&args.inputs)?;
     // Read every header first: a bad file fails before anything is published.
     let probes = files
@@ -28,6 +36,38 @@ pub fn run(args: &PublishArgs) -> CliResult<()> {
         [only] if only.kind == Kind::Still => publish_still(args, only, &stop),
         _ => stream(args, &probes, capacity, &stop),
     }
+}
+
+/// The video at `path`, if it is one: a device, or a file the image decoders
+/// do not recognise and ffprobe reads as video. A file that is neither is
+/// reported with both verdicts.
+fn video_input(path: &Path) -> CliResult<Option<VideoProbe>> {
+    let is_file = path.is_file();
+    if !ffmpeg::is_device(path) && (!is_file || decode::looks_like_image(path) || is_empty(path)) {
+        return Ok(None);
+    }
+    match ffmpeg::probe(path) {
+        Ok(video) => Ok(Some(video)),
+        Err(_) if ffmpeg::is_device(path) => {
+            // Let ffmpeg open it and say what is wrong.
+            Err(CliError::new(format!(
+                "{}: ffprobe cannot read this device as video",
+                path.display()
+            )))
+        }
+        Err(NotVideo::Refused(why)) => Err(CliError::new(format!(
+            "{}: not an image (the content is not PNG, JPEG, GIF or BMP) and not a video ffmpeg can read ({why})",
+            path.display()
+        ))),
+        Err(NotVideo::NoProbe(err)) => Err(CliError::new(format!(
+            "{}: not an image (the content is not PNG, JPEG, GIF or BMP); if it is a video: {err}",
+            path.display()
+        ))),
+    }
+}
+
+fn is_empty(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == 0)
 }
 
 /// Publishes one image once and keeps it available until a stop.
@@ -82,7 +122,7 @@ fn stream(args: &PublishArgs, probes: &[Probe], capacity: usize, stop: &Stop) ->
     }
     if out.published == 0 {
         // Only a GIF can decode to no frames at all.
-        return Err(crate::fail::CliError::new(
+        return Err(CliError::new(
             "the input files hold no frames; nothing was published",
         ));
     }

@@ -1,16 +1,19 @@
-//! `shmframe snapshot`: save a stream's latest frame as a PNG file.
+//! `shmframe snapshot`: save a stream's latest frame as an image file.
 
 use crate::attach::{open_until, parse_seconds};
 use crate::fail::{CliError, CliResult};
-use crate::frame_image::save_png;
+use crate::frame_image::save_image;
 use crate::output::outln;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Save the latest frame of a stream as a PNG file.
+/// Save the latest frame of a stream as an image file.
 ///
-/// Gray, RGB, RGBA and BGRA frames are all saved with their true colours.
+/// 8-bit frames (rgb24, bgr24, rgba, bgra, gray) are saved as a PNG with their
+/// true colours; YUV frames (nv12, yuv420p, yuyv422) as an RGB PNG converted
+/// with the frame's matrix and range; gray16le as a 16-bit PNG and grayf32le as
+/// a 32-bit float TIFF (name it .tiff), both with the exact values.
 /// Without --wait, a missing stream or a stream with no frame yet is an error.
 #[derive(Args, Debug)]
 pub struct SnapshotArgs {
@@ -22,7 +25,7 @@ pub struct SnapshotArgs {
     #[arg(long, value_name = "SECONDS", default_value = "0", value_parser = parse_seconds)]
     pub wait: Duration,
 
-    /// Where to write the PNG (overwritten if it exists).
+    /// Where to write the PNG (or, for grayf32le frames, the TIFF); overwritten if it exists.
     #[arg(value_name = "OUT.png")]
     pub out: PathBuf,
 }
@@ -47,7 +50,7 @@ pub fn run(args: SnapshotArgs) -> CliResult<()> {
                 ))
             })?,
     };
-    save_png(&frame.meta, &pixels, &args.out)?;
+    save_image(&frame.meta, &pixels, &args.out)?;
     outln!(
         "saved frame {} of `{}` ({}x{} {}) to {}",
         frame.number,

@@ -34,7 +34,12 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
             assert!(p99 >= median, "{row}");
         }
     }
-    for case in ["throughput_1080p", "throughput_4k", "writer_rate_0_readers"] {
+    for case in [
+        "throughput_1080p",
+        "throughput_4k",
+        "throughput_1080p_nv12",
+        "writer_rate_0_readers",
+    ] {
         for system in ["shmframe", "floor"] {
             assert!(find(case, system)["per_s"]
                 .as_f64()

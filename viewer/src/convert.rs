@@ -1,11 +1,14 @@
-//! Pixel conversion and scaling: any frame format into minifb's 0RGB `u32`
-//! window buffer, scaled to fit with the aspect ratio kept (letterboxed).
+//! Scaling: any frame into minifb's 0RGB `u32` window buffer, scaled to fit
+//! with the aspect ratio kept (letterboxed).
 //!
-//! Scaling is nearest-neighbour, sampling each window pixel's centre, so a
-//! frame shown at its own size, or at a whole multiple of it, is exact.
-//! Alpha is ignored: every frame is shown opaque.
+//! The pixels are read as RGB by `shmframe-convert` (YUV with the frame's
+//! matrix and range, Gray16 and GrayF32 over the frame's own range), the same
+//! conversion `shmframe snapshot` uses. Scaling is nearest-neighbour, sampling
+//! each window pixel's centre, so a frame shown at its own size, or at a whole
+//! multiple of it, is exact. Alpha is ignored: every frame is shown opaque.
 
-use shmframe::{FrameMeta, PixelFormat};
+use shmframe::FrameMeta;
+use shmframe_convert::{FrameView, GrayRange};
 
 /// Where the frame lands in the window, in window pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,19 +54,6 @@ fn sample(d: usize, src_len: usize, dst_len: usize) -> usize {
     (s as usize).min(src_len - 1)
 }
 
-/// One pixel of `format`, starting at `px[0]`, as 0RGB.
-#[inline]
-pub fn to_0rgb(format: PixelFormat, px: &[u8]) -> u32 {
-    let rgb = |r: u8, g: u8, b: u8| (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b);
-    match format {
-        PixelFormat::Rgba8 | PixelFormat::Rgb8 => rgb(px[0], px[1], px[2]),
-        PixelFormat::Bgra8 => rgb(px[2], px[1], px[0]),
-        PixelFormat::Gray8 => rgb(px[0], px[0], px[0]),
-        // `check_frame` refuses the formats the viewer cannot show yet.
-        _ => 0,
-    }
-}
-
 /// Why a frame could not be drawn.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadFrame(pub String);
@@ -75,18 +65,21 @@ impl std::fmt::Display for BadFrame {
 }
 
 /// Draws frames into a window buffer, keeping its per-column lookup table
-/// between frames so that showing a frame allocates nothing.
+/// and row buffer between frames so that showing a frame allocates nothing.
 #[derive(Default)]
 pub struct Scaler {
-    /// Byte offset within a source row of each destination column.
+    /// Source column of each destination column.
     columns: Vec<usize>,
-    /// (source width, bytes per pixel, destination width) the table was built for.
-    built_for: (usize, usize, usize),
+    /// (source width, destination width) the table was built for.
+    built_for: (usize, usize),
+    /// One source row as packed RGB.
+    row: Vec<u8>,
 }
 
 impl Scaler {
     /// Draws `pixels`, described by `meta`, letterboxed into `dst` (`dst_w`
-    /// pixels per row), filling the bars with `background`.
+    /// pixels per row), filling the bars with `background`. Returns the range
+    /// mapped to black..white for Gray16 and GrayF32 frames.
     ///
     /// The frame comes from another process: its metadata is checked against
     /// the bytes before any is read.
@@ -97,98 +90,59 @@ impl Scaler {
         dst: &mut [u32],
         dst_w: usize,
         background: u32,
-    ) -> Result<(), BadFrame> {
+    ) -> Result<Option<GrayRange>, BadFrame> {
+        let frame = FrameView::new(meta, pixels).map_err(|e| BadFrame(e.to_string()))?;
         let dst_h = dst.len().checked_div(dst_w).unwrap_or(0);
         let (src_w, src_h) = (meta.width as usize, meta.height as usize);
-        let bpp = meta.format.bytes_per_pixel() as usize;
-        let stride = meta.stride as usize;
-        check_frame(meta, pixels)?;
         let Some(rect) = letterbox(src_w, src_h, dst_w, dst_h) else {
             dst.fill(background);
-            return Ok(());
+            return Ok(frame.gray_range());
         };
-        if self.built_for != (src_w, bpp, rect.width) || self.columns.len() != rect.width {
+        if self.built_for != (src_w, rect.width) || self.columns.len() != rect.width {
             self.columns.clear();
             self.columns
-                .extend((0..rect.width).map(|dx| sample(dx, src_w, rect.width) * bpp));
-            self.built_for = (src_w, bpp, rect.width);
+                .extend((0..rect.width).map(|dx| sample(dx, src_w, rect.width)));
+            self.built_for = (src_w, rect.width);
         }
+        self.row.resize(3 * src_w, 0);
 
         dst[..rect.y * dst_w].fill(background);
         dst[(rect.y + rect.height) * dst_w..].fill(background);
+        let mut converted = None;
         for dy in 0..rect.height {
             let sy = sample(dy, src_h, rect.height);
-            let src_row = &pixels[sy * stride..sy * stride + src_w * bpp];
+            // Upscaled rows repeat: convert each source row once.
+            if converted != Some(sy) {
+                frame.rgb_row(sy, &mut self.row);
+                converted = Some(sy);
+            }
             let line = &mut dst[(rect.y + dy) * dst_w..(rect.y + dy + 1) * dst_w];
             let (left, rest) = line.split_at_mut(rect.x);
             let (shown, right) = rest.split_at_mut(rect.width);
             left.fill(background);
             right.fill(background);
-            convert_row(meta.format, src_row, &self.columns, shown);
-        }
-        Ok(())
-    }
-}
-
-/// The formats the viewer converts.
-pub const SHOWN_FORMATS: [PixelFormat; 4] = [
-    PixelFormat::Rgba8,
-    PixelFormat::Bgra8,
-    PixelFormat::Rgb8,
-    PixelFormat::Gray8,
-];
-
-/// Checks that `pixels` holds every row `meta` describes.
-fn check_frame(meta: &FrameMeta, pixels: &[u8]) -> Result<(), BadFrame> {
-    meta.checked_len().map_err(|e| BadFrame(e.to_string()))?;
-    if !SHOWN_FORMATS.contains(&meta.format) {
-        return Err(BadFrame(format!(
-            "the viewer cannot show {} frames yet",
-            meta.format
-        )));
-    }
-    let row = meta.width as u64 * u64::from(meta.format.bytes_per_pixel());
-    let needed = u64::from(meta.stride) * (u64::from(meta.height) - 1) + row;
-    if (pixels.len() as u64) < needed {
-        return Err(BadFrame(format!(
-            "{}x{} {} with stride {} needs {needed} bytes, got {}",
-            meta.width,
-            meta.height,
-            meta.format,
-            meta.stride,
-            pixels.len()
-        )));
-    }
-    Ok(())
-}
-
-/// Converts the source pixels at `columns` (byte offsets into `src_row`) into `out`.
-fn convert_row(format: PixelFormat, src_row: &[u8], columns: &[usize], out: &mut [u32]) {
-    // One loop per format keeps the match out of the per-pixel path.
-    match format {
-        PixelFormat::Rgba8 | PixelFormat::Rgb8 => {
-            for (o, &c) in out.iter_mut().zip(columns) {
-                *o = to_0rgb(PixelFormat::Rgb8, &src_row[c..c + 3]);
+            for (o, &c) in shown.iter_mut().zip(&self.columns) {
+                let px = &self.row[3 * c..3 * c + 3];
+                *o = (u32::from(px[0]) << 16) | (u32::from(px[1]) << 8) | u32::from(px[2]);
             }
         }
-        PixelFormat::Bgra8 => {
-            for (o, &c) in out.iter_mut().zip(columns) {
-                *o = to_0rgb(PixelFormat::Bgra8, &src_row[c..c + 3]);
-            }
-        }
-        PixelFormat::Gray8 => {
-            for (o, &c) in out.iter_mut().zip(columns) {
-                *o = to_0rgb(PixelFormat::Gray8, &src_row[c..c + 1]);
-            }
-        }
-        // `check_frame` refuses the formats the viewer cannot show yet.
-        _ => {}
+        Ok(frame.gray_range())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shmframe::PixelFormat;
+
+    /// The 8-bit formats the tests build frames of by colour.
+    const RGB_FORMATS: [PixelFormat; 5] = [
+        PixelFormat::Rgba8,
+        PixelFormat::Bgra8,
+        PixelFormat::Rgb8,
+        PixelFormat::Bgr8,
+        PixelFormat::Gray8,
+    ];
 
     const BG: u32 = 0x00AB_CDEF;
 
@@ -211,8 +165,9 @@ mod tests {
                     PixelFormat::Rgba8 => vec![r, g, b, 0x55],
                     PixelFormat::Bgra8 => vec![b, g, r, 0x55],
                     PixelFormat::Rgb8 => vec![r, g, b],
+                    PixelFormat::Bgr8 => vec![b, g, r],
                     PixelFormat::Gray8 => vec![r],
-                    other => unreachable!("the viewer does not show {other} yet"),
+                    other => unreachable!("{other} frames are built by hand"),
                 };
                 let at = (y * stride + x * bpp) as usize;
                 bytes[at..at + encoded.len()].copy_from_slice(&encoded);
@@ -231,23 +186,9 @@ mod tests {
     }
 
     #[test]
-    fn each_format_converts_to_0rgb() {
-        assert_eq!(to_0rgb(PixelFormat::Rgba8, &[1, 2, 3, 4]), 0x0001_0203);
-        assert_eq!(to_0rgb(PixelFormat::Bgra8, &[1, 2, 3, 4]), 0x0003_0201);
-        assert_eq!(to_0rgb(PixelFormat::Rgb8, &[1, 2, 3]), 0x0001_0203);
-        assert_eq!(to_0rgb(PixelFormat::Gray8, &[0x7F]), 0x007F_7F7F);
-        // Alpha never reaches the window's unused top byte.
-        assert_eq!(
-            to_0rgb(PixelFormat::Rgba8, &[0xFF, 0xFF, 0xFF, 0xFF]),
-            0x00FF_FFFF
-        );
-        assert_eq!(to_0rgb(PixelFormat::Bgra8, &[0, 0, 0, 0xFF]), 0);
-    }
-
-    #[test]
     fn every_format_renders_pixel_for_pixel_at_its_own_size() {
         // Distinct colours; grey for Gray8, which carries one channel.
-        for format in SHOWN_FORMATS {
+        for format in RGB_FORMATS {
             let color = |x: u32, y: u32| match format {
                 PixelFormat::Gray8 => (x * 40 + y * 7) * 0x01_0101,
                 _ => ((x * 40) << 16) | ((y * 50) << 8) | (x + y * 5),
@@ -271,7 +212,7 @@ mod tests {
     #[test]
     fn stride_padding_is_never_shown() {
         // Padding bytes are 0xEE; a frame of pure colours must show none of it.
-        for format in SHOWN_FORMATS {
+        for format in RGB_FORMATS {
             let (meta, bytes) = frame(3, 3, format, 5, |_, _| 0);
             assert!(
                 render(&meta, &bytes, 7, 7)
@@ -403,6 +344,33 @@ mod tests {
             render(&meta, &bytes, 8, 2),
             vec![0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3]
         );
+    }
+
+    #[test]
+    fn yuv_and_wide_gray_frames_are_shown_in_colour_and_over_their_range() {
+        // NV12, 2x2: white luma, then BT.601 limited red (Y 81, U 90, V 240).
+        let meta = FrameMeta::packed(4, 2, PixelFormat::Nv12);
+        let nv12 = [235, 235, 81, 81, 235, 235, 81, 81, 128, 128, 90, 240];
+        let mut dst = vec![0; 8];
+        let range = Scaler::default()
+            .render(&meta, &nv12, &mut dst, 4, BG)
+            .unwrap();
+        assert_eq!(range, None);
+        assert_eq!(dst[0], 0x00FF_FFFF);
+        let [_, r, g, b] = dst[3].to_be_bytes();
+        assert!(r >= 253 && g <= 2 && b <= 2, "{:06x}", dst[3]);
+
+        let meta = FrameMeta::packed(2, 1, PixelFormat::Gray16);
+        let gray16: Vec<u8> = [1000u16, 3000]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let mut dst = vec![0; 2];
+        let range = Scaler::default()
+            .render(&meta, &gray16, &mut dst, 2, BG)
+            .unwrap();
+        assert_eq!(range.map(|r| r.to_string()).as_deref(), Some("1000..3000"));
+        assert_eq!(dst, [0, 0x00FF_FFFF]);
     }
 
     #[test]

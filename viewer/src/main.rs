@@ -32,6 +32,10 @@ scaled to the window with its aspect ratio kept. The viewer sleeps on the
 stream between frames, so an idle stream costs next to no CPU. The title
 shows the stream name, resolution, frame rate and latency (publish to screen).
 
+Every pixel format is shown: YUV (nv12, i420, yuyv) converted with the
+frame's own matrix and range, 16-bit and float gray mapped from the frame's
+smallest value (black) to its largest (white), with that range in the title.
+
 With no stream of that name yet it shows a \"waiting for `NAME`\" screen and
 starts showing frames when a writer appears. It follows a writer that
 restarts or changes the frame size or format.";
@@ -40,7 +44,8 @@ const KEYS: &str = "\
 Keys:
   Esc, q   quit
   s        save the frame on screen as shmframe-NAME-FRAME.png in the
-           current directory (the path is printed)
+           current directory (.tiff for float frames, 16-bit PNG for
+           gray16, exact values; the path is printed)
 
 Exit status: 0 when closed, 2 for a bad argument, 3 when no window can be
 opened (no display: set DISPLAY, or use `shmframe snapshot` or
@@ -116,12 +121,18 @@ fn run(args: &Args) -> Result<(), ViewerError> {
             writer_alive = source.writer_alive();
             title_stale = true;
         }
+        let (w, h) = window.get_size();
+        view.resize(w, h);
+        let redrawn = view.redraw();
+        // After the redraw: a wide-gray frame's range is found while drawing it.
+        title_stale |= redrawn && view.gray_range().is_some();
         if title_stale {
             let showing = match view.frame() {
                 Some((info, _)) => Showing::Frame {
                     info,
                     meter: &meter,
                     writer_alive,
+                    gray_range: view.gray_range(),
                 },
                 None => Showing::Waiting {
                     problem: view.problem(),
@@ -135,9 +146,7 @@ fn run(args: &Args) -> Result<(), ViewerError> {
             title_stale = false;
         }
 
-        let (w, h) = window.get_size();
-        view.resize(w, h);
-        if view.redraw() || now.duration_since(last_paint) >= REPAINT_INTERVAL {
+        if redrawn || now.duration_since(last_paint) >= REPAINT_INTERVAL {
             let (w, h) = view.size();
             window
                 .update_with_buffer(view.pixels(), w, h)

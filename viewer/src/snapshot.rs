@@ -1,16 +1,19 @@
-//! Saving the frame on screen as a PNG file.
+//! Saving the frame on screen as an image file, as `shmframe snapshot` does
+//! (both through shmframe-convert): PNG for 8-bit and YUV frames, 16-bit PNG
+//! for Gray16, 32-bit float TIFF for GrayF32.
 
-use image::{ExtendedColorType, ImageEncoder};
-use shmframe::{FrameMeta, PixelFormat};
+use shmframe::FrameMeta;
+use shmframe_convert::{file_kind, FrameView};
 use std::fs::OpenOptions;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Saves the frame as `shmframe-<name>-<number>.png` in `dir`, never
-/// overwriting a file (a `-2`, `-3`, ... suffix is added), and returns its path.
+/// Saves the frame as `shmframe-<name>-<number>.png` (`.tiff` for GrayF32) in
+/// `dir`, never overwriting a file (a `-2`, `-3`, ... suffix is added), and
+/// returns its path.
 ///
-/// RGBA and BGRA frames are saved as RGBA, RGB as RGB, grey as grey; stride
-/// padding is dropped.
+/// RGBA and BGRA frames are saved as RGBA, RGB and BGR as RGB, grey as grey,
+/// YUV converted to RGB with the frame's matrix and range; Gray16 and GrayF32
+/// keep their exact values. Stride padding is dropped.
 pub fn save(
     dir: &Path,
     name: &str,
@@ -18,21 +21,12 @@ pub fn save(
     meta: &FrameMeta,
     pixels: &[u8],
 ) -> Result<PathBuf, String> {
-    let len = meta.checked_len().map_err(|e| e.to_string())?;
-    if pixels.len() < len {
-        return Err(format!(
-            "frame has {} bytes, its metadata says {len}",
-            pixels.len()
-        ));
-    }
-    if !crate::convert::SHOWN_FORMATS.contains(&meta.format) {
-        return Err(format!("cannot save {} frames as PNG yet", meta.format));
-    }
-    let (packed, color) = pack(meta, pixels);
+    let view = FrameView::new(meta, pixels).map_err(|e| e.to_string())?;
+    let ext = file_kind(meta.format).extension();
     for attempt in 1u32..=1000 {
         let file_name = match attempt {
-            1 => format!("shmframe-{name}-{number}.png"),
-            n => format!("shmframe-{name}-{number}-{n}.png"),
+            1 => format!("shmframe-{name}-{number}.{ext}"),
+            n => format!("shmframe-{name}-{number}-{n}.{ext}"),
         };
         let path = dir.join(file_name);
         let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -40,14 +34,8 @@ pub fn save(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
         };
-        let encoded = image::codecs::png::PngEncoder::new(BufWriter::new(file)).write_image(
-            &packed,
-            meta.width,
-            meta.height,
-            color,
-        );
-        return match encoded {
-            Ok(()) => Ok(path),
+        return match shmframe_convert::write(&view, file) {
+            Ok(_) => Ok(path),
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
                 Err(format!("cannot write {}: {e}", path.display()))
@@ -60,34 +48,10 @@ pub fn save(
     ))
 }
 
-/// The rows without padding, in a colour type PNG has.
-fn pack(meta: &FrameMeta, pixels: &[u8]) -> (Vec<u8>, ExtendedColorType) {
-    let bpp = meta.format.bytes_per_pixel() as usize;
-    let row = meta.width as usize * bpp;
-    let mut packed = Vec::with_capacity(row * meta.height as usize);
-    for y in 0..meta.height as usize {
-        let start = y * meta.stride as usize;
-        packed.extend_from_slice(&pixels[start..start + row]);
-    }
-    let color = match meta.format {
-        PixelFormat::Rgba8 => ExtendedColorType::Rgba8,
-        PixelFormat::Bgra8 => {
-            for px in packed.chunks_exact_mut(4) {
-                px.swap(0, 2);
-            }
-            ExtendedColorType::Rgba8
-        }
-        PixelFormat::Rgb8 => ExtendedColorType::Rgb8,
-        PixelFormat::Gray8 => ExtendedColorType::L8,
-        // `save` refuses the other formats before packing.
-        _ => ExtendedColorType::L8,
-    };
-    (packed, color)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shmframe::PixelFormat;
 
     /// A fresh directory for one test.
     fn scratch(test: &str) -> PathBuf {
@@ -141,6 +105,19 @@ mod tests {
     }
 
     #[test]
+    fn wide_gray_keeps_its_values() {
+        let dir = scratch("wide");
+        let meta = FrameMeta::packed(2, 1, PixelFormat::Gray16);
+        let path = save(&dir, "d", 1, &meta, &[1, 2, 3, 4]).unwrap();
+        let decoded = image::open(&path).unwrap().into_luma16();
+        assert_eq!(decoded.into_raw(), [0x0201, 0x0403]);
+        let meta = FrameMeta::packed(1, 1, PixelFormat::GrayF32);
+        let path = save(&dir, "d", 2, &meta, &1.5f32.to_le_bytes()).unwrap();
+        assert_eq!(path, dir.join("shmframe-d-2.tiff"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn snapshots_never_overwrite_each_other() {
         let dir = scratch("names");
         let meta = FrameMeta::packed(1, 1, PixelFormat::Gray8);
@@ -157,7 +134,7 @@ mod tests {
         let dir = scratch("errors");
         assert!(save(&dir, "x", 1, &meta, &[0; 11])
             .unwrap_err()
-            .contains("11 bytes"));
+            .contains("got 11"));
         let missing = dir.join("missing");
         assert!(save(&missing, "x", 1, &meta, &[0; 12])
             .unwrap_err()

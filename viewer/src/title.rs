@@ -2,6 +2,7 @@
 //! the running measurement of the last two.
 
 use shmframe::FrameInfo;
+use shmframe_convert::GrayRange;
 use std::time::{Duration, Instant};
 
 /// How long frames are counted before the rate and latency are updated.
@@ -79,6 +80,8 @@ pub enum Showing<'a> {
         info: &'a FrameInfo,
         meter: &'a Meter,
         writer_alive: bool,
+        /// Gray16 and GrayF32: the values shown black and white.
+        gray_range: Option<GrayRange>,
     },
 }
 
@@ -91,11 +94,19 @@ pub fn title(name: &str, showing: &Showing<'_>) -> String {
             info,
             meter,
             writer_alive,
+            gray_range,
         } => {
             let mut t = format!(
                 "{name} - {}x{} {}",
                 info.meta.width, info.meta.height, info.meta.format
             );
+            if info.meta.format.is_yuv() {
+                let color = info.meta.color;
+                t += &format!(" {:?} {:?}", color.matrix, color.range).to_lowercase();
+            }
+            if let Some(range) = gray_range {
+                t += &format!(" range {range}");
+            }
             if let Some(fps) = meter.fps() {
                 t += &format!(" - {fps:.1} fps");
             }
@@ -161,6 +172,7 @@ mod tests {
                     info,
                     meter,
                     writer_alive,
+                    gray_range: None,
                 },
             )
         }
@@ -175,6 +187,44 @@ mod tests {
         assert_eq!(
             showing(&info, &meter, false),
             "cam0 - 320x240 rgba8 - 60.0 fps - latency 1.50 ms - frame 42 - writer gone - shmframe-viewer"
+        );
+        let depth = FrameInfo {
+            meta: FrameMeta::packed(4, 2, PixelFormat::Gray16),
+            ..info
+        };
+        let range = GrayRange {
+            min: 400.0,
+            max: 9000.0,
+        };
+        let shown = title(
+            "d",
+            &Showing::Frame {
+                info: &depth,
+                meter: &Meter::new(t0),
+                writer_alive: true,
+                gray_range: Some(range),
+            },
+        );
+        assert_eq!(
+            shown,
+            "d - 4x2 gray16 range 400..9000 - frame 42 - shmframe-viewer"
+        );
+        let yuv = FrameInfo {
+            meta: FrameMeta::packed(4, 2, PixelFormat::Nv12),
+            ..info
+        };
+        let shown = title(
+            "c",
+            &Showing::Frame {
+                info: &yuv,
+                meter: &Meter::new(t0),
+                writer_alive: true,
+                gray_range: None,
+            },
+        );
+        assert_eq!(
+            shown,
+            "c - 4x2 nv12 bt601 limited - frame 42 - shmframe-viewer"
         );
     }
 }

@@ -4,6 +4,7 @@
 use crate::convert::{letterbox, Scaler};
 use crate::waiting;
 use shmframe::FrameInfo;
+use shmframe_convert::GrayRange;
 
 /// Colour of the bars around a letterboxed frame.
 pub const BARS: u32 = 0x0000_0000;
@@ -32,6 +33,8 @@ pub struct View {
     info: Option<FrameInfo>,
     content: Content,
     dirty: bool,
+    /// The values shown black and white, for the Gray16 or GrayF32 frame on screen.
+    gray_range: Option<GrayRange>,
 }
 
 impl View {
@@ -47,6 +50,7 @@ impl View {
             info: None,
             content: Content::Waiting { problem: None },
             dirty: true,
+            gray_range: None,
         }
     }
 
@@ -86,6 +90,14 @@ impl View {
         }
     }
 
+    /// For a Gray16 or GrayF32 frame on screen: the values shown black and white.
+    pub fn gray_range(&self) -> Option<GrayRange> {
+        match self.content {
+            Content::Frame => self.gray_range,
+            Content::Waiting { .. } => None,
+        }
+    }
+
     /// The problem shown on the waiting screen, if any.
     pub fn problem(&self) -> Option<&str> {
         match &self.content {
@@ -104,7 +116,10 @@ impl View {
                 .scaler
                 .render(&info.meta, &self.frame, &mut self.pixels, self.width, BARS)
             {
-                Ok(()) => return true,
+                Ok(range) => {
+                    self.gray_range = range;
+                    return true;
+                }
                 Err(e) => {
                     eprintln!("shmframe-viewer: cannot show frame {}: {e}", info.number);
                     self.content = Content::Waiting {

@@ -1,6 +1,6 @@
 //! End-to-end tests of the viewer binary on a virtual X display (Xvfb): frames
-//! published with the library must appear in the window, checked on a
-//! screenshot of the screen. Needs `Xvfb` and ImageMagick's `import` (or
+//! published with the library (RGB, NV12 and Gray16 among them) must appear
+//! in the window with the expected colours, checked on a screenshot of the screen. Needs `Xvfb` and ImageMagick's `import` (or
 //! `xwd` and `convert`); without them these tests say so and skip. The
 //! no-display test needs neither.
 //!
@@ -358,7 +358,7 @@ fn solid(w: u32, h: u32, format: PixelFormat, color: [u8; 3]) -> (FrameMeta, Vec
         PixelFormat::Bgra8 => vec![b, g, r, 255],
         PixelFormat::Rgb8 => vec![r, g, b],
         PixelFormat::Gray8 => vec![r],
-        other => unreachable!("the viewer does not show {other} yet"),
+        other => unreachable!("{other} frames are built by their own tests"),
     };
     (FrameMeta::packed(w, h, format), px.repeat((w * h) as usize))
 }
@@ -399,6 +399,105 @@ fn the_viewer_shows_frames_live_and_follows_a_restarted_writer() {
     writer.publish(&meta, &pixels).expect("publish yellow");
     x.wait_for_screen("the restarted writer's 1:2 yellow frame", |shot| {
         shows_solid(shot, YELLOW, (100, 200), &[GREEN])
+    });
+}
+
+/// A 320x240 NV12 frame (BT.601 limited): left half red, right half blue.
+fn nv12_red_blue() -> (FrameMeta, Vec<u8>) {
+    let (w, h) = (320usize, 240usize);
+    let (red, blue) = ([81u8, 90, 240], [41u8, 240, 110]);
+    let mut pixels = Vec::with_capacity(w * h * 3 / 2);
+    for _ in 0..h {
+        for x in 0..w {
+            pixels.push(if x < w / 2 { red[0] } else { blue[0] });
+        }
+    }
+    for _ in 0..h / 2 {
+        for x in 0..w / 2 {
+            let [_, u, v] = if x < w / 4 { red } else { blue };
+            pixels.extend([u, v]);
+        }
+    }
+    (
+        FrameMeta::packed(w as u32, h as u32, PixelFormat::Nv12),
+        pixels,
+    )
+}
+
+/// Whether `color` is within 3 of `target` in every channel.
+fn near(color: [u8; 3], target: [u8; 3]) -> bool {
+    color.iter().zip(target).all(|(c, t)| c.abs_diff(t) <= 3)
+}
+
+#[test]
+fn the_viewer_shows_nv12_converted_with_its_colorimetry() {
+    let Some(()) = tools_or_skip("the_viewer_shows_nv12_converted_with_its_colorimetry") else {
+        return;
+    };
+    let x = Xvfb::start();
+    let stream = Stream::new("nv12");
+    let mut writer = stream.writer();
+    let (meta, pixels) = nv12_red_blue();
+    writer
+        .publish(&meta, &pixels)
+        .expect("publish the NV12 frame");
+    let _viewer = x.viewer(&stream.name, &scratch("nv12"));
+    // The shared conversion's exact colours, which must be (nearly) pure red and blue.
+    let color = meta.color;
+    let red = shmframe_convert::yuv_to_rgb(81, 90, 240, color);
+    let blue = shmframe_convert::yuv_to_rgb(41, 240, 110, color);
+    assert!(near(red, RED) && near(blue, BLUE), "{red:?} {blue:?}");
+    x.wait_for_screen("the NV12 red | blue frame", |shot| {
+        let (r, b) = (Patch::of(shot, red), Patch::of(shot, blue));
+        if !r.solid(160 * 240) || !b.solid(160 * 240) || r.max.0 + 1 != b.min.0 {
+            return Err(format!("no red | blue halves: red {r:?}, blue {b:?}"));
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn the_viewer_shows_gray16_over_its_range() {
+    let Some(()) = tools_or_skip("the_viewer_shows_gray16_over_its_range") else {
+        return;
+    };
+    let x = Xvfb::start();
+    let stream = Stream::new("gray16");
+    let mut writer = stream.writer();
+    // 320x240: the top row 1000 (black), the rest 2000 on the left (mid grey)
+    // and 3000 on the right (white).
+    let (w, h) = (320u32, 240u32);
+    let mut pixels = Vec::with_capacity((w * h * 2) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let v: u16 = match (y, x < w / 2) {
+                (0, _) => 1000,
+                (_, true) => 2000,
+                (_, false) => 3000,
+            };
+            pixels.extend(v.to_le_bytes());
+        }
+    }
+    let meta = FrameMeta::packed(w, h, PixelFormat::Gray16);
+    writer
+        .publish(&meta, &pixels)
+        .expect("publish the Gray16 frame");
+    let _viewer = x.viewer(&stream.name, &scratch("gray16"));
+    const GREY: [u8; 3] = [128, 128, 128];
+    const WHITE: [u8; 3] = [255, 255, 255];
+    x.wait_for_screen("the Gray16 frame mapped over 1000..3000", |shot| {
+        let (grey, white) = (Patch::of(shot, GREY), Patch::of(shot, WHITE));
+        if !grey.solid(160 * 200) || !white.solid(160 * 200) || grey.max.0 + 1 != white.min.0 {
+            return Err(format!(
+                "no grey | white halves: grey {grey:?}, white {white:?}"
+            ));
+        }
+        // The black top row lies right above both halves.
+        let (x0, y0) = grey.min;
+        if y0 == 0 || shot.get_pixel(x0, y0 - 1).0 != [0, 0, 0] {
+            return Err(format!("no black row above the halves at ({x0}, {y0})"));
+        }
+        Ok(())
     });
 }
 

@@ -44,6 +44,9 @@ pub const FRAME_4K: (u32, u32) = (3840, 2160);
 /// 16 RGBA pixels: 64 bytes.
 pub const FRAME_64B: (u32, u32) = (16, 1);
 
+/// Bytes of a packed 1920 x 1080 NV12 frame (what cameras and decoders hand out).
+pub const NV12_1080P_LEN: usize = 1920 * 1080 * 3 / 2;
+
 /// Bytes of a packed RGBA frame.
 pub fn rgba_len((width, height): (u32, u32)) -> usize {
     width as usize * height as usize * 4
@@ -368,10 +371,11 @@ pub fn latency_cases(plan: Plan) -> [(&'static str, usize, Wake, usize); 3] {
 }
 
 /// The throughput cases: name and frame bytes.
-pub fn throughput_cases() -> [(&'static str, usize); 2] {
+pub fn throughput_cases() -> [(&'static str, usize); 3] {
     [
         ("throughput_1080p", rgba_len(FRAME_1080P)),
         ("throughput_4k", rgba_len(FRAME_4K)),
+        ("throughput_1080p_nv12", NV12_1080P_LEN),
     ]
 }
 
@@ -403,8 +407,11 @@ pub fn unique_name(what: &str) -> String {
 }
 
 /// The shmframe frame description of `len` packed RGBA bytes (a row of `len / 4` pixels,
-/// or the named sizes).
+/// or the named sizes), or of a 1080p NV12 frame.
 pub fn meta_for(len: usize) -> shmframe::FrameMeta {
+    if len == NV12_1080P_LEN {
+        return shmframe::FrameMeta::packed(1920, 1080, shmframe::PixelFormat::Nv12);
+    }
     let (w, h) = if len == rgba_len(FRAME_1080P) {
         FRAME_1080P
     } else if len == rgba_len(FRAME_4K) {

@@ -245,6 +245,12 @@ pub fn stream_exists(name: &str) -> bool {
 
 /// Runs `shmframe snapshot --name NAME OUT` and returns the saved image.
 pub fn snapshot(name: &str, out: &Path) -> image::DynamicImage {
+    snapshot_file(name, out);
+    image::open(out).expect("snapshot is a readable PNG")
+}
+
+/// Runs `shmframe snapshot --name NAME OUT` (waiting for a frame), failing the test if it fails.
+pub fn snapshot_file(name: &str, out: &Path) {
     let output = run(
         &[
             "snapshot",
@@ -261,7 +267,6 @@ pub fn snapshot(name: &str, out: &Path) -> image::DynamicImage {
         "snapshot failed: {}",
         text(&output.stderr)
     );
-    image::open(out).expect("snapshot is a readable PNG")
 }
 
 /// Any other child process, killed if the test ends before it does.
@@ -303,4 +308,60 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Whether ffmpeg and ffprobe are on the PATH; if not, says that `test` is skipped.
+pub fn ffmpeg_or_skip(test: &str) -> bool {
+    let found = |program: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    };
+    if found("ffmpeg") && found("ffprobe") {
+        return true;
+    }
+    println!("SKIPPED {test}: needs ffmpeg and ffprobe (apt-get install ffmpeg)");
+    false
+}
+
+/// Runs `ffmpeg ARGS` (quiet but for errors) with `stdin`; fails the test if it fails.
+pub fn ffmpeg(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let mut command = Command::new("ffmpeg");
+    // -nostdin only stops ffmpeg's key handling; an input `-i -` still reads stdin.
+    command.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
+    let output = run_command(command.args(args), stdin);
+    assert!(
+        output.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        text(&output.stderr)
+    );
+    output.stdout
+}
+
+/// One frame of ffmpeg's `testsrc2` pattern, `size` (WxH) in `pix_fmt`, as raw bytes.
+pub fn testsrc(pix_fmt: &str, size: &str) -> Vec<u8> {
+    // testsrc2 makes even sizes only: an odd one is cropped (in RGB, which crop
+    // does not round to even) from the next even one.
+    let (w, h) = size.split_once('x').expect("WxH");
+    let (w, h): (u32, u32) = (w.parse().expect("width"), h.parse().expect("height"));
+    let source = format!(
+        "testsrc2=size={}x{}:rate=1,format=rgb24,crop={w}:{h}:0:0",
+        w + w % 2,
+        h + h % 2
+    );
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &source,
+            "-frames:v",
+            "1",
+            "-pix_fmt",
+            pix_fmt,
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        b"",
+    )
 }
