@@ -28,8 +28,9 @@ PY
     printf '%-55s %s\n' "$1" "$caught"
 }
 
-mutate "writer: no Release fence after the odd seq" $'        fence(Release);\n        let meta_words' '        let meta_words'
-mutate "writer: even seq stored Relaxed" $'        seq_word.store(seq.wrapping_add(2), Release);\n        // Pairs with the reader\'s Acquire load of' $'        seq_word.store(seq.wrapping_add(2), Relaxed);\n        // Pairs with the reader\'s Acquire load of'
+mutate "writer: no Release fence after the odd seq" $'        fence(Release);\n        // From here until' '        // From here until'
+mutate "writer: even seq stored Relaxed" 'seq_word.store(odd.wrapping_add(1), Release);' 'seq_word.store(odd.wrapping_add(1), Relaxed);'
+mutate "writer: a panicking fill leaves its slot odd" '        self.slot_words[slot::SEQ].store(self.even, Release);' '        let _ = self.even;'
 mutate "writer: latest stored Relaxed" 'region.header(header::LATEST).store(number, Release);' 'region.header(header::LATEST).store(number, Relaxed);'
 mutate "writer: futex bump Relaxed" '    region.futex.store(ticket, Release);' '    region.futex.store(ticket, Relaxed);'
 mutate "writer: no wake after publishing" '    futex::wake_all(region.futex);' '    let _ = region.futex;'
