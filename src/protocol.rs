@@ -341,7 +341,28 @@ impl RingReader {
         region: &Region<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameInfo>> {
-        let info = latest_slot(region, Some(buf))?;
+        self.read_latest_with(region, buf, Patience::default())
+    }
+
+    /// As [`read_latest`](Self::read_latest), but gives up retrying a slot the
+    /// writer keeps busy at `deadline` (a waiting reader's own deadline).
+    #[cfg(not(loom))]
+    pub fn read_latest_until(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+        deadline: std::time::Instant,
+    ) -> Result<Option<FrameInfo>> {
+        self.read_latest_with(region, buf, Patience::until(deadline))
+    }
+
+    fn read_latest_with(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+        patience: Patience,
+    ) -> Result<Option<FrameInfo>> {
+        let info = latest_slot(region, Some(buf), patience)?;
         if let Some(info) = &info {
             self.last_seen = info.number;
         }
@@ -350,7 +371,7 @@ impl RingReader {
 
     /// The latest frame's metadata, without copying its pixels.
     pub fn peek_latest(&self, region: &Region<'_>) -> Result<Option<FrameInfo>> {
-        latest_slot(region, None)
+        latest_slot(region, None, Patience::default())
     }
 
     /// Copies the next frame in order into `buf`; `None` if the reader is caught up.
@@ -405,8 +426,11 @@ impl RingReader {
 
 /// Reads the latest frame's slot (pixels into `buf` if given), retrying while
 /// the writer laps the reader.
-fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Option<FrameInfo>> {
-    let mut patience = Patience::default();
+fn latest_slot(
+    region: &Region<'_>,
+    mut buf: Option<&mut Vec<u8>>,
+    mut patience: Patience,
+) -> Result<Option<FrameInfo>> {
     loop {
         let number = region.latest();
         if number == 0 {
