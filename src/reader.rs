@@ -140,8 +140,7 @@ impl Reader {
         // The last read error, returned if no successor turns up in time.
         let mut failure = None;
         loop {
-            let gone = self.segment.truncated() || self.segment.region().state() != STATE_LIVE;
-            if gone && self.follow()? {
+            if self.segment.truncated() && self.follow()? {
                 failure = None;
             }
             let seen = match want {
@@ -154,8 +153,11 @@ impl Reader {
                     Ok(Some(info)) => return Ok(Some(info)),
                     Ok(None) => {}
                     // This segment cannot be read: a successor may be there
-                    // already, or arrive before the deadline.
-                    Err(e) if self.follow()? => drop(e),
+                    // already (read it now), or arrive before the deadline.
+                    Err(_) if self.follow()? => {
+                        failure = None;
+                        continue;
+                    }
                     Err(e) => failure = Some(e),
                 }
             }
@@ -183,7 +185,8 @@ impl Reader {
     }
 
     /// One read for a wait, retrying a busy slot until `deadline` at most
-    /// (but long enough for a live writer's next publish to free it).
+    /// (but long enough for a live writer's next publish to free it). What is
+    /// left in a segment is read before a successor is followed.
     fn read_before(
         &mut self,
         buf: &mut Vec<u8>,
@@ -192,8 +195,13 @@ impl Reader {
     ) -> Result<Option<FrameInfo>> {
         match want {
             Want::Latest => {
-                let give_up_at = deadline.max(Instant::now() + MIN_READ_PATIENCE);
                 let region = self.segment.region();
+                // A writer that closed or moved will never free a busy slot.
+                let give_up_at = if region.state() == STATE_LIVE {
+                    deadline.max(Instant::now() + MIN_READ_PATIENCE)
+                } else {
+                    Instant::now()
+                };
                 self.ring.read_latest_until(&region, buf, give_up_at)
             }
             Want::Next => self.next(buf),

@@ -206,3 +206,38 @@ fn writers_killed_while_creating_their_segment_leave_nothing_behind() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn an_in_order_wait_reads_what_is_left_in_the_old_segment_before_following() {
+    let name = unique_name("left-in-old");
+    let options = WriterOptions {
+        slots: 4,
+        ..small()
+    };
+    let mut writer = Writer::create(&name, &options).unwrap();
+    let mut reader = Reader::open(&name).unwrap();
+    for n in 1..=3 {
+        writer.publish(&meta(), &pattern(n, 1024)).unwrap();
+    }
+    writer.reconfigure(&options).unwrap();
+    writer.publish(&meta(), &pattern(100, 1024)).unwrap();
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        let info = reader
+            .wait_next(&mut buf, Duration::from_secs(5))
+            .unwrap()
+            .expect("a frame");
+        got.push((info.number, info.missed, buf[0]));
+    }
+    let first_byte = |n: u64| pattern(n, 1)[0];
+    assert_eq!(
+        got,
+        [
+            (1, 0, first_byte(1)),
+            (2, 0, first_byte(2)),
+            (3, 0, first_byte(3)),
+            (1, 0, first_byte(100))
+        ]
+    );
+}
