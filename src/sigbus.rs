@@ -102,8 +102,9 @@ extern "C" fn on_sigbus(
     context: *mut libc::c_void,
 ) {
     // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
-    let address = unsafe { (*info).si_addr() } as usize;
-    for entry in &MAPPINGS {
+    let (code, address) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
+    // Only a fault has an address (si_code > 0); a SIGBUS sent with kill() is not ours.
+    for entry in MAPPINGS.iter().filter(|_| code > 0) {
         // Pairs with the Release store of the length in `protect`.
         let len = entry.len.load(Acquire);
         let start = entry.start.load(Relaxed);
