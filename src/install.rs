@@ -119,7 +119,9 @@ impl PendingSegment {
                 Err(Errno::EXIST) => {}
                 Err(e) => return Err(Error::io(format!("publishing {}", path.display()), e)),
             }
-            let Some((old, _)) = open_existing(&path, &[], true)? else {
+            // Read-only, so that another user's file is refused for its owner
+            // (not for a permission), and checked before anything else.
+            let Some((old, _)) = open_existing(&path, &[])? else {
                 continue; // removed meanwhile: link again
             };
             if writer_lock_held(&old) {
@@ -170,6 +172,7 @@ impl PendingSegment {
 
     /// Claims the dead segment `old` for replacement by this writer.
     fn claim(&mut self, old: &File) -> Result<Claim> {
+        let old = &reopen_writable(old)?;
         // A dead segment may be any file of ours: give it room for the word.
         let size = old
             .metadata()
@@ -253,7 +256,7 @@ impl Drop for PendingSegment {
 /// (its temporary file exists, is ours, and holds a writer lock).
 fn live_claimer(token: u64, name: &str) -> Option<u32> {
     let dir = segment_path(name).ok()?.parent()?.to_path_buf();
-    let (file, _) = open_existing(&temp_path(&dir, token, name), &[], false).ok()??;
+    let (file, _) = open_existing(&temp_path(&dir, token, name), &[]).ok()??;
     writer_lock_held(&file).then(|| writer_pid_of(&file))
 }
 
@@ -274,7 +277,7 @@ fn sweep_leftovers(dir: &Path) {
             continue;
         }
         let path = entry.path();
-        if let Ok(Some((file, _))) = open_existing(&path, &[], false) {
+        if let Ok(Some((file, _))) = open_existing(&path, &[]) {
             if !writer_lock_held(&file) {
                 let _ = std::fs::remove_file(&path);
             }
@@ -292,6 +295,14 @@ fn link_unnamed(file: &File, path: &Path) -> rustix::io::Result<()> {
         }
         other => other,
     }
+}
+
+/// The same file opened again, read-write (this process owns it).
+fn reopen_writable(file: &File) -> Result<File> {
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    rustix::fs::open(&proc_path, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+        .map(File::from)
+        .map_err(|e| Error::io("opening a dead segment for writing", e))
 }
 
 /// Swaps the files named `a` and `b`, atomically.

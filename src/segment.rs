@@ -107,7 +107,7 @@ impl Segment {
     /// Opens stream `name` read-only, checking owner and header.
     pub(crate) fn open_read_only(name: &str, trusted_uids: &[u32]) -> Result<Segment> {
         let path = segment_path(name)?;
-        let Some((file, size)) = open_existing(&path, trusted_uids, false)? else {
+        let Some((file, size)) = open_existing(&path, trusted_uids)? else {
             return Err(Error::NoStream {
                 name: name.to_string(),
             });
@@ -194,21 +194,11 @@ impl Segment {
     }
 }
 
-/// Opens an existing segment file for inspection (read-only, or read-write
-/// for a writer replacing a dead segment); `None` if it vanished.
-pub(crate) fn open_existing(
-    path: &Path,
-    trusted_uids: &[u32],
-    writable: bool,
-) -> Result<Option<(File, u64)>> {
-    let access = if writable {
-        OFlags::RDWR
-    } else {
-        OFlags::RDONLY
-    };
+/// Opens an existing segment file read-only for inspection; `None` if it vanished.
+pub(crate) fn open_existing(path: &Path, trusted_uids: &[u32]) -> Result<Option<(File, u64)>> {
     match rustix::fs::open(
         path,
-        access | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
         Mode::empty(),
     ) {
         Ok(fd) => {
@@ -262,7 +252,7 @@ pub(crate) fn writer_pid_of(file: &File) -> u32 {
 /// Removes stream `name`. Refuses while its writer is alive unless `force`.
 pub fn remove_stream(name: &str, force: bool) -> Result<()> {
     let path = segment_path(name)?;
-    let Some((file, _)) = open_existing(&path, &[], false)? else {
+    let Some((file, _)) = open_existing(&path, &[])? else {
         return Err(Error::NoStream {
             name: name.to_string(),
         });
