@@ -65,8 +65,8 @@ fn a_wait_follows_a_new_writer_when_the_old_latest_slot_cannot_be_read() {
 // ---- child roles (run only as children, through `ChildProcess::spawn`) ----
 
 /// Creates a writer of `SHMFRAME_TEST_NAME` with `CAPACITY`-byte slots (after
-/// printing `creating`), publishes one frame, prints `published`, and stays
-/// until stdin closes.
+/// printing `creating`, and a line on stdin if `WAIT_FOR_GO` is set),
+/// publishes one frame, prints `published`, and stays until stdin closes.
 #[test]
 #[ignore = "child role"]
 fn child_writer() {
@@ -76,6 +76,9 @@ fn child_writer() {
         ..Default::default()
     };
     println!("creating");
+    if std::env::var_os("WAIT_FOR_GO").is_some() {
+        std::io::stdin().read_line(&mut String::new()).unwrap();
+    }
     let mut writer = match Writer::create(&name, &options) {
         Ok(writer) => writer,
         Err(e) => {
@@ -240,4 +243,47 @@ fn an_in_order_wait_reads_what_is_left_in_the_old_segment_before_following() {
             (1, 0, first_byte(100))
         ]
     );
+}
+
+#[test]
+fn writers_racing_to_replace_a_dead_segment_let_exactly_one_win() {
+    use std::io::Write;
+    for round in 0..5 {
+        let name = unique_name(&format!("race-dead-{round}"));
+        let mut dead = spawn_writer(&name, 4096, None);
+        dead.expect_line("published");
+        dead.kill();
+        let envs = [
+            ("SHMFRAME_TEST_NAME", name.clone()),
+            ("CAPACITY", "4096".to_string()),
+            ("WAIT_FOR_GO", "1".to_string()),
+        ];
+        let mut racers: Vec<_> = (0..4)
+            .map(|_| ChildProcess::spawn("child_writer", &envs))
+            .collect();
+        for racer in &mut racers {
+            racer.expect_line("creating");
+        }
+        for racer in &mut racers {
+            writeln!(racer.child.stdin.as_mut().unwrap(), "go").unwrap();
+        }
+        // Each racer's next line: `published`, or `error ...`.
+        let outcomes: Vec<String> = racers
+            .iter_mut()
+            .map(|racer| racer.expect_line(""))
+            .collect();
+        let winners = outcomes.iter().filter(|l| l.contains("published")).count();
+        assert_eq!(winners, 1, "round {round}: {outcomes:?}");
+        for line in outcomes.iter().filter(|l| !l.contains("published")) {
+            assert!(line.contains("already has a live writer"), "{line}");
+        }
+        let mut reader = Reader::open(&name).unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
+        assert!(reader.writer_alive());
+        for racer in racers {
+            racer.finish();
+        }
+        assert!(matches!(Reader::open(&name), Err(Error::NoStream { .. })));
+    }
 }
