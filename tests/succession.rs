@@ -287,3 +287,52 @@ fn writers_racing_to_replace_a_dead_segment_let_exactly_one_win() {
         assert!(matches!(Reader::open(&name), Err(Error::NoStream { .. })));
     }
 }
+
+/// Asks whether the writer is alive, and follows a new one, in a tight loop.
+#[test]
+#[ignore = "child role"]
+fn child_liveness_poller() {
+    let mut reader = Reader::open(&env("SHMFRAME_TEST_NAME")).unwrap();
+    println!("polling");
+    loop {
+        std::hint::black_box(reader.writer_alive());
+        let _ = reader.follow();
+    }
+}
+
+#[test]
+fn a_stopped_liveness_polling_reader_never_blocks_a_restart() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let name = unique_name("stopped-poller");
+    let mut writer = spawn_writer(&name, 4096, None);
+    writer.expect_line("published");
+    let mut poller = ChildProcess::spawn(
+        "child_liveness_poller",
+        &[("SHMFRAME_TEST_NAME", name.clone())],
+    );
+    poller.expect_line("polling");
+    let poller_pid = Pid::from_raw(poller.child.id() as i32);
+    let mut refused = Vec::new();
+    for round in 0..20u64 {
+        // The writer dies; the poller asks about the dead writer's segment
+        // and is stopped wherever it is in its loop; then a writer restarts.
+        writer.kill();
+        std::thread::sleep(Duration::from_micros(100 + round * 37));
+        kill(poller_pid, Signal::SIGSTOP).unwrap();
+        match Writer::create(&name, &small()) {
+            Ok(next) => drop(next),
+            Err(e) => refused.push(e.to_string()),
+        }
+        kill(poller_pid, Signal::SIGCONT).unwrap();
+        writer = spawn_writer(&name, 4096, None);
+        writer.expect_line("published");
+    }
+    poller.kill();
+    assert_eq!(writer.finish(), 0);
+    assert!(
+        refused.is_empty(),
+        "{} of 20 restarts refused: {refused:?}",
+        refused.len()
+    );
+}
