@@ -64,8 +64,21 @@ fn frame_meta(writer: u32, n: u64) -> FrameMeta {
     }
 }
 
+/// The most bytes a pixel of any format takes.
+const MAX_BYTES_PER_PIXEL: usize = {
+    let (mut max, mut i) = (0, 0);
+    while i < PixelFormat::ALL.len() {
+        let bytes = PixelFormat::ALL[i].bytes_per_pixel() as usize;
+        if bytes > max {
+            max = bytes;
+        }
+        i += 1;
+    }
+    max
+};
+
 /// The largest frame `frame_meta` makes.
-const MAX_FRAME: usize = (160 * 4 + 7) * 120;
+const MAX_FRAME: usize = (160 * MAX_BYTES_PER_PIXEL + 7) * 120;
 
 /// Every byte of frame `n` (padding included).
 fn frame_bytes(writer: u32, n: u64, out: &mut Vec<u8>) {
