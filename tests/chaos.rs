@@ -54,14 +54,16 @@ fn mix(mut x: u64) -> u64 {
 fn frame_meta(writer: u32, n: u64) -> FrameMeta {
     let h = mix(n ^ u64::from(writer) << 40);
     let format = PixelFormat::ALL[(h % PixelFormat::ALL.len() as u64) as usize];
-    let width = 1 + (h >> 8) as u32 % 160;
     let height = 1 + (h >> 24) as u32 % 120;
-    FrameMeta {
-        width,
-        height,
-        stride: width * format.bytes_per_pixel() + ((h >> 40) % 8) as u32,
-        format,
-    }
+    let padding = ((h >> 40) % 8) as u32;
+    // The next width up that the format accepts (some need an even one).
+    (1 + (h >> 8) as u32 % 160..)
+        .map(|width| FrameMeta {
+            stride: width * format.bytes_per_pixel() + padding,
+            ..FrameMeta::packed(width, height, format)
+        })
+        .find(|meta| meta.checked_len().is_ok())
+        .expect("some width fits every format")
 }
 
 /// The most bytes a pixel of any format takes.
@@ -78,7 +80,7 @@ const MAX_BYTES_PER_PIXEL: usize = {
 };
 
 /// The largest frame `frame_meta` makes.
-const MAX_FRAME: usize = (160 * MAX_BYTES_PER_PIXEL + 7) * 120;
+const MAX_FRAME: usize = (161 * MAX_BYTES_PER_PIXEL + 7) * 120;
 
 /// Every byte of frame `n` (padding included).
 fn frame_bytes(writer: u32, n: u64, out: &mut Vec<u8>) {

@@ -5,6 +5,7 @@ mod common;
 
 use common::{pattern, unique_name};
 use shmframe::{FrameMeta, PixelFormat, Writer, WriterOptions};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,10 +62,8 @@ fn the_documented_python_reader_reads_live_writers_correctly() {
 
     // One frame with row padding: metadata and every byte as published.
     let meta = FrameMeta {
-        width: 5,
-        height: 3,
         stride: 16,
-        format: PixelFormat::Rgb8,
+        ..FrameMeta::packed(5, 3, PixelFormat::Rgb8)
     };
     writer.publish(&meta, &pattern(1, 48)).unwrap();
     let out = python(dir.path(), &[script, &name], &[]);
@@ -115,6 +114,26 @@ fn the_documented_python_reader_reads_live_writers_correctly() {
     stop.store(true, Ordering::Relaxed);
     flooding.join().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+
+    // A format code this reader does not know: said so, not taken for corruption.
+    let unknown = unique_name("python-unknown-format");
+    let mut writer = Writer::create(&unknown, &options).unwrap();
+    writer.publish(&meta, &pattern(1, 48)).unwrap();
+    let slot_of_frame_1 = 128 + (64 + (1u64 << 16));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(writer.path())
+        .unwrap()
+        .write_all_at(&99u32.to_le_bytes(), slot_of_frame_1 + 36)
+        .unwrap();
+    let out = python(dir.path(), &[script, &unknown], &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown pixel format code 99"),
+        "{}",
+        stderr(&out)
+    );
+    drop(writer);
 
     // Bad input: clear errors and a non-zero exit.
     let garbage = unique_name("python-garbage");
