@@ -44,9 +44,15 @@ mod sync;
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
+mod install;
+#[cfg(not(loom))]
+mod liveness;
+#[cfg(not(loom))]
 mod reader;
 #[cfg(not(loom))]
 mod segment;
+#[cfg(not(loom))]
+mod sigbus;
 #[cfg(not(loom))]
 mod writer;
 

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 /// Pause between looks for a successor while the writer is gone.
 const GONE_POLL: Duration = Duration::from_millis(20);
 
+/// Shortest time a wait keeps retrying a slot the writer keeps busy, even
+/// when its own deadline is nearer: a few publishes of a live writer.
+const MIN_READ_PATIENCE: Duration = Duration::from_millis(50);
+
 /// How to open a stream.
 #[derive(Clone, Debug)]
 pub struct ReaderOptions {
@@ -80,13 +84,14 @@ impl Reader {
     /// Copies the latest frame into `buf` (resized to the frame's length, reusing
     /// its allocation); `None` if nothing has been published yet.
     pub fn latest(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        self.ring.read_latest(&self.segment.region(), buf)
+        let got = self.ring.read_latest(&self.segment.region(), buf);
+        self.unless_truncated(got)
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
     /// copying its pixels; `None` if nothing has been published yet.
     pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
-        self.ring.peek_latest(&self.segment.region())
+        self.unless_truncated(self.ring.peek_latest(&self.segment.region()))
     }
 
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
@@ -95,7 +100,19 @@ impl Reader {
     /// opened. If the writer lapped the reader, `missed` in the result says how
     /// many frames were skipped.
     pub fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        self.ring.read_next(&self.segment.region(), buf)
+        let got = self.ring.read_next(&self.segment.region(), buf);
+        self.unless_truncated(got)
+    }
+
+    /// `result`, unless the segment was truncated under this reader: what was
+    /// read may then be zeros standing in for the lost pages.
+    fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
+        if self.segment.truncated() {
+            return Err(Error::Truncated {
+                name: self.segment.name().to_string(),
+            });
+        }
+        result
     }
 
     /// Waits up to `timeout` for a frame newer than the last one returned and
@@ -120,42 +137,82 @@ impl Reader {
         want: Want,
     ) -> Result<Option<FrameInfo>> {
         let deadline = Instant::now() + timeout;
+        // The last read error, returned if no successor turns up in time.
+        let mut failure = None;
         loop {
+            if self.segment.truncated() && self.follow()? {
+                failure = None;
+            }
             let seen = match want {
                 Want::Latest => self.ring.last_seen(),
                 Want::Next => self.ring.next_number() - 1,
             };
-            if self.segment.region().latest() > seen {
-                let got = match want {
-                    Want::Latest => self.latest(buf)?,
-                    Want::Next => self.next(buf)?,
-                };
-                if got.is_some() {
-                    return Ok(got);
+            if self.segment.truncated() || self.segment.region().latest() > seen {
+                let got = self.read_before(buf, want, deadline);
+                match self.unless_truncated(got) {
+                    Ok(Some(info)) => return Ok(Some(info)),
+                    Ok(None) => {}
+                    // This segment cannot be read: a successor may be there
+                    // already (read it now), or arrive before the deadline.
+                    Err(_) if self.follow()? => {
+                        failure = None;
+                        continue;
+                    }
+                    Err(e) => failure = Some(e),
                 }
             }
             let now = Instant::now();
             if now >= deadline {
-                return Ok(None);
+                return failure.map_or(Ok(None), Err);
             }
             let slice =
                 (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
             let region = self.segment.region();
-            if region.state() == STATE_LIVE
+            if failure.is_none()
+                && region.state() == STATE_LIVE
                 && (region.wait_for_frame_after(seen, slice) || self.segment.lock_held())
             {
                 continue;
             }
-            // The writer closed, moved or died: follow a successor if there is one.
-            if !self.follow()? {
+            // The writer closed, moved or died, or its segment is unreadable:
+            // follow a successor if there is one.
+            if self.follow()? {
+                failure = None;
+            } else {
                 std::thread::sleep(slice.min(GONE_POLL));
             }
         }
     }
 
+    /// One read for a wait, retrying a busy slot until `deadline` at most
+    /// (but long enough for a live writer's next publish to free it). What is
+    /// left in a segment is read before a successor is followed.
+    fn read_before(
+        &mut self,
+        buf: &mut Vec<u8>,
+        want: Want,
+        deadline: Instant,
+    ) -> Result<Option<FrameInfo>> {
+        match want {
+            Want::Latest => {
+                let region = self.segment.region();
+                // A writer that closed or moved will never free a busy slot.
+                let give_up_at = if region.state() == STATE_LIVE {
+                    deadline.max(Instant::now() + MIN_READ_PATIENCE)
+                } else {
+                    Instant::now()
+                };
+                self.ring.read_latest_until(&region, buf, give_up_at)
+            }
+            Want::Next => self.next(buf),
+        }
+    }
+
     /// Whether the writer is still running and publishing into this segment.
     pub fn writer_alive(&self) -> bool {
-        self.segment.region().state() == STATE_LIVE && self.segment.lock_held()
+        !self.segment.truncated()
+            && self.segment.region().state() == STATE_LIVE
+            && self.segment.lock_held()
     }
 
     /// If the stream's name now refers to a new segment (the writer restarted
