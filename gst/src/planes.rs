@@ -63,12 +63,16 @@ pub fn fill_slot(
 
 /// Wraps a frame read from a stream as a GStreamer buffer laid out as `info`
 /// says, without a copy when the layouts already agree.
-pub fn to_buffer(
+pub fn to_buffer<T>(
     meta: &FrameMeta,
-    pixels: Vec<u8>,
+    frame: T,
     info: &gst_video::VideoInfo,
-) -> Result<gst::Buffer, CopyError> {
+) -> Result<gst::Buffer, CopyError>
+where
+    T: AsRef<[u8]> + AsMut<[u8]> + Send + 'static,
+{
     let planes = meta.planes()?;
+    let pixels = frame.as_ref();
     let agrees = planes.len() == pixels.len()
         && info.size() == pixels.len()
         && planes.as_slice().iter().enumerate().all(|(i, plane)| {
@@ -76,7 +80,7 @@ pub fn to_buffer(
                 && info.stride().get(i).map(|&s| s as usize) == Some(plane.stride)
         });
     if agrees {
-        return Ok(gst::Buffer::from_mut_slice(pixels));
+        return Ok(gst::Buffer::from_mut_slice(frame));
     }
     let mut repacked = vec![0u8; info.size()];
     for (index, plane) in planes.as_slice().iter().enumerate() {

@@ -1,6 +1,7 @@
 //! The source's implementation: properties, waiting for frames without
 //! blocking a state change, caps from each frame, timestamps and QoS.
 
+use super::recycle::Recycler;
 use super::{clock, ReadMode};
 use crate::{formats, planes, stream_name};
 use gst::glib;
@@ -68,6 +69,8 @@ pub struct ShmFrameSrc {
     state: Mutex<State>,
     /// Set by `unlock` (a flush or a state change wants `create` back), cleared by `unlock_stop`.
     flushing: AtomicBool,
+    /// Memory of frames GStreamer has freed, for the next ones.
+    recycler: Recycler,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,17 +128,20 @@ impl ShmFrameSrc {
                 ["could not read a frame from stream `{}`: {}", name, e]
             )
         };
-        let mut pixels = Vec::new();
+        let mut pixels = self.recycler.take();
         let waited = match settings.mode {
             ReadMode::Latest => reader.wait_latest(&mut pixels, WAKE_SLICE),
             ReadMode::Every => reader.wait_next(&mut pixels, WAKE_SLICE),
         };
-        if let Some(info) = waited.map_err(read_error)? {
-            return Ok(Step::Frame(info, pixels));
+        match waited {
+            Ok(Some(info)) => return Ok(Step::Frame(info, pixels)),
+            Ok(None) => self.recycler.give_back(pixels),
+            Err(e) => return Err(read_error(e)),
         }
         if !settings.eos_on_close || reader.writer_alive() {
             return Ok(Step::Nothing);
         }
+        let mut pixels = Vec::new();
         // The writer is gone: a frame it published just before leaving is still
         // produced; then the stream ends unless a new writer took the name.
         let last = match settings.mode {
@@ -423,7 +429,8 @@ impl PushSrcImpl for ShmFrameSrc {
         let Some((video_info, _)) = state.format.as_ref() else {
             return Err(gst::FlowError::NotNegotiated);
         };
-        let mut buffer = planes::to_buffer(&info.meta, pixels, video_info).map_err(|e| {
+        let frame = self.recycler.wrap(pixels);
+        let mut buffer = planes::to_buffer(&info.meta, frame, video_info).map_err(|e| {
             gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
             gst::FlowError::Error
         })?;

@@ -5,6 +5,7 @@ use gst::prelude::*;
 
 mod clock;
 mod imp;
+mod recycle;
 
 /// Which frames the source produces.
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
