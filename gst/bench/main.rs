@@ -48,25 +48,16 @@ enum Role {
     },
     /// The writing pipeline: appsrc into the transport's sink.
     Write {
-        #[arg(long)]
-        kind: Kind,
-        #[arg(long)]
-        target: String,
-        #[arg(long)]
-        frames: u32,
+        #[command(flatten)]
+        end: End,
         /// 0 pushes as fast as the pipeline takes frames.
         #[arg(long)]
         fps: f64,
     },
     /// The reading pipeline: the transport's source into appsink.
     Read {
-        #[arg(long)]
-        kind: Kind,
-        #[arg(long)]
-        target: String,
-        /// Stop after this many frames (or 2 s without one).
-        #[arg(long)]
-        frames: u32,
+        #[command(flatten)]
+        end: End,
         /// Pause the pipeline from this many seconds after the first frame...
         #[arg(long)]
         pause_at: Option<f64>,
@@ -74,6 +65,33 @@ enum Role {
         #[arg(long, default_value_t = 1.0)]
         pause_for: f64,
     },
+}
+
+/// One end of a transport, as both roles take it.
+#[derive(clap::Args)]
+struct End {
+    #[arg(long)]
+    kind: Kind,
+    /// Stream name (shmframe) or socket path (shm).
+    #[arg(long)]
+    target: String,
+    /// Frames to write, or to read before stopping (a reader also stops after 2 s without one).
+    #[arg(long)]
+    frames: u32,
+}
+
+impl End {
+    fn args(&self, role: &str) -> Vec<String> {
+        vec![
+            role.to_string(),
+            "--kind".into(),
+            format!("{:?}", self.kind).to_lowercase(),
+            "--target".into(),
+            self.target.clone(),
+            "--frames".into(),
+            self.frames.to_string(),
+        ]
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
@@ -115,19 +133,12 @@ fn main() {
             latency_frames,
             fps,
         } => run(rounds, frames, latency_frames, fps),
-        Role::Write {
-            kind,
-            target,
-            frames,
-            fps,
-        } => write(kind, &target, frames, fps),
+        Role::Write { end, fps } => write(end.kind, &end.target, end.frames, fps),
         Role::Read {
-            kind,
-            target,
-            frames,
+            end,
             pause_at,
             pause_for,
-        } => read(kind, &target, frames, pause_at, pause_for),
+        } => read(end.kind, &end.target, end.frames, pause_at, pause_for),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -347,29 +358,17 @@ fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>) -> Result<Pair
         Kind::Shmframe => format!("gst-bench-{}", std::process::id()),
         Kind::Shm => format!("/tmp/gst-bench-{}.sock", std::process::id()),
     };
-    let mut read_args = vec![
-        "read".to_string(),
-        "--kind".into(),
-        format!("{kind:?}").to_lowercase(),
-        "--target".into(),
-        target.clone(),
-        "--frames".into(),
-        frames.to_string(),
-    ];
+    let end = End {
+        kind,
+        target: target.clone(),
+        frames,
+    };
+    let mut read_args = end.args("read");
     if let Some(at) = pause_at {
         read_args.extend(["--pause-at".into(), at.to_string()]);
     }
-    let write_args = vec![
-        "write".to_string(),
-        "--kind".into(),
-        format!("{kind:?}").to_lowercase(),
-        "--target".into(),
-        target.clone(),
-        "--frames".into(),
-        frames.to_string(),
-        "--fps".into(),
-        fps.to_string(),
-    ];
+    let mut write_args = end.args("write");
+    write_args.extend(["--fps".into(), fps.to_string()]);
     // shmsink creates the socket that shmsrc connects to; shmframesrc waits for its stream.
     let (first, second) = match kind {
         Kind::Shmframe => (read_args, write_args),

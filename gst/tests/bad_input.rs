@@ -196,46 +196,24 @@ fn stopping_a_source_that_waits_for_its_writer_returns() {
     pipeline.stop();
 }
 
-/// A writer of 8x8 gray frames into `slots` slots that has published one frame of zeros.
-fn gray_writer(name: &str, slots: usize) -> (Writer, FrameMeta) {
-    let options = WriterOptions {
-        slots,
-        slot_capacity: 4096,
-        ..WriterOptions::default()
-    };
-    let mut writer = Writer::create(name, &options).expect("a writer");
-    let meta = FrameMeta::packed(8, 8, PixelFormat::Gray8);
-    writer.publish(&meta, &[0; 64]).expect("a frame");
-    (writer, meta)
-}
-
-/// The first byte of a sample's buffer: which of the gray frames it is.
-fn first_byte(sample: gst::Sample) -> u8 {
-    sample
-        .buffer()
-        .expect("a buffer")
-        .map_readable()
-        .expect("readable")[0]
-}
-
 #[test]
 fn eos_on_close_ends_the_stream_after_the_last_frame() {
     support::init();
     let name = support::unique_name("eos");
-    let (mut writer, meta) = gray_writer(&name, 8);
+    let (mut writer, meta) = support::gray_writer(&name, 8);
     let pipeline = Pipeline::parse(&format!(
         "shmframesrc stream={name} mode=every eos-on-close=true ! appsink name=out sync=false"
     ));
     let sink: gst_app::AppSink = pipeline.by_name("out");
     pipeline.play();
-    assert_eq!(first_byte(support::pull(&sink)), 0);
+    assert_eq!(support::first_byte(support::pull(&sink)), 0);
     for value in 1..=3u8 {
         writer.publish(&meta, &[value; 64]).expect("a frame");
     }
     drop(writer);
     for value in 1..=3u8 {
         assert_eq!(
-            first_byte(support::pull(&sink)),
+            support::first_byte(support::pull(&sink)),
             value,
             "frames in order, the last ones before EOS included"
         );
@@ -248,14 +226,14 @@ fn eos_on_close_ends_the_stream_after_the_last_frame() {
 fn an_in_order_source_that_is_lapped_posts_qos_with_the_missed_count() {
     support::init();
     let name = support::unique_name("lapped");
-    let (mut writer, meta) = gray_writer(&name, 2);
+    let (mut writer, meta) = support::gray_writer(&name, 2);
     // An appsink that holds one buffer and blocks the source behind it until pulled.
     let pipeline = Pipeline::parse(&format!(
         "shmframesrc stream={name} mode=every ! appsink name=out sync=false max-buffers=1"
     ));
     let sink: gst_app::AppSink = pipeline.by_name("out");
     pipeline.play();
-    assert_eq!(first_byte(support::pull(&sink)), 0);
+    assert_eq!(support::first_byte(support::pull(&sink)), 0);
     // The appsink holds one buffer and the source blocks pushing the next, so
     // it reads at most two of these ten frames before the two slots are lapped.
     for value in 1..=10u8 {
@@ -263,7 +241,7 @@ fn an_in_order_source_that_is_lapped_posts_qos_with_the_missed_count() {
     }
     let mut delivered = vec![0];
     while delivered.last() != Some(&10) {
-        delivered.push(first_byte(support::pull(&sink)));
+        delivered.push(support::first_byte(support::pull(&sink)));
         assert!(
             delivered.len() <= 11,
             "more frames than published: {delivered:?}"

@@ -4,7 +4,7 @@
 mod support;
 
 use gst::prelude::*;
-use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+use shmframe::Reader;
 use std::time::Duration;
 use support::Pipeline;
 
@@ -12,14 +12,7 @@ use support::Pipeline;
 fn buffers_carry_their_frames_publish_time_as_running_time() {
     support::init();
     let name = support::unique_name("pts");
-    let options = WriterOptions {
-        slots: 4,
-        slot_capacity: 4096,
-        ..WriterOptions::default()
-    };
-    let mut writer = Writer::create(&name, &options).expect("a writer");
-    let meta = FrameMeta::packed(8, 8, PixelFormat::Gray8);
-    writer.publish(&meta, &[0; 64]).expect("a frame");
+    let (mut writer, meta) = support::gray_writer(&name, 4);
     let reader = Reader::open(&name).expect("a reader");
     let pipeline = Pipeline::parse(&format!(
         "shmframesrc stream={name} mode=every ! appsink name=out sync=false"

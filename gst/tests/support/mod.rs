@@ -339,3 +339,25 @@ pub fn stream_rows(meta: &shmframe::FrameMeta, pixels: &[u8]) -> Vec<Vec<Vec<u8>
         })
         .collect()
 }
+
+/// A writer of 8x8 gray frames into `slots` slots that has published one frame of zeros.
+pub fn gray_writer(name: &str, slots: usize) -> (shmframe::Writer, shmframe::FrameMeta) {
+    let options = shmframe::WriterOptions {
+        slots,
+        slot_capacity: 4096,
+        ..shmframe::WriterOptions::default()
+    };
+    let mut writer = shmframe::Writer::create(name, &options).expect("a writer");
+    let meta = shmframe::FrameMeta::packed(8, 8, shmframe::PixelFormat::Gray8);
+    writer.publish(&meta, &[0; 64]).expect("a frame");
+    (writer, meta)
+}
+
+/// The first byte of a sample's buffer: which of the gray frames it is.
+pub fn first_byte(sample: gst::Sample) -> u8 {
+    sample
+        .buffer()
+        .expect("a buffer")
+        .map_readable()
+        .expect("readable")[0]
+}
