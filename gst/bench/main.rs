@@ -64,6 +64,9 @@ enum Role {
         /// ...for this many seconds.
         #[arg(long, default_value_t = 1.0)]
         pause_for: f64,
+        /// Read every pixel of a frame (as a consumer that uses it would) before taking the time.
+        #[arg(long)]
+        touch: bool,
     },
 }
 
@@ -138,7 +141,8 @@ fn main() {
             end,
             pause_at,
             pause_for,
-        } => read(end.kind, &end.target, end.frames, pause_at, pause_for),
+            touch,
+        } => read(&end, pause_at, pause_for, touch),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -273,13 +277,8 @@ fn write(kind: Kind, target: &str, frames: u32, fps: f64) -> Result<()> {
 }
 
 /// Receives frames, printing one line: "<frames> <seconds from first to last> <latencies in µs...>".
-fn read(
-    kind: Kind,
-    target: &str,
-    frames: u32,
-    pause_at: Option<f64>,
-    pause_for: f64,
-) -> Result<()> {
+fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result<()> {
+    let (kind, target, frames) = (end.kind, end.target.as_str(), end.frames);
     let pipeline = pipeline(&format!(
         "{} ! appsink name=out sync=false max-buffers=2",
         kind.source(target)
@@ -311,10 +310,16 @@ fn read(
         let Some(sample) = appsink.try_pull_sample(timeout) else {
             break;
         };
-        let now_ns = shmframe::monotonic_ns();
-        let now = Instant::now();
         let buffer = sample.buffer().ok_or("a sample without a buffer")?;
         let map = buffer.map_readable().map_err(|e| e.to_string())?;
+        if touch {
+            let sum = map.chunks_exact(8).fold(0u64, |sum, word| {
+                sum.wrapping_add(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])))
+            });
+            std::hint::black_box(sum);
+        }
+        let now_ns = shmframe::monotonic_ns();
+        let now = Instant::now();
         let stamp = u64::from_le_bytes(map[..8].try_into().map_err(|_| "short frame")?);
         latencies_us.push(now_ns.saturating_sub(stamp) as f64 / 1e3);
         first.get_or_insert(now);
@@ -352,7 +357,7 @@ struct Pair {
 }
 
 /// Runs a reader, waits until it is ready, runs a writer, and collects both.
-fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>) -> Result<Pair> {
+fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>, touch: bool) -> Result<Pair> {
     use std::io::{BufRead, BufReader};
     let target = match kind {
         Kind::Shmframe => format!("gst-bench-{}", std::process::id()),
@@ -366,6 +371,9 @@ fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>) -> Result<Pair
     let mut read_args = end.args("read");
     if let Some(at) = pause_at {
         read_args.extend(["--pause-at".into(), at.to_string()]);
+    }
+    if touch {
+        read_args.push("--touch".into());
     }
     let mut write_args = end.args("write");
     write_args.extend(["--fps".into(), fps.to_string()]);
@@ -444,39 +452,52 @@ fn rate(times: &[f64], from: f64, to: f64) -> f64 {
     times.iter().filter(|&&t| t >= from && t < to).count() as f64 / (to - from)
 }
 
+/// Measurements of one transport: per-round figures, and latency samples pooled over rounds.
+#[derive(Default)]
+struct Figures {
+    reader_fps: [Vec<f64>; 2],
+    writer_fps: Vec<f64>,
+    latencies_us: [Vec<f64>; 2],
+    before_pause: Vec<f64>,
+    during_pause: Vec<f64>,
+}
+
 fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
     let kinds = [Kind::Shmframe, Kind::Shm];
-    let mut throughput: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 2];
-    let mut latency: Vec<Vec<f64>> = vec![Vec::new(); 2];
-    let mut stall: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 2];
+    let mut figures = [Figures::default(), Figures::default()];
     for round in 1..=rounds {
-        for (k, &kind) in kinds.iter().enumerate() {
-            // Unpaced: how many frames per second reach the reader, and leave the writer.
-            let p = pair(kind, frames, 0.0, None)?;
-            let writer_span = p.writer_times.last().copied().unwrap_or(0.0)
-                - p.writer_times.first().copied().unwrap_or(0.0);
-            let writer_fps = (p.writer_times.len().max(1) - 1) as f64 / writer_span.max(1e-9);
-            let reader_fps = (p.received.max(1) - 1) as f64 / p.span.max(1e-9);
-            eprintln!(
-                "round {round} {kind:?} throughput: reader {reader_fps:.1} fps ({} of {frames} frames), writer {writer_fps:.1} fps",
-                p.received
-            );
-            throughput[k].push((reader_fps, writer_fps));
+        for (kind, figures) in kinds.into_iter().zip(figures.iter_mut()) {
+            // Unpaced: frames per second reaching the reader, and leaving the writer;
+            // with a reader that only looks at the stamp, then one that reads every pixel.
+            for touch in [false, true] {
+                let p = pair(kind, frames, 0.0, None, touch)?;
+                let span = |t: &[f64]| t.last().unwrap_or(&0.0) - t.first().unwrap_or(&0.0);
+                let writer_fps =
+                    (p.writer_times.len().max(1) - 1) as f64 / span(&p.writer_times).max(1e-9);
+                let reader_fps = (p.received.max(1) - 1) as f64 / p.span.max(1e-9);
+                eprintln!(
+                    "round {round} {kind:?} throughput (touch {touch}): reader {reader_fps:.1} fps ({} of {frames} frames), writer {writer_fps:.1} fps",
+                    p.received
+                );
+                figures.reader_fps[usize::from(touch)].push(reader_fps);
+                if !touch {
+                    figures.writer_fps.push(writer_fps);
+                }
+            }
 
-            // Paced: latency from push to the reader's appsink.
-            let mut p = pair(kind, latency_frames, fps, None)?;
-            let (med, p99) = (
-                median(&mut p.latencies_us),
-                percentile(&mut p.latencies_us, 0.99),
-            );
-            eprintln!(
-                "round {round} {kind:?} latency at {fps} fps: median {med:.0} us, p99 {p99:.0} us ({} frames)",
-                p.received
-            );
-            latency[k].extend_from_slice(&p.latencies_us);
+            // Paced: latency from the push into the sink to the reader's appsink.
+            for touch in [false, true] {
+                let mut p = pair(kind, latency_frames, fps, None, touch)?;
+                let med = median(&mut p.latencies_us);
+                eprintln!(
+                    "round {round} {kind:?} latency (touch {touch}) at {fps} fps: median {med:.0} us ({} frames)",
+                    p.received
+                );
+                figures.latencies_us[usize::from(touch)].extend_from_slice(&p.latencies_us);
+            }
 
             // Paced, reader paused for 1 s from 1 s after its first frame.
-            let mut p = pair(kind, (fps * 3.5) as u32, fps, Some(1.0))?;
+            let mut p = pair(kind, (fps * 3.5) as u32, fps, Some(1.0), false)?;
             // The writer's times from its first frame, as the reader counts from its first.
             let origin = p.writer_times.first().copied().unwrap_or(0.0);
             p.writer_times.iter_mut().for_each(|t| *t -= origin);
@@ -485,52 +506,59 @@ fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
             eprintln!(
                 "round {round} {kind:?} writer while the reader is paused: {during:.1} fps (before: {before:.1} fps)"
             );
-            stall[k].push((before, during));
+            figures.before_pause.push(before);
+            figures.during_pause.push(during);
         }
     }
-    println!("| measurement (1080p RGBA, medians of {rounds} rounds) | shmframesink -> shmframesrc | shmsink -> shmsrc | ratio |");
+    println!("| 1080p RGBA, medians of {rounds} rounds | shmframesink -> shmframesrc | shmsink -> shmsrc | ratio |");
     println!("|---|---|---|---|");
-    let med_of = |v: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
-        let mut xs: Vec<f64> = v.iter().map(pick).collect();
-        median(&mut xs)
-    };
-    let rows: [(&str, f64, f64); 6] = [
-        (
-            "frames/s received from an unpaced writer",
-            med_of(&throughput[0], |p| p.0),
-            med_of(&throughput[1], |p| p.0),
-        ),
-        (
-            "frames/s the unpaced writer's sink takes",
-            med_of(&throughput[0], |p| p.1),
-            med_of(&throughput[1], |p| p.1),
-        ),
-        (
-            &format!("latency median at {fps} fps (us)"),
-            median(&mut latency[0].clone()),
-            median(&mut latency[1].clone()),
-        ),
-        (
-            &format!("latency p99 at {fps} fps (us)"),
-            percentile(&mut latency[0].clone(), 0.99),
-            percentile(&mut latency[1].clone(), 0.99),
-        ),
-        (
-            "writer frames/s before the reader pauses",
-            med_of(&stall[0], |p| p.0),
-            med_of(&stall[1], |p| p.0),
-        ),
-        (
-            "writer frames/s while the reader is paused",
-            med_of(&stall[0], |p| p.1),
-            med_of(&stall[1], |p| p.1),
-        ),
-    ];
-    for (what, ours, theirs) in rows {
+    let row = |what: &str, pick: &dyn Fn(&Figures) -> Vec<f64>, p: f64| {
+        let (mut ours, mut theirs) = (pick(&figures[0]), pick(&figures[1]));
+        let (ours, theirs) = (percentile(&mut ours, p), percentile(&mut theirs, p));
         println!(
             "| {what} | {ours:.1} | {theirs:.1} | {:.2}x |",
             ours / theirs
         );
-    }
+    };
+    row(
+        "frames/s received, unpaced writer, reader looks at the stamp",
+        &|f| f.reader_fps[0].clone(),
+        0.5,
+    );
+    row(
+        "frames/s received, unpaced writer, reader reads every pixel",
+        &|f| f.reader_fps[1].clone(),
+        0.5,
+    );
+    row(
+        "frames/s the unpaced writer's sink takes",
+        &|f| f.writer_fps.clone(),
+        0.5,
+    );
+    row(
+        &format!("latency median at {fps} fps, stamp only (us)"),
+        &|f| f.latencies_us[0].clone(),
+        0.5,
+    );
+    row(
+        &format!("latency median at {fps} fps, every pixel read (us)"),
+        &|f| f.latencies_us[1].clone(),
+        0.5,
+    );
+    row(
+        &format!("latency p99 at {fps} fps, stamp only (us)"),
+        &|f| f.latencies_us[0].clone(),
+        0.99,
+    );
+    row(
+        "writer frames/s before the reader pauses",
+        &|f| f.before_pause.clone(),
+        0.5,
+    );
+    row(
+        "writer frames/s while the reader is paused",
+        &|f| f.during_pause.clone(),
+        0.5,
+    );
     Ok(())
 }
