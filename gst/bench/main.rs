@@ -452,12 +452,13 @@ fn rate(times: &[f64], from: f64, to: f64) -> f64 {
     times.iter().filter(|&&t| t >= from && t < to).count() as f64 / (to - from)
 }
 
-/// Measurements of one transport: per-round figures, and latency samples pooled over rounds.
+/// What one transport measured, one value per round.
 #[derive(Default)]
 struct Figures {
     reader_fps: [Vec<f64>; 2],
     writer_fps: Vec<f64>,
-    latencies_us: [Vec<f64>; 2],
+    latency_median_us: [Vec<f64>; 2],
+    latency_p99_us: Vec<f64>,
     before_pause: Vec<f64>,
     during_pause: Vec<f64>,
 }
@@ -489,11 +490,15 @@ fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
             for touch in [false, true] {
                 let mut p = pair(kind, latency_frames, fps, None, touch)?;
                 let med = median(&mut p.latencies_us);
+                let p99 = percentile(&mut p.latencies_us, 0.99);
                 eprintln!(
-                    "round {round} {kind:?} latency (touch {touch}) at {fps} fps: median {med:.0} us ({} frames)",
+                    "round {round} {kind:?} latency (touch {touch}) at {fps} fps: median {med:.0} us, p99 {p99:.0} us ({} frames)",
                     p.received
                 );
-                figures.latencies_us[usize::from(touch)].extend_from_slice(&p.latencies_us);
+                figures.latency_median_us[usize::from(touch)].push(med);
+                if !touch {
+                    figures.latency_p99_us.push(p99);
+                }
             }
 
             // Paced, reader paused for 1 s from 1 s after its first frame.
@@ -510,55 +515,49 @@ fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
             figures.during_pause.push(during);
         }
     }
-    println!("| 1080p RGBA, medians of {rounds} rounds | shmframesink -> shmframesrc | shmsink -> shmsrc | ratio |");
+    println!(
+        "| 1080p RGBA, {rounds} interleaved rounds | shmframesink -> shmframesrc (median) | shmsink -> shmsrc (median) | ratio: median of the rounds' (range) |"
+    );
     println!("|---|---|---|---|");
-    let row = |what: &str, pick: &dyn Fn(&Figures) -> Vec<f64>, p: f64| {
-        let (mut ours, mut theirs) = (pick(&figures[0]), pick(&figures[1]));
-        let (ours, theirs) = (percentile(&mut ours, p), percentile(&mut theirs, p));
+    let row = |what: &str, pick: &dyn Fn(&Figures) -> &Vec<f64>| {
+        let (ours, theirs) = (pick(&figures[0]), pick(&figures[1]));
+        let mut ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+        let (low, high) = (percentile(&mut ratios, 0.0), percentile(&mut ratios, 1.0));
         println!(
-            "| {what} | {ours:.1} | {theirs:.1} | {:.2}x |",
-            ours / theirs
+            "| {what} | {:.1} | {:.1} | {:.2}x ({low:.2}-{high:.2}) |",
+            median(&mut ours.clone()),
+            median(&mut theirs.clone()),
+            median(&mut ratios),
         );
     };
     row(
         "frames/s received, unpaced writer, reader looks at the stamp",
-        &|f| f.reader_fps[0].clone(),
-        0.5,
+        &|f| &f.reader_fps[0],
     );
     row(
         "frames/s received, unpaced writer, reader reads every pixel",
-        &|f| f.reader_fps[1].clone(),
-        0.5,
+        &|f| &f.reader_fps[1],
+    );
+    row("frames/s the unpaced writer's sink takes", &|f| {
+        &f.writer_fps
+    });
+    row(
+        &format!("latency at {fps} fps, stamp only: median (us)"),
+        &|f| &f.latency_median_us[0],
     );
     row(
-        "frames/s the unpaced writer's sink takes",
-        &|f| f.writer_fps.clone(),
-        0.5,
+        &format!("latency at {fps} fps, every pixel read: median (us)"),
+        &|f| &f.latency_median_us[1],
     );
     row(
-        &format!("latency median at {fps} fps, stamp only (us)"),
-        &|f| f.latencies_us[0].clone(),
-        0.5,
+        &format!("latency at {fps} fps, stamp only: p99 (us)"),
+        &|f| &f.latency_p99_us,
     );
-    row(
-        &format!("latency median at {fps} fps, every pixel read (us)"),
-        &|f| f.latencies_us[1].clone(),
-        0.5,
-    );
-    row(
-        &format!("latency p99 at {fps} fps, stamp only (us)"),
-        &|f| f.latencies_us[0].clone(),
-        0.99,
-    );
-    row(
-        "writer frames/s before the reader pauses",
-        &|f| f.before_pause.clone(),
-        0.5,
-    );
-    row(
-        "writer frames/s while the reader is paused",
-        &|f| f.during_pause.clone(),
-        0.5,
-    );
+    row("writer frames/s before the reader pauses", &|f| {
+        &f.before_pause
+    });
+    row("writer frames/s while the reader is paused", &|f| {
+        &f.during_pause
+    });
     Ok(())
 }

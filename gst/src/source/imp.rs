@@ -198,16 +198,21 @@ impl ShmFrameSrc {
 
     /// Counts the frames skipped since the last one produced; tells the bus when there are any.
     fn account(&self, state: &mut State, info: &FrameInfo, pts: Option<gst::ClockTime>) -> bool {
-        let created = state.reader.as_ref().map_or(0, |r| r.status().created_ns);
-        let skipped = match state.last {
-            // `missed` is exact for in-order reads; for latest reads the gap in numbers says it.
-            Some((number, segment)) if segment == created && info.number > number => {
-                info.missed.max(info.number - number - 1)
+        // The segment's creation time tells a restarted or moved writer apart;
+        // it is looked up only when the numbers do not simply go on by one.
+        let created = |state: &State| state.reader.as_ref().map_or(0, |r| r.status().created_ns);
+        let (skipped, segment) = match state.last {
+            Some((number, segment)) if info.number == number + 1 && info.missed == 0 => {
+                (0, segment)
             }
-            _ => info.missed,
+            // `missed` is exact for in-order reads; for latest reads the gap in numbers says it.
+            Some((number, segment)) if info.number > number && created(state) == segment => {
+                (info.missed.max(info.number - number - 1), segment)
+            }
+            _ => (info.missed, created(state)),
         };
-        let new_segment = state.last.is_some_and(|(_, segment)| segment != created);
-        state.last = Some((info.number, created));
+        let new_segment = state.last.is_some_and(|(_, last)| last != segment);
+        state.last = Some((info.number, segment));
         state.processed += 1;
         if skipped > 0 {
             state.dropped += skipped;
@@ -251,8 +256,8 @@ impl ObjectImpl for ShmFrameSrc {
                     .nick("Read mode")
                     .blurb(
                         "latest: the newest frame each time (a slow pipeline skips frames); \
-                         every: every frame in order while the writer's ring holds it, \
-                         with a QoS message counting the frames missed when lapped",
+                         every: every frame in order while the writer's ring holds it. \
+                         Frames not produced (skipped or lapped) are counted in QoS messages",
                     )
                     .mutable_ready()
                     .build(),

@@ -97,7 +97,12 @@ pub fn shmframe() -> Command {
 
 /// `gst-launch-1.0 ARGS`, in this test's environment.
 pub fn gst_launch(args: &[&str]) -> Command {
-    let mut command = Command::new("gst-launch-1.0");
+    gst_tool("gst-launch-1.0", args)
+}
+
+/// A GStreamer command-line tool (`gst-launch-1.0`, `gst-inspect-1.0`) with `args`.
+pub fn gst_tool(tool: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(tool);
     command.args(args);
     command
 }
