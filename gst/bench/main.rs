@@ -488,9 +488,12 @@ fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
 
             // Paced: latency from the push into the sink to the reader's appsink.
             for touch in [false, true] {
-                let mut p = pair(kind, latency_frames, fps, None, touch)?;
-                let med = median(&mut p.latencies_us);
-                let p99 = percentile(&mut p.latencies_us, 0.99);
+                let p = pair(kind, latency_frames, fps, None, touch)?;
+                // The first tenth is dropped, for both transports alike: first
+                // touches of the shared memory, allocations and negotiation.
+                let mut settled = p.latencies_us[p.latencies_us.len() / 10..].to_vec();
+                let med = median(&mut settled);
+                let p99 = percentile(&mut settled, 0.99);
                 eprintln!(
                     "round {round} {kind:?} latency (touch {touch}) at {fps} fps: median {med:.0} us, p99 {p99:.0} us ({} frames)",
                     p.received

@@ -156,15 +156,19 @@ fn a_corrupt_or_unrepresentable_frame_is_an_element_error() {
         .expect("a frame");
     let geometry = shmframe::layout::Geometry::new(options.slots, options.slot_capacity)
         .expect("the writer's geometry");
-    let mut bytes = std::fs::read(writer.path()).expect("the segment");
+    // Written in place (no truncation, which would pull the mapping from under the writer).
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(writer.path())
+        .expect("the segment, writable by its owner");
     for slot in 0..options.slots {
         let word = shmframe::layout::HEADER_SIZE
             + slot * geometry.slot_stride
             + shmframe::layout::slot::STRIDE_FORMAT * 8;
         // The format code is the high half of the word.
-        bytes[word + 4..word + 8].copy_from_slice(&99u32.to_le_bytes());
+        std::os::unix::fs::FileExt::write_all_at(&file, &99u32.to_le_bytes(), word as u64 + 4)
+            .expect("an overwritten format code");
     }
-    std::fs::write(writer.path(), &bytes).expect("the segment, overwritten");
     expect_element_error(
         &format!("shmframesrc stream={name} ! fakesink"),
         "could not read a frame",
