@@ -282,3 +282,27 @@ fn an_in_order_source_that_is_lapped_posts_qos_with_the_missed_count() {
     pipeline.stop();
     drop(writer);
 }
+
+#[test]
+fn caps_queries_are_answered_while_the_source_waits() {
+    support::init();
+    let name = support::unique_name("query");
+    let pipeline = Pipeline::parse(&format!("shmframesrc name=src stream={name} ! fakesink"));
+    let source: gst::Element = pipeline.by_name("src");
+    pipeline.play();
+    std::thread::sleep(Duration::from_millis(100));
+    // From another thread, as a downstream element or the application would ask.
+    let pad = source.static_pad("src").expect("a source pad");
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = answer.send(pad.query_caps(None));
+    });
+    let caps = answered
+        .recv_timeout(support::TIMEOUT)
+        .expect("the caps query returned while create waits for the writer");
+    assert!(
+        caps.to_string().contains("NV12"),
+        "before any frame, every format is possible: {caps}"
+    );
+    pipeline.stop();
+}

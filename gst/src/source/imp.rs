@@ -52,8 +52,6 @@ struct State {
     /// Checked stream name and the settings as they were at start.
     settings: Option<(String, Settings)>,
     reader: Option<Reader>,
-    /// The caps of the frames being produced.
-    format: Option<(gst_video::VideoInfo, FrameMeta)>,
     /// Frame number and segment creation time of the last frame produced, to count skipped ones.
     last: Option<(u64, u64)>,
     /// Frames produced and frames the stream had that were not produced.
@@ -67,6 +65,10 @@ struct State {
 pub struct ShmFrameSrc {
     settings: Mutex<Settings>,
     state: Mutex<State>,
+    /// The caps of the frames being produced, apart from `state` so that caps
+    /// queries never wait for `create`, and `create` holds no lock while it
+    /// sets caps (downstream may query them back).
+    format: Mutex<Option<(gst_video::VideoInfo, FrameMeta)>>,
     /// Set by `unlock` (a flush or a state change wants `create` back), cleared by `unlock_stop`.
     flushing: AtomicBool,
     /// Memory of frames GStreamer has freed, for the next ones.
@@ -157,14 +159,14 @@ impl ShmFrameSrc {
         Ok(Step::End)
     }
 
-    /// Sets new caps downstream when a frame's size, format or colorimetry changed.
-    fn negotiate_frame(&self, state: &mut State, meta: &FrameMeta) -> Result<(), gst::FlowError> {
+    /// The caps for a frame, set downstream first when its size, format or colorimetry changed.
+    fn negotiate_frame(&self, meta: &FrameMeta) -> Result<gst_video::VideoInfo, gst::FlowError> {
         let same = |m: &FrameMeta| {
             (m.width, m.height, m.format, m.color)
                 == (meta.width, meta.height, meta.format, meta.color)
         };
-        if state.format.as_ref().is_some_and(|(_, m)| same(m)) {
-            return Ok(());
+        if let Some((info, _)) = lock(&self.format).as_ref().filter(|(_, m)| same(m)) {
+            return Ok(info.clone());
         }
         let info = formats::video_info(meta).map_err(|e| {
             gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
@@ -172,9 +174,9 @@ impl ShmFrameSrc {
         })?;
         let caps = info.to_caps().map_err(|_| gst::FlowError::NotNegotiated)?;
         gst::debug!(CAT, imp = self, "frames are now {}", caps);
-        state.format = Some((info, *meta));
+        *lock(&self.format) = Some((info.clone(), *meta));
         if self.obj().set_caps(&caps).is_err() {
-            state.format = None;
+            *lock(&self.format) = None;
             gst::element_imp_error!(
                 self,
                 gst::CoreError::Negotiation,
@@ -182,7 +184,7 @@ impl ShmFrameSrc {
             );
             return Err(gst::FlowError::NotNegotiated);
         }
-        Ok(())
+        Ok(info)
     }
 
     /// The running time of a frame published at `frame_ns`, never before the previous buffer's.
@@ -196,8 +198,15 @@ impl ShmFrameSrc {
         Some(pts)
     }
 
-    /// Counts the frames skipped since the last one produced; tells the bus when there are any.
-    fn account(&self, state: &mut State, info: &FrameInfo, pts: Option<gst::ClockTime>) -> bool {
+    /// Counts the frames skipped since the last one produced; returns whether
+    /// the buffer starts a discontinuity, and the QoS message for the bus when
+    /// frames were skipped.
+    fn account(
+        &self,
+        state: &mut State,
+        info: &FrameInfo,
+        pts: Option<gst::ClockTime>,
+    ) -> (bool, Option<gst::Message>) {
         // The segment's creation time tells a restarted or moved writer apart;
         // it is looked up only when the numbers do not simply go on by one.
         let created = |state: &State| state.reader.as_ref().map_or(0, |r| r.status().created_ns);
@@ -214,29 +223,29 @@ impl ShmFrameSrc {
         let new_segment = state.last.is_some_and(|(_, last)| last != segment);
         state.last = Some((info.number, segment));
         state.processed += 1;
-        if skipped > 0 {
-            state.dropped += skipped;
-            gst::debug!(
-                CAT,
-                imp = self,
-                "{} frames skipped before frame {} ({} in all)",
-                skipped,
-                info.number,
-                state.dropped
-            );
-            let message = gst::message::Qos::builder(true)
-                .running_time(pts)
-                .stream_time(pts)
-                .timestamp(pts)
-                .stats(
-                    gst::format::Buffers::from_u64(state.processed),
-                    gst::format::Buffers::from_u64(state.dropped),
-                )
-                .src(&*self.obj())
-                .build();
-            let _ = self.obj().post_message(message);
+        if skipped == 0 {
+            return (new_segment, None);
         }
-        skipped > 0 || new_segment
+        state.dropped += skipped;
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{} frames skipped before frame {} ({} in all)",
+            skipped,
+            info.number,
+            state.dropped
+        );
+        let message = gst::message::Qos::builder(true)
+            .running_time(pts)
+            .stream_time(pts)
+            .timestamp(pts)
+            .stats(
+                gst::format::Buffers::from_u64(state.processed),
+                gst::format::Buffers::from_u64(state.dropped),
+            )
+            .src(&*self.obj())
+            .build();
+        (true, Some(message))
     }
 }
 
@@ -355,11 +364,13 @@ impl BaseSrcImpl for ShmFrameSrc {
             reader,
             ..State::default()
         };
+        *lock(&self.format) = None;
         Ok(())
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         *lock(&self.state) = State::default();
+        *lock(&self.format) = None;
         Ok(())
     }
 
@@ -368,7 +379,7 @@ impl BaseSrcImpl for ShmFrameSrc {
     }
 
     fn caps(&self, filter: Option<&gst::Caps>) -> Option<gst::Caps> {
-        let caps = match lock(&self.state).format.as_ref() {
+        let caps = match lock(&self.format).as_ref() {
             Some((info, _)) => info.to_caps().ok()?,
             None => formats::template_caps(),
         };
@@ -381,8 +392,7 @@ impl BaseSrcImpl for ShmFrameSrc {
     /// Caps come from the frames: before the first one there is nothing to
     /// negotiate, and after it `create` has set them.
     fn negotiate(&self) -> Result<(), gst::LoggableError> {
-        let caps = lock(&self.state)
-            .format
+        let caps = lock(&self.format)
             .as_ref()
             .and_then(|(info, _)| info.to_caps().ok());
         match caps {
@@ -410,12 +420,13 @@ impl PushSrcImpl for ShmFrameSrc {
         &self,
         _buffer: Option<&mut gst::BufferRef>,
     ) -> Result<CreateSuccess, gst::FlowError> {
-        let mut state = lock(&self.state);
         let (info, pixels) = loop {
             if self.flushing.load(Ordering::SeqCst) {
                 return Err(gst::FlowError::Flushing);
             }
-            match self.step(&mut state) {
+            // The lock is taken for one look at a time, so `stop` never waits long for it.
+            let step = self.step(&mut lock(&self.state));
+            match step {
                 Ok(Step::Frame(info, pixels)) => break (info, pixels),
                 Ok(Step::Nothing) => continue,
                 Ok(Step::End) => {
@@ -428,14 +439,18 @@ impl PushSrcImpl for ShmFrameSrc {
                 }
             }
         };
-        self.negotiate_frame(&mut state, &info.meta)?;
-        let pts = self.timestamp(&mut state, info.timestamp_ns);
-        let discont = self.account(&mut state, &info, pts);
-        let Some((video_info, _)) = state.format.as_ref() else {
-            return Err(gst::FlowError::NotNegotiated);
+        let video_info = self.negotiate_frame(&info.meta)?;
+        let (pts, discont, qos) = {
+            let mut state = lock(&self.state);
+            let pts = self.timestamp(&mut state, info.timestamp_ns);
+            let (discont, qos) = self.account(&mut state, &info, pts);
+            (pts, discont, qos)
         };
+        if let Some(qos) = qos {
+            let _ = self.obj().post_message(qos);
+        }
         let frame = self.recycler.wrap(pixels);
-        let mut buffer = planes::to_buffer(&info.meta, frame, video_info).map_err(|e| {
+        let mut buffer = planes::to_buffer(&info.meta, frame, &video_info).map_err(|e| {
             gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
             gst::FlowError::Error
         })?;
