@@ -10,14 +10,16 @@ tar -C "$root" --exclude=./target --exclude=./fuzz -cf - . | tar -C "$scratch" -
 file="$scratch/src/protocol.rs"
 escaped=0
 
-mutate() { # label, old text, new text
+mutate() { # label, then pairs of old text, new text
     cp "$file" "$file.orig"
-    python3 - "$file" "$2" "$3" <<'PY'
+    python3 - "$file" "${@:2}" <<'PY'
 import sys
-path, old, new = sys.argv[1:4]
+path, pairs = sys.argv[1], sys.argv[2:]
 text = open(path).read()
-assert old in text, "mutation no longer applies: " + old
-open(path, "w").write(text.replace(old, new, 1))
+for old, new in zip(pairs[::2], pairs[1::2]):
+    assert old in text, "mutation no longer applies: " + old
+    text = text.replace(old, new, 1)
+open(path, "w").write(text)
 PY
     out=$(cd "$scratch" && RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$root/target/loom-mutations" \
         timeout 900 cargo test -p loom-tests --release --test protocol 2>&1)
@@ -28,8 +30,11 @@ PY
     printf '%-55s %s\n' "$1" "$caught"
 }
 
-mutate "writer: no Release fence after the odd seq" $'        fence(Release);\n        let meta_words' '        let meta_words'
-mutate "writer: even seq stored Relaxed" $'        seq_word.store(seq.wrapping_add(2), Release);\n        // Pairs with the reader\'s Acquire load of' $'        seq_word.store(seq.wrapping_add(2), Relaxed);\n        // Pairs with the reader\'s Acquire load of'
+mutate "writer: no Release fence after the odd seq" $'        fence(Release);\n        // From here until' '        // From here until'
+mutate "writer: even seq stored Relaxed" 'seq_word.store(odd.wrapping_add(1), Release);' 'seq_word.store(odd.wrapping_add(1), Relaxed);'
+mutate "writer: a panicking fill leaves its slot odd (no guard, odd as seq + 1)" \
+    '        self.slot_words[slot::SEQ].store(self.even, Release);' '        let _ = self.even;' \
+    'seq_word.load(Relaxed) | 1;' 'seq_word.load(Relaxed).wrapping_add(1);'
 mutate "writer: latest stored Relaxed" 'region.header(header::LATEST).store(number, Release);' 'region.header(header::LATEST).store(number, Relaxed);'
 mutate "writer: futex bump Relaxed" '    region.futex.store(ticket, Release);' '    region.futex.store(ticket, Relaxed);'
 mutate "writer: no wake after publishing" '    futex::wake_all(region.futex);' '    let _ = region.futex;'

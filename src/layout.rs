@@ -51,6 +51,9 @@ pub mod header {
     pub const STATE: usize = 9;
     /// Byte offset of the 32-bit futex word (low half of word 10), bumped after each publish.
     pub const FUTEX_BYTE_OFFSET: usize = 80;
+    /// Token of the writer replacing this segment once its writer is dead; 0
+    /// until then. Only writers touch it (readers ignore it).
+    pub const REPLACER: usize = 11;
 }
 
 /// The writer is (or was, if it died) publishing into this segment.

@@ -46,6 +46,10 @@ mod sync;
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
+mod install;
+#[cfg(not(loom))]
+mod liveness;
+#[cfg(not(loom))]
 mod reader;
 #[cfg(not(loom))]
 mod segment;

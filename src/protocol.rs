@@ -4,7 +4,7 @@
 //! runs on the real mapping, on a heap region (unit tests, Miri) and under loom.
 //!
 //! **Writer** (one per stream), publishing frame `n` into slot `n % N`:
-//! 1. make the slot's sequence word odd, then a Release fence;
+//! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence;
 //! 2. store the metadata and pixels with Relaxed word stores;
 //! 3. make the sequence word even again (Release);
 //! 4. store `n` into `latest` (Release), bump the futex word (Release) and wake.
@@ -209,7 +209,9 @@ impl RingWriter {
     ///
     /// Bytes `fill` does not write keep whatever the slot held before. If
     /// `fill` fails nothing is published: the slot is marked empty and the
-    /// error is returned. `stamp` is called after `fill`, so the timestamp
+    /// error is returned. If `fill` panics, the slot is marked empty the same
+    /// way while the panic unwinds, so the writer stays usable if the caller
+    /// catches it. `stamp` is called after `fill`, so the timestamp
     /// marks the commit and latency measures the transport, not the filling.
     pub fn publish_with<E: From<Error>>(
         &mut self,
@@ -226,12 +228,20 @@ impl RingWriter {
         let number = self.next;
         let slot_words = region.slot(region.geometry.slot_of(number));
         let seq_word = &slot_words[slot::SEQ];
-        // Only this writer stores the sequence word, so Relaxed reads its own value.
-        let seq = seq_word.load(Relaxed);
-        seq_word.store(seq.wrapping_add(1), Relaxed);
+        // Only this writer stores the sequence word, so Relaxed reads its own
+        // value. `| 1` makes it odd whatever it held, so a slot can never end
+        // up odd at rest and even while written.
+        let odd = seq_word.load(Relaxed) | 1;
+        seq_word.store(odd, Relaxed);
         // Pairs with the reader's Acquire fence before its second sequence load:
         // a reader whose copy saw any store below also sees the odd sequence.
         fence(Release);
+        // From here until the commit, an error or an unwinding `fill` or
+        // `stamp` leaves the slot empty and consistent.
+        let unpublished = EmptyOnDrop {
+            slot_words,
+            even: odd.wrapping_add(1),
+        };
         let meta_words = encode_meta(number, 0, meta, len);
         for (cell, word) in slot_words[slot::FRAME_NUMBER..].iter().zip(meta_words) {
             cell.store(word, Relaxed);
@@ -240,16 +250,12 @@ impl RingWriter {
             payload: &slot_words[SLOT_HEADER_SIZE / 8..],
             len,
         };
-        if let Err(e) = fill(&mut slot_fill) {
-            slot_words[slot::FRAME_NUMBER].store(0, Relaxed);
-            // Pairs with the reader's first Acquire sequence load, as below.
-            seq_word.store(seq.wrapping_add(2), Release);
-            return Err(e);
-        }
+        fill(&mut slot_fill)?;
         slot_words[slot::TIMESTAMP_NS].store(stamp(), Relaxed);
+        std::mem::forget(unpublished);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
-        seq_word.store(seq.wrapping_add(2), Release);
+        seq_word.store(odd.wrapping_add(1), Release);
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(number, Release);
         self.next += 1;
@@ -262,6 +268,22 @@ impl RingWriter {
         // Pairs with the Acquire load in `Region::state`.
         region.header(header::STATE).store(state, Release);
         bump_and_wake(region);
+    }
+}
+
+/// Marks a slot whose frame was not committed as holding no frame, and makes
+/// its sequence even again: dropped when `fill` fails or unwinds.
+struct EmptyOnDrop<'a> {
+    slot_words: &'a [AtomicU64],
+    even: u64,
+}
+
+impl Drop for EmptyOnDrop<'_> {
+    fn drop(&mut self) {
+        self.slot_words[slot::FRAME_NUMBER].store(0, Relaxed);
+        // Pairs with the reader's first Acquire sequence load: a reader that
+        // sees this even value sees frame number 0 (no frame).
+        self.slot_words[slot::SEQ].store(self.even, Release);
     }
 }
 
@@ -319,7 +341,28 @@ impl RingReader {
         region: &Region<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameInfo>> {
-        let info = latest_slot(region, Some(buf))?;
+        self.read_latest_with(region, buf, Patience::default())
+    }
+
+    /// As [`read_latest`](Self::read_latest), but gives up retrying a slot the
+    /// writer keeps busy at `deadline` (a waiting reader's own deadline).
+    #[cfg(not(loom))]
+    pub fn read_latest_until(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+        deadline: std::time::Instant,
+    ) -> Result<Option<FrameInfo>> {
+        self.read_latest_with(region, buf, Patience::until(deadline))
+    }
+
+    fn read_latest_with(
+        &mut self,
+        region: &Region<'_>,
+        buf: &mut Vec<u8>,
+        patience: Patience,
+    ) -> Result<Option<FrameInfo>> {
+        let info = latest_slot(region, Some(buf), patience)?;
         if let Some(info) = &info {
             self.last_seen = info.number;
         }
@@ -328,7 +371,7 @@ impl RingReader {
 
     /// The latest frame's metadata, without copying its pixels.
     pub fn peek_latest(&self, region: &Region<'_>) -> Result<Option<FrameInfo>> {
-        latest_slot(region, None)
+        latest_slot(region, None, Patience::default())
     }
 
     /// Copies the next frame in order into `buf`; `None` if the reader is caught up.
@@ -383,8 +426,11 @@ impl RingReader {
 
 /// Reads the latest frame's slot (pixels into `buf` if given), retrying while
 /// the writer laps the reader.
-fn latest_slot(region: &Region<'_>, mut buf: Option<&mut Vec<u8>>) -> Result<Option<FrameInfo>> {
-    let mut patience = Patience::default();
+fn latest_slot(
+    region: &Region<'_>,
+    mut buf: Option<&mut Vec<u8>>,
+    mut patience: Patience,
+) -> Result<Option<FrameInfo>> {
     loop {
         let number = region.latest();
         if number == 0 {

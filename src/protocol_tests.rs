@@ -297,3 +297,45 @@ fn waiting_reader_wakes_on_publish() {
     writer.publish(&region, &meta, || 0, &pixels).unwrap();
     assert_eq!(waiter.join().unwrap(), 1);
 }
+
+#[test]
+fn a_fill_that_panics_leaves_every_slot_readable() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 2);
+    writer.publish(&region, &meta, || 1, &pixels).unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        writer.publish_with::<Error>(
+            &region,
+            &meta,
+            || 0,
+            |fill| {
+                fill.write(0, &[0xEE; 8])?;
+                panic!("a fill closure that panics");
+            },
+        )
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(
+        region.latest(),
+        1,
+        "nothing published by the panicking fill"
+    );
+    let mut latest = RingReader::new(&region);
+    let mut in_order = RingReader::new(&region);
+    let mut buf = Vec::new();
+    let first = in_order.read_next(&region, &mut buf).unwrap().unwrap();
+    assert_eq!((first.number, first.missed), (1, 0));
+    // Frames 2..=10 land in both slots, including the one the panic left.
+    for n in 2..=10 {
+        let (meta, pixels) = frame(n, 2);
+        assert_eq!(writer.publish(&region, &meta, || n, &pixels).unwrap(), n);
+        let info = latest.read_latest(&region, &mut buf).unwrap().unwrap();
+        assert_eq!((info.number, &buf), (n, &pixels));
+        let info = in_order.read_next(&region, &mut buf).unwrap().unwrap();
+        assert_eq!((info.number, info.missed, &buf), (n, 0, &pixels));
+        let seq = region.slot(region.geometry().slot_of(n))[slot::SEQ].load(Relaxed);
+        assert_eq!(seq % 2, 0, "slot of frame {n} is odd at rest");
+    }
+}

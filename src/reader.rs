@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 /// Pause between looks for a successor while the writer is gone.
 const GONE_POLL: Duration = Duration::from_millis(20);
 
+/// Shortest time a wait keeps retrying a slot the writer keeps busy, even
+/// when its own deadline is nearer: a few publishes of a live writer.
+const MIN_READ_PATIENCE: Duration = Duration::from_millis(50);
+
 /// How to open a stream.
 #[derive(Clone, Debug)]
 pub struct ReaderOptions {
@@ -120,36 +124,64 @@ impl Reader {
         want: Want,
     ) -> Result<Option<FrameInfo>> {
         let deadline = Instant::now() + timeout;
+        // The last read error, returned if no successor turns up in time.
+        let mut failure = None;
         loop {
+            if self.segment.region().state() != STATE_LIVE && self.follow()? {
+                failure = None;
+            }
             let seen = match want {
                 Want::Latest => self.ring.last_seen(),
                 Want::Next => self.ring.next_number() - 1,
             };
             if self.segment.region().latest() > seen {
-                let got = match want {
-                    Want::Latest => self.latest(buf)?,
-                    Want::Next => self.next(buf)?,
-                };
-                if got.is_some() {
-                    return Ok(got);
+                match self.read_before(buf, want, deadline) {
+                    Ok(Some(info)) => return Ok(Some(info)),
+                    Ok(None) => {}
+                    // This segment cannot be read: a successor may be there
+                    // already, or arrive before the deadline.
+                    Err(e) if self.follow()? => drop(e),
+                    Err(e) => failure = Some(e),
                 }
             }
             let now = Instant::now();
             if now >= deadline {
-                return Ok(None);
+                return failure.map_or(Ok(None), Err);
             }
             let slice =
                 (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
             let region = self.segment.region();
-            if region.state() == STATE_LIVE
+            if failure.is_none()
+                && region.state() == STATE_LIVE
                 && (region.wait_for_frame_after(seen, slice) || self.segment.lock_held())
             {
                 continue;
             }
-            // The writer closed, moved or died: follow a successor if there is one.
-            if !self.follow()? {
+            // The writer closed, moved or died, or its segment is unreadable:
+            // follow a successor if there is one.
+            if self.follow()? {
+                failure = None;
+            } else {
                 std::thread::sleep(slice.min(GONE_POLL));
             }
+        }
+    }
+
+    /// One read for a wait, retrying a busy slot until `deadline` at most
+    /// (but long enough for a live writer's next publish to free it).
+    fn read_before(
+        &mut self,
+        buf: &mut Vec<u8>,
+        want: Want,
+        deadline: Instant,
+    ) -> Result<Option<FrameInfo>> {
+        match want {
+            Want::Latest => {
+                let give_up_at = deadline.max(Instant::now() + MIN_READ_PATIENCE);
+                let region = self.segment.region();
+                self.ring.read_latest_until(&region, buf, give_up_at)
+            }
+            Want::Next => self.next(buf),
         }
     }
 

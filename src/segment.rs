@@ -1,25 +1,24 @@
 //! The shared-memory file behind a stream: naming, creation, locking, mapping.
 //!
 //! Stream `NAME` lives in the file `/dev/shm/shmframe.NAME` (the directory can
-//! be changed with `SHMFRAME_DIR`). The writer holds an exclusive `flock` on it
-//! for its whole life; the kernel drops the lock when the writer dies, which is
-//! how readers and the next writer know it is gone. A segment is built under a
-//! temporary name and then linked (or renamed, over a stale one) into place,
-//! so a reader never sees a half-initialised header.
+//! be changed with `SHMFRAME_DIR`). The writer holds a write lock on it for its
+//! whole life (`liveness`); the kernel drops the lock when the writer dies,
+//! which is how readers and the next writer know it is gone. A segment is
+//! built in an unnamed file and then linked (or swapped, for a dead one) into
+//! place (`install`), so a reader never sees a half-initialised header.
 
 use crate::error::{Error, Result};
 use crate::layout::{header, Geometry, HEADER_SIZE};
+use crate::liveness::writer_lock_held;
 use crate::name::validate_name;
 use crate::protocol::Region;
 use crate::sync::{AtomicU32, AtomicU64};
 use memmap2::{MmapOptions, MmapRaw};
-use rustix::fs::{FallocateFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64 as Counter, Ordering};
-use std::time::Duration;
 
 /// Default directory of segments: the shared-memory tmpfs.
 pub const DEFAULT_DIR: &str = "/dev/shm";
@@ -28,7 +27,7 @@ pub const DIR_ENV: &str = "SHMFRAME_DIR";
 /// Prefix of every segment file name.
 pub const FILE_PREFIX: &str = "shmframe.";
 /// Prefix of segments under construction; can never collide with a stream's file.
-const TEMP_PREFIX: &str = ".shmframe-tmp.";
+pub(crate) const TEMP_PREFIX: &str = ".shmframe-tmp.";
 
 /// The directory holding the segments: `$SHMFRAME_DIR` if set, else `/dev/shm`.
 pub fn segment_dir() -> Result<PathBuf> {
@@ -82,83 +81,28 @@ pub(crate) struct Segment {
     name: String,
 }
 
-/// A segment under its temporary name, not yet visible to readers.
-pub(crate) struct PendingSegment {
-    segment: Option<Segment>,
-    temp_path: PathBuf,
-}
-
 impl Segment {
-    /// Builds a new, zeroed segment for `name` under a temporary name.
-    pub(crate) fn create_pending(
-        name: &str,
+    /// A segment from its parts (see `install` for how writers make one).
+    pub(crate) fn new(
+        map: MmapRaw,
+        file: File,
         geometry: Geometry,
-        mode: u32,
-    ) -> Result<PendingSegment> {
-        let path = segment_path(name)?;
-        let dir = path
-            .parent()
-            .expect("segment path has a directory")
-            .to_path_buf();
-        static COUNTER: Counter = Counter::new(0);
-        let temp_path = dir.join(format!(
-            "{TEMP_PREFIX}{}.{}.{name}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let fd = rustix::fs::open(
-            &temp_path,
-            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )
-        .map_err(|e| Error::io(format!("creating {}", temp_path.display()), e))?;
-        // From here on the temporary file is removed if anything fails.
-        let mut pending = PendingSegment {
-            segment: None,
-            temp_path,
-        };
-        let file = File::from(fd);
-        let size = geometry.total_size as u64;
-        // The mode is set after creation so the umask cannot change it.
-        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))
-            .map_err(|e| Error::io("setting the segment's mode", e))?;
-        // Reserve the pages now: on a full tmpfs this fails cleanly instead of
-        // a SIGBUS on first write.
-        match rustix::fs::fallocate(&file, FallocateFlags::empty(), 0, size) {
-            Ok(()) => {}
-            Err(Errno::OPNOTSUPP) => file
-                .set_len(size)
-                .map_err(|e| Error::io("sizing the segment", e))?,
-            Err(e) => {
-                return Err(Error::io(
-                    format!(
-                        "reserving {size} bytes for the segment in {} (is the tmpfs full?)",
-                        dir.display()
-                    ),
-                    e,
-                ))
-            }
-        }
-        rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive)
-            .map_err(|e| Error::io("locking the new segment", e))?;
-        let map = MmapOptions::new()
-            .len(geometry.total_size)
-            .map_raw(&file)
-            .map_err(|e| Error::io("mapping the segment", e))?;
-        pending.segment = Some(Segment {
+        path: PathBuf,
+        name: String,
+    ) -> Segment {
+        Segment {
             map,
             file,
             geometry,
             path,
-            name: name.to_string(),
-        });
-        Ok(pending)
+            name,
+        }
     }
 
     /// Opens stream `name` read-only, checking owner and header.
     pub(crate) fn open_read_only(name: &str, trusted_uids: &[u32]) -> Result<Segment> {
         let path = segment_path(name)?;
-        let Some((file, size)) = open_existing(&path, trusted_uids)? else {
+        let Some((file, size)) = open_existing(&path, trusted_uids, false)? else {
             return Err(Error::NoStream {
                 name: name.to_string(),
             });
@@ -214,9 +158,14 @@ impl Segment {
         &self.path
     }
 
-    /// Whether some process holds the writer's exclusive lock on this segment.
+    /// Whether the segment's writer is alive (holds its writer lock). Takes no lock.
     pub(crate) fn lock_held(&self) -> bool {
-        lock_held(&self.file)
+        writer_lock_held(&self.file)
+    }
+
+    /// The segment's open file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
     }
 
     /// Whether the stream's path now names a different file than this one
@@ -233,88 +182,21 @@ impl Segment {
     }
 }
 
-impl PendingSegment {
-    /// The protocol's view, for initialising the header.
-    pub(crate) fn region(&self) -> Region<'_> {
-        self.segment
-            .as_ref()
-            .expect("present until installed")
-            .region()
-    }
-
-    /// Makes the segment visible under its stream name, replacing a stale one.
-    pub(crate) fn install(mut self) -> Result<Segment> {
-        let segment = self.segment.as_ref().expect("present until installed");
-        let path = segment.path.clone();
-        // A few rounds: a stale segment may be replaced under us by another
-        // writer starting at the same moment; each round re-examines the name.
-        for _ in 0..8 {
-            match rustix::fs::link(&self.temp_path, &path) {
-                Ok(()) => return Ok(self.finish()),
-                Err(Errno::EXIST) => {}
-                Err(e) => return Err(Error::io(format!("publishing {}", path.display()), e)),
-            }
-            let Some((old, _)) = open_existing(&path, &[])? else {
-                continue; // removed meanwhile: try the link again
-            };
-            // Hold the old segment's lock while replacing it, so no other
-            // writer can decide it is stale at the same time.
-            if !lock_exclusive_briefly(&old) {
-                return Err(Error::WriterExists {
-                    name: segment.name().to_string(),
-                    pid: writer_pid_of(&old),
-                });
-            }
-            if !same_file(&old, &path) {
-                continue; // someone else replaced it first
-            }
-            rustix::fs::rename(&self.temp_path, &path)
-                .map_err(|e| Error::io(format!("replacing stale {}", path.display()), e))?;
-            drop(old);
-            self.temp_path = PathBuf::new();
-            return Ok(self.segment.take().expect("present until installed"));
-        }
-        Err(Error::io(
-            format!("publishing {}", path.display()),
-            std::io::Error::other("the name kept changing under concurrent writers"),
-        ))
-    }
-
-    /// Makes the segment visible under its name in place of `current`, whose
-    /// exclusive lock this process holds (a writer moving to new options).
-    pub(crate) fn install_over(mut self, current: &Segment) -> Result<Segment> {
-        if current.replaced_on_disk() {
-            return Err(Error::io(
-                format!("replacing {}", current.path.display()),
-                std::io::Error::other("the name no longer refers to this writer's segment"),
-            ));
-        }
-        rustix::fs::rename(&self.temp_path, &current.path)
-            .map_err(|e| Error::io(format!("replacing {}", current.path.display()), e))?;
-        self.temp_path = PathBuf::new();
-        Ok(self.segment.take().expect("present until installed"))
-    }
-
-    fn finish(mut self) -> Segment {
-        let _ = std::fs::remove_file(&self.temp_path);
-        self.temp_path = PathBuf::new();
-        self.segment.take().expect("present until installed")
-    }
-}
-
-impl Drop for PendingSegment {
-    fn drop(&mut self) {
-        if !self.temp_path.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.temp_path);
-        }
-    }
-}
-
-/// Opens an existing segment file for inspection; `None` if it vanished.
-fn open_existing(path: &Path, trusted_uids: &[u32]) -> Result<Option<(File, u64)>> {
+/// Opens an existing segment file for inspection (read-only, or read-write
+/// for a writer replacing a dead segment); `None` if it vanished.
+pub(crate) fn open_existing(
+    path: &Path,
+    trusted_uids: &[u32],
+    writable: bool,
+) -> Result<Option<(File, u64)>> {
+    let access = if writable {
+        OFlags::RDWR
+    } else {
+        OFlags::RDONLY
+    };
     match rustix::fs::open(
         path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        access | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
         Mode::empty(),
     ) {
         Ok(fd) => {
@@ -350,42 +232,14 @@ fn check_file(file: &File, path: &Path, trusted_uids: &[u32]) -> Result<u64> {
     Ok(stat.st_size as u64)
 }
 
-/// Whether another open file description holds an exclusive lock on `file`.
-fn lock_held(file: &File) -> bool {
-    match rustix::fs::flock(file, FlockOperation::NonBlockingLockShared) {
-        Ok(()) => {
-            let _ = rustix::fs::flock(file, FlockOperation::Unlock);
-            false
-        }
-        Err(_) => true,
-    }
-}
-
-/// Takes the exclusive lock, retrying briefly: a reader checking liveness
-/// holds a shared lock for a few microseconds.
-fn lock_exclusive_briefly(file: &File) -> bool {
-    for attempt in 0..20 {
-        if rustix::fs::flock(file, FlockOperation::NonBlockingLockExclusive).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_micros(200 << attempt.min(4)));
-    }
-    false
-}
-
-/// Whether `path` names the same inode as `file`.
-fn same_file(file: &File, path: &Path) -> bool {
-    same_inode(file, path) == Some(true)
-}
-
 /// Whether `path` names the inode of `file`; `None` if either cannot be examined.
-fn same_inode(file: &File, path: &Path) -> Option<bool> {
+pub(crate) fn same_inode(file: &File, path: &Path) -> Option<bool> {
     let (mine, now) = (rustix::fs::fstat(file).ok()?, rustix::fs::lstat(path).ok()?);
     Some((mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino))
 }
 
 /// The writer pid recorded in a segment's header (0 if unreadable).
-fn writer_pid_of(file: &File) -> u32 {
+pub(crate) fn writer_pid_of(file: &File) -> u32 {
     let mut word = [0u8; 8];
     match file.read_exact_at(&mut word, (header::WRITER_PID * 8) as u64) {
         Ok(()) => u64::from_le_bytes(word) as u32,
@@ -396,12 +250,12 @@ fn writer_pid_of(file: &File) -> u32 {
 /// Removes stream `name`. Refuses while its writer is alive unless `force`.
 pub fn remove_stream(name: &str, force: bool) -> Result<()> {
     let path = segment_path(name)?;
-    let Some((file, _)) = open_existing(&path, &[])? else {
+    let Some((file, _)) = open_existing(&path, &[], false)? else {
         return Err(Error::NoStream {
             name: name.to_string(),
         });
     };
-    if !force && lock_held(&file) {
+    if !force && writer_lock_held(&file) {
         return Err(Error::WriterExists {
             name: name.to_string(),
             pid: writer_pid_of(&file),

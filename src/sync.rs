@@ -32,9 +32,21 @@ pub(crate) struct Patience {
     attempts: u32,
     #[cfg(not(loom))]
     yielding_since: Option<std::time::Instant>,
+    /// An earlier moment to give up at, set by a caller with its own deadline.
+    #[cfg(not(loom))]
+    give_up_at: Option<std::time::Instant>,
 }
 
 impl Patience {
+    /// Patience that also gives up at `deadline`.
+    #[cfg(not(loom))]
+    pub(crate) fn until(deadline: std::time::Instant) -> Patience {
+        Patience {
+            give_up_at: Some(deadline),
+            ..Patience::default()
+        }
+    }
+
     /// Attempts made so far.
     pub(crate) fn attempts(&self) -> u32 {
         self.attempts
@@ -63,7 +75,11 @@ impl Patience {
             let since = *self
                 .yielding_since
                 .get_or_insert_with(std::time::Instant::now);
-            if since.elapsed() > GIVE_UP_AFTER {
+            if since.elapsed() > GIVE_UP_AFTER
+                || self
+                    .give_up_at
+                    .is_some_and(|at| std::time::Instant::now() >= at)
+            {
                 return false;
             }
             until_next_publish();

@@ -2,6 +2,7 @@
 
 use crate::clock::monotonic_ns;
 use crate::error::{Error, Result};
+use crate::install::create_pending;
 use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
 use crate::protocol::{RingWriter, SlotFill};
 use crate::segment::Segment;
@@ -127,7 +128,7 @@ fn new_segment(
     current: Option<&Segment>,
 ) -> Result<(Segment, RingWriter)> {
     let geometry = Geometry::new(options.slots, options.slot_capacity)?;
-    let pending = Segment::create_pending(name, geometry, options.mode)?;
+    let pending = create_pending(name, geometry, options.mode)?;
     let ring = RingWriter::init(&pending.region(), std::process::id(), monotonic_ns());
     let segment = match current {
         Some(current) => pending.install_over(current)?,

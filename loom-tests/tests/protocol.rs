@@ -144,3 +144,55 @@ fn waiting_reader_is_never_left_asleep() {
         reader.join().unwrap();
     });
 }
+
+/// A fill that panics (and whose panic the caller catches) leaves its slot
+/// empty and consistent: a concurrent reader never sees a torn frame, and the
+/// frame published next into that slot reads back.
+#[test]
+fn a_panicking_fill_leaves_its_slot_consistent() {
+    const DELIBERATE: &str = "a fill that panics";
+    // The deliberate panic would print once per explored interleaving; other
+    // panics (failures of this or another model) still print.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() != Some(&DELIBERATE) {
+            report(info);
+        }
+    }));
+    model(|| {
+        let (heap, mut writer) = setup(2);
+        publish(&mut writer, &heap, 1);
+        let reader = {
+            let heap = heap.clone();
+            let mut reader = RingReader::new(&heap.region());
+            thread::spawn(move || {
+                let mut buf = Vec::new();
+                let info = reader.read_latest(&heap.region(), &mut buf).unwrap();
+                check_whole(&info.expect("frame 1 or 2"), &buf);
+            })
+        };
+        let meta = FrameMeta::packed(2, 1, PixelFormat::Rgba8);
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            writer.publish_with::<shmframe::Error>(
+                &heap.region(),
+                &meta,
+                || 2,
+                |fill| {
+                    fill.write(0, &[0xEE; 8])?;
+                    std::panic::panic_any(DELIBERATE);
+                },
+            )
+        }));
+        assert!(unwound.is_err());
+        // Frame 2 again (the panicking one published nothing), into the same slot.
+        publish(&mut writer, &heap, 2);
+        reader.join().unwrap();
+        let mut buf = Vec::new();
+        let info = RingReader::new(&heap.region())
+            .read_latest(&heap.region(), &mut buf)
+            .unwrap()
+            .expect("frame 2");
+        check_whole(&info, &buf);
+        assert_eq!(info.number, 2);
+    });
+}

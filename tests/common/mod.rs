@@ -77,6 +77,11 @@ impl ChildProcess {
         }
     }
 
+    /// The lines printed since the last call, without waiting.
+    pub fn drain(&mut self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     /// Sends SIGKILL and reaps the child.
     pub fn kill(mut self) {
         self.child.kill().expect("kill child");
