@@ -59,6 +59,10 @@ pub enum Error {
     #[error("could not read a consistent frame after {attempts} attempts: the writer kept overwriting it (a reader slower than the writer needs more slots), or the segment is corrupt")]
     Starved { attempts: u32 },
 
+    /// The segment file was truncated while this reader had it mapped.
+    #[error("the segment of stream `{name}` was truncated while it was being read (by a process of its owner); this read failed and the reader follows the next writer of the name")]
+    Truncated { name: String },
+
     /// Options out of range.
     #[error("invalid options: {0}")]
     InvalidOptions(String),

@@ -54,6 +54,8 @@ mod reader;
 #[cfg(not(loom))]
 mod segment;
 #[cfg(not(loom))]
+mod sigbus;
+#[cfg(not(loom))]
 mod writer;
 
 pub use error::{Error, Result};

@@ -84,13 +84,14 @@ impl Reader {
     /// Copies the latest frame into `buf` (resized to the frame's length, reusing
     /// its allocation); `None` if nothing has been published yet.
     pub fn latest(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        self.ring.read_latest(&self.segment.region(), buf)
+        let got = self.ring.read_latest(&self.segment.region(), buf);
+        self.unless_truncated(got)
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
     /// copying its pixels; `None` if nothing has been published yet.
     pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
-        self.ring.peek_latest(&self.segment.region())
+        self.unless_truncated(self.ring.peek_latest(&self.segment.region()))
     }
 
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
@@ -99,7 +100,19 @@ impl Reader {
     /// opened. If the writer lapped the reader, `missed` in the result says how
     /// many frames were skipped.
     pub fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        self.ring.read_next(&self.segment.region(), buf)
+        let got = self.ring.read_next(&self.segment.region(), buf);
+        self.unless_truncated(got)
+    }
+
+    /// `result`, unless the segment was truncated under this reader: what was
+    /// read may then be zeros standing in for the lost pages.
+    fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
+        if self.segment.truncated() {
+            return Err(Error::Truncated {
+                name: self.segment.name().to_string(),
+            });
+        }
+        result
     }
 
     /// Waits up to `timeout` for a frame newer than the last one returned and
@@ -127,15 +140,17 @@ impl Reader {
         // The last read error, returned if no successor turns up in time.
         let mut failure = None;
         loop {
-            if self.segment.region().state() != STATE_LIVE && self.follow()? {
+            let gone = self.segment.truncated() || self.segment.region().state() != STATE_LIVE;
+            if gone && self.follow()? {
                 failure = None;
             }
             let seen = match want {
                 Want::Latest => self.ring.last_seen(),
                 Want::Next => self.ring.next_number() - 1,
             };
-            if self.segment.region().latest() > seen {
-                match self.read_before(buf, want, deadline) {
+            if self.segment.truncated() || self.segment.region().latest() > seen {
+                let got = self.read_before(buf, want, deadline);
+                match self.unless_truncated(got) {
                     Ok(Some(info)) => return Ok(Some(info)),
                     Ok(None) => {}
                     // This segment cannot be read: a successor may be there
@@ -187,7 +202,9 @@ impl Reader {
 
     /// Whether the writer is still running and publishing into this segment.
     pub fn writer_alive(&self) -> bool {
-        self.segment.region().state() == STATE_LIVE && self.segment.lock_held()
+        !self.segment.truncated()
+            && self.segment.region().state() == STATE_LIVE
+            && self.segment.lock_held()
     }
 
     /// If the stream's name now refers to a new segment (the writer restarted

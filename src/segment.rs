@@ -12,6 +12,7 @@ use crate::layout::{header, Geometry, HEADER_SIZE};
 use crate::liveness::writer_lock_held;
 use crate::name::validate_name;
 use crate::protocol::Region;
+use crate::sigbus::{self, Protected};
 use crate::sync::{AtomicU32, AtomicU64};
 use memmap2::{MmapOptions, MmapRaw};
 use rustix::fs::{FileType, Mode, OFlags};
@@ -73,7 +74,10 @@ pub fn list_streams() -> Result<Vec<String>> {
 /// A mapped segment file. Writers map it read-write and hold the exclusive
 /// lock; readers map it read-only.
 pub(crate) struct Segment {
-    // Field order matters for drop: unmap before closing the file.
+    // Field order matters for drop: stop protecting the mapping, unmap it,
+    // then close the file.
+    /// A reader's protection against truncation (`sigbus`); `None` for writers.
+    protected: Option<Protected>,
     map: MmapRaw,
     file: File,
     geometry: Geometry,
@@ -91,6 +95,7 @@ impl Segment {
         name: String,
     ) -> Segment {
         Segment {
+            protected: None,
             map,
             file,
             geometry,
@@ -121,6 +126,7 @@ impl Segment {
             .map_raw_read_only(&file)
             .map_err(|e| Error::io("mapping the segment", e))?;
         Ok(Segment {
+            protected: Some(sigbus::protect(map.as_ptr(), geometry.total_size)),
             map,
             file,
             geometry,
@@ -146,6 +152,12 @@ impl Segment {
         // the protocol never accesses its bytes as a 64-bit word.
         let futex = unsafe { &*base.add(header::FUTEX_BYTE_OFFSET).cast::<AtomicU32>() };
         Region::new(words, futex, self.geometry).expect("mapping is as large as its geometry")
+    }
+
+    /// Whether the file was truncated under this (reader's) mapping, which
+    /// then reads as zeros.
+    pub(crate) fn truncated(&self) -> bool {
+        self.protected.as_ref().is_some_and(Protected::truncated)
     }
 
     /// The stream name.
