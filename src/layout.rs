@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 
 /// `b"SHMFRAME"` read as a little-endian `u64`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFRAME");
-/// Layout version; bumped on any incompatible change.
-pub const VERSION: u32 = 1;
+/// Layout version; bumped on any incompatible change (2: the wake file).
+pub const VERSION: u32 = 2;
 /// Bytes of the segment header, before the first slot.
 pub const HEADER_SIZE: usize = 128;
 /// Bytes of each slot's header, before its pixels.
@@ -40,8 +40,11 @@ pub mod header {
     pub const WRITER_PID: usize = 5;
     /// CLOCK_MONOTONIC nanoseconds at which the segment was created.
     pub const CREATED_NS: usize = 6;
-    // Word 7 is reserved (zero). Words 0..8 fill the first cache line and are
-    // written once, before the segment is visible under its name.
+    /// Token naming the stream's wake file, `.shmframe-wake.TOKEN` (16 lower-case
+    /// hex digits) in the segment's directory; 0 if there is none. Words 0..8
+    /// fill the first cache line and are written once, before the segment is
+    /// visible under its name.
+    pub const WAKE_TOKEN: usize = 7;
 
     // The second cache line holds what the writer changes on every publish,
     // apart from the static words that readers copy once at attach time.
@@ -54,6 +57,24 @@ pub mod header {
     /// Token of the writer replacing this segment once its writer is dead; 0
     /// until then. Only writers touch it (readers ignore it).
     pub const REPLACER: usize = 11;
+}
+
+/// The wake file: where readers about to sleep tell the writer to wake them.
+///
+/// Readers may write it (the segment stays read-only for them); the writer
+/// only reads it, so nothing written there can change a frame. 128 bytes:
+pub mod wake {
+    /// `b"SHMFWAKE"` read as a little-endian `u64`, at byte 0.
+    pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFWAKE");
+    /// Bytes of the wake file.
+    pub const FILE_SIZE: usize = 128;
+    /// Word index of `wake_until`, on its own cache line (byte 64): the latest
+    /// CLOCK_MONOTONIC nanosecond until which some reader may sleep on the
+    /// futex. Sleepers raise it (an atomic maximum) before they sleep; the
+    /// writer calls `FUTEX_WAKE` after a publish only while it lies ahead.
+    pub const WAKE_UNTIL: usize = 8;
+    /// File name prefix; the token from header word 7 follows in hex.
+    pub const FILE_PREFIX: &str = ".shmframe-wake.";
 }
 
 /// The writer is (or was, if it died) publishing into this segment.

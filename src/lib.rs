@@ -56,6 +56,8 @@ mod segment;
 #[cfg(not(loom))]
 mod sigbus;
 #[cfg(not(loom))]
+mod wake_file;
+#[cfg(not(loom))]
 mod writer;
 
 pub use error::{Error, Result};

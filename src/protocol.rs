@@ -7,13 +7,22 @@
 //! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence;
 //! 2. store the metadata and pixels with Relaxed word stores;
 //! 3. make the sequence word even again (Release);
-//! 4. store `n` into `latest` (Release), bump the futex word (Release) and wake.
+//! 4. store `n` into `latest` (Release), bump the futex word (Release), a
+//!    SeqCst fence, and wake the futex only if some reader may be asleep on it
+//!    (`wake_until` lies after the frame's timestamp).
 //!
 //! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
 //! word loads, an Acquire fence, load the sequence word again: if it changed the
 //! copy may be torn and is thrown away. The slot must also hold frame `n`; if it
 //! holds a later one the writer lapped the reader.
+//!
+//! **Sleeper**: load the futex word (Acquire), check `latest`; raise
+//! `wake_until` to its wake-up deadline (an atomic maximum), a SeqCst fence,
+//! then sleep on the futex word until that deadline unless it changed. The two
+//! SeqCst fences make a Dekker pair: either the writer sees the registration
+//! and wakes, or the sleeper sees the bump and does not sleep. A publish with
+//! nobody asleep makes no system call.
 //!
 //! With N slots the writer can be writing frame `L + 1` (into the slot of
 //! `L + 1 - N`) while `latest` is `L`, so the frames `L + 2 - N ..= L` are
@@ -34,11 +43,13 @@ use std::time::Duration;
 /// Longest sleep between two attempts at a slot the writer keeps changing.
 const RETRY_SLEEP: Duration = Duration::from_millis(10);
 
-/// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
+/// A view of one stream's shared words: the segment as 64-bit words, its
+/// futex word, and the sleepers' `wake_until` word.
 #[derive(Clone, Copy)]
 pub struct Region<'a> {
     words: &'a [AtomicU64],
     futex: &'a AtomicU32,
+    wake_until: &'a AtomicU64,
     geometry: Geometry,
 }
 
@@ -47,8 +58,15 @@ impl<'a> Region<'a> {
     ///
     /// `futex` is the 32-bit futex word; in a mapped segment it is the word at
     /// byte `header::FUTEX_BYTE_OFFSET`, which the protocol never touches as a
-    /// 64-bit word.
-    pub fn new(words: &'a [AtomicU64], futex: &'a AtomicU32, geometry: Geometry) -> Result<Self> {
+    /// 64-bit word. `wake_until` is where sleepers register; in a mapped
+    /// segment it lives in the wake file (`layout::wake`), which readers may
+    /// write and the writer only reads.
+    pub fn new(
+        words: &'a [AtomicU64],
+        futex: &'a AtomicU32,
+        wake_until: &'a AtomicU64,
+        geometry: Geometry,
+    ) -> Result<Self> {
         if words.len() < geometry.total_words() {
             return Err(Error::BadSegment {
                 reason: format!(
@@ -61,6 +79,7 @@ impl<'a> Region<'a> {
         Ok(Region {
             words,
             futex,
+            wake_until,
             geometry,
         })
     }
@@ -100,16 +119,22 @@ impl<'a> Region<'a> {
 
     /// Sleeps until the writer's next publish (or state change), for at most `timeout`.
     pub fn wait_for_next_publish(&self, timeout: Duration) {
-        // If the writer publishes between this load and the sleep, the kernel
+        // If the writer publishes between this load and the sleep, `sleep`
         // sees a changed word and returns at once.
         let ticket = self.futex.load(Acquire);
-        futex::wait(self.futex, ticket, timeout);
+        self.sleep(ticket, deadline_after(timeout));
     }
 
     /// Sleeps until a frame newer than `seen` is published or the state leaves
     /// `STATE_LIVE`, for at most `timeout` (and possibly less). Returns whether
     /// a newer frame is there.
     pub fn wait_for_frame_after(&self, seen: u64, timeout: Duration) -> bool {
+        self.wait_for_frame_until(seen, deadline_after(timeout))
+    }
+
+    /// As [`wait_for_frame_after`](Self::wait_for_frame_after), until
+    /// CLOCK_MONOTONIC reaches `deadline_ns` at the latest.
+    pub fn wait_for_frame_until(&self, seen: u64, deadline_ns: u64) -> bool {
         // Pairs with the writer's Release bump of the futex word: if this load
         // sees a bump, the loads below see the `latest` (and state) stored before it.
         let ticket = self.futex.load(Acquire);
@@ -119,12 +144,45 @@ impl<'a> Region<'a> {
         if self.state() != STATE_LIVE {
             return false;
         }
-        // If the writer publishes after the check above, it bumps the word
-        // before waking, so the kernel either sees a changed value and returns
-        // at once, or has queued us before the wake: no lost wake-up.
-        futex::wait(self.futex, ticket, timeout);
+        self.sleep(ticket, deadline_ns);
         self.latest() > seen
     }
+
+    /// A sleeper's first step: asks the writer to wake the futex after each
+    /// publish until CLOCK_MONOTONIC reaches `deadline_ns`. There is no second
+    /// step to undo it: a registration lapses at its deadline, so a sleeper
+    /// that dies while registered costs the writer wakes until then, no more.
+    /// (Public for the loom models of a sleeper that dies.)
+    pub fn register_sleeper(&self, deadline_ns: u64) {
+        // The writer wakes the futex after each publish while `wake_until` is
+        // later than the frame's timestamp. A maximum never lowers another
+        // sleeper's deadline.
+        self.wake_until.fetch_max(deadline_ns, Relaxed);
+    }
+
+    /// Registers as a sleeper until `deadline_ns`, then sleeps on the futex
+    /// word until then, unless it has moved on from `ticket`.
+    fn sleep(&self, ticket: u32, deadline_ns: u64) {
+        self.register_sleeper(deadline_ns);
+        // Pairs with the writer's SeqCst fence in `bump_and_wake` (a Dekker
+        // pair): if the writer's load of `wake_until` missed the registration
+        // above, its fence came first, so the kernel's load of the futex word
+        // (after this fence) sees its bump and does not sleep. Otherwise the
+        // writer wakes after its bump: the kernel either sees a changed value
+        // and returns at once, or has queued us before the wake. No wake-up is
+        // lost.
+        fence(SeqCst);
+        futex::wait_until(self.futex, ticket, deadline_ns);
+    }
+}
+
+/// The CLOCK_MONOTONIC deadline `timeout` from now (never, under loom: no time there).
+fn deadline_after(timeout: Duration) -> u64 {
+    #[cfg(not(loom))]
+    let now = crate::clock::monotonic_ns();
+    #[cfg(loom)]
+    let now = u64::MAX;
+    now.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// Fills a slot in place; given to the closure of [`RingWriter::publish_with`].
@@ -166,6 +224,7 @@ impl SlotFill<'_> {
 #[derive(Debug)]
 pub struct RingWriter {
     next: u64,
+    wakes: u64,
 }
 
 impl RingWriter {
@@ -178,7 +237,7 @@ impl RingWriter {
         for (cell, word) in region.words.iter().zip(words) {
             cell.store(word, Relaxed);
         }
-        RingWriter { next: 1 }
+        RingWriter { next: 1, wakes: 0 }
     }
 
     /// Number of frames published so far.
@@ -186,8 +245,14 @@ impl RingWriter {
         self.next - 1
     }
 
+    /// Number of `FUTEX_WAKE` calls made so far (none while nobody sleeps).
+    pub fn wakes(&self) -> u64 {
+        self.wakes
+    }
+
     /// Publishes `pixels` as the next frame; returns its number. `stamp` gives
-    /// the frame's timestamp once its pixels are in place.
+    /// the frame's timestamp once its pixels are in place: CLOCK_MONOTONIC
+    /// nanoseconds, the clock sleepers register their deadlines in.
     pub fn publish(
         &mut self,
         region: &Region<'_>,
@@ -251,7 +316,8 @@ impl RingWriter {
             len,
         };
         fill(&mut slot_fill)?;
-        slot_words[slot::TIMESTAMP_NS].store(stamp(), Relaxed);
+        let stamp_ns = stamp();
+        slot_words[slot::TIMESTAMP_NS].store(stamp_ns, Relaxed);
         std::mem::forget(unpublished);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
@@ -259,7 +325,11 @@ impl RingWriter {
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(number, Release);
         self.next += 1;
-        bump_and_wake(region);
+        // Whoever registered until after the stamp may still be asleep; anyone
+        // whose deadline is not after it has been woken by its own timeout.
+        if bump_and_wake(region, stamp_ns) {
+            self.wakes += 1;
+        }
         Ok(number)
     }
 
@@ -267,7 +337,10 @@ impl RingWriter {
     pub fn close(&mut self, region: &Region<'_>, state: u64) {
         // Pairs with the Acquire load in `Region::state`.
         region.header(header::STATE).store(state, Release);
-        bump_and_wake(region);
+        // Wakes whatever `wake_until` says: no sleeper may miss the end.
+        bump(region);
+        futex::wake_all(region.futex);
+        self.wakes += 1;
     }
 }
 
@@ -287,12 +360,27 @@ impl Drop for EmptyOnDrop<'_> {
     }
 }
 
-fn bump_and_wake(region: &Region<'_>) {
+/// Bumps the futex word: the sleepers' sign that something changed.
+fn bump(region: &Region<'_>) {
     // Only the writer stores the futex word. The Release store pairs with the
-    // Acquire load in `Region::wait_for_frame_after`.
+    // Acquire load in `Region::wait_for_frame_until`.
     let ticket = region.futex.load(Relaxed).wrapping_add(1);
     region.futex.store(ticket, Release);
-    futex::wake_all(region.futex);
+}
+
+/// Bumps the futex word and wakes its sleepers if one may sleep past `now_ns`;
+/// returns whether it woke.
+fn bump_and_wake(region: &Region<'_>, now_ns: u64) -> bool {
+    bump(region);
+    // Pairs with the sleeper's SeqCst fence in `Region::sleep`: either the
+    // load below sees its registration, or its re-check sees the bump above.
+    fence(SeqCst);
+    // Whatever a reader wrote here only decides whether this call wakes.
+    let wake = region.wake_until.load(Relaxed) > now_ns;
+    if wake {
+        futex::wake_all(region.futex);
+    }
+    wake
 }
 
 /// What one seqlock read of a slot found.

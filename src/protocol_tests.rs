@@ -299,6 +299,31 @@ fn waiting_reader_wakes_on_publish() {
 }
 
 #[test]
+fn a_publish_wakes_only_while_a_registered_sleeper_may_be_asleep() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 1);
+    writer.publish(&region, &meta, || 100, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 0, "nobody registered: no wake");
+    // A sleeper registers until 200 ns after boot, long past: it does not
+    // sleep, but its registration stands until the writer's clock passes 200.
+    assert!(!region.wait_for_frame_until(1, 200));
+    writer.publish(&region, &meta, || 150, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 1, "a sleeper may be asleep until 200");
+    writer.publish(&region, &meta, || 200, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 1, "every registration lapsed");
+    // A later deadline from another sleeper raises it; an earlier one never lowers it.
+    assert!(!region.wait_for_frame_until(3, 500));
+    assert!(!region.wait_for_frame_until(3, 300));
+    writer.publish(&region, &meta, || 400, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 2);
+    // Closing wakes whatever the registrations say.
+    writer.close(&region, crate::layout::STATE_CLOSED);
+    assert_eq!(writer.wakes(), 3);
+}
+
+#[test]
 fn a_fill_that_panics_leaves_every_slot_readable() {
     let heap = heap(2, 64);
     let region = heap.region();

@@ -54,14 +54,14 @@ fn mix(mut x: u64) -> u64 {
 fn frame_meta(writer: u32, n: u64) -> FrameMeta {
     let h = mix(n ^ u64::from(writer) << 40);
     let format = PixelFormat::ALL[(h % PixelFormat::ALL.len() as u64) as usize];
-    let width = 1 + (h >> 8) as u32 % 160;
-    let height = 1 + (h >> 24) as u32 % 120;
-    FrameMeta {
-        width,
-        height,
-        stride: width * format.bytes_per_pixel() + ((h >> 40) % 8) as u32,
-        format,
+    let mut width = 1 + (h >> 8) as u32 % 160;
+    if format == PixelFormat::Yuyv {
+        // YUYV pairs pixels: its width is even.
+        width += width % 2;
     }
+    let height = 1 + (h >> 24) as u32 % 120;
+    let stride = width * format.bytes_per_pixel() + ((h >> 40) % 8) as u32;
+    FrameMeta::packed(width, height, format).with_stride(stride)
 }
 
 /// The largest frame `frame_meta` makes.
