@@ -267,7 +267,7 @@ impl RingWriter {
                 expected,
             });
         }
-        self.publish_with(region, meta, stamp, |fill| fill.write(0, pixels))
+        self.publish_checked(region, meta, expected, stamp, |fill| fill.write(0, pixels))
     }
 
     /// Publishes the next frame, filled in place by `fill`; returns its number.
@@ -286,6 +286,18 @@ impl RingWriter {
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let len = meta.checked_len()?;
+        self.publish_checked(region, meta, len, stamp, fill)
+    }
+
+    /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is checked.
+    fn publish_checked<E: From<Error>>(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        len: usize,
+        stamp: impl FnOnce() -> u64,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let capacity = region.geometry.slot_capacity;
         if len > capacity {
             return Err(Error::FrameTooLarge { len, capacity }.into());
@@ -373,7 +385,8 @@ fn bump(region: &Region<'_>) {
 fn bump_and_wake(region: &Region<'_>, now_ns: u64) -> bool {
     bump(region);
     // Pairs with the sleeper's SeqCst fence in `Region::sleep`: either the
-    // load below sees its registration, or its re-check sees the bump above.
+    // load below sees its registration, or the kernel's check of the futex
+    // word in its wait sees the bump above.
     fence(SeqCst);
     // Whatever a reader wrote here only decides whether this call wakes.
     let wake = region.wake_until.load(Relaxed) > now_ns;
