@@ -14,8 +14,8 @@ use crate::sync::AtomicU32;
 /// changed); callers re-check.
 ///
 /// The deadline is absolute (`FUTEX_WAIT_BITSET` measures it on
-/// CLOCK_MONOTONIC), so a sleeper wakes by the very moment it told the writer
-/// it would (`wake_until` in the wake file), however late it got to sleep.
+/// CLOCK_MONOTONIC), so however late a sleeper gets to sleep, it wakes by the
+/// moment its caller chose.
 #[cfg(not(loom))]
 pub(crate) fn wait_until(word: &AtomicU32, expected: u32, deadline_ns: u64) {
     use rustix::thread::futex;

@@ -68,11 +68,12 @@ pub mod wake {
     pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFWAKE");
     /// Bytes of the wake file.
     pub const FILE_SIZE: usize = 128;
-    /// Word index of `wake_until`, on its own cache line (byte 64): the latest
-    /// CLOCK_MONOTONIC nanosecond until which some reader may sleep on the
-    /// futex. Sleepers raise it (an atomic maximum) before they sleep; the
-    /// writer calls `FUTEX_WAKE` after a publish only while it lies ahead.
-    pub const WAKE_UNTIL: usize = 8;
+    /// Word index of `asleep_after`, on its own cache line (byte 64): 1 + the
+    /// latest frame number any reader saw before it went to sleep on the
+    /// futex (0: none). Sleepers raise it (an atomic maximum) before they
+    /// sleep; the writer calls `FUTEX_WAKE` after publishing frame `n` only if
+    /// it is at least `n`.
+    pub const ASLEEP_AFTER: usize = 8;
     /// File name prefix; the token from header word 7 follows in hex.
     pub const FILE_PREFIX: &str = ".shmframe-wake.";
 }

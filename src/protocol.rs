@@ -9,7 +9,7 @@
 //! 3. make the sequence word even again (Release);
 //! 4. store `n` into `latest` (Release), bump the futex word (Release), a
 //!    SeqCst fence, and wake the futex only if some reader may be asleep on it
-//!    (`wake_until` lies after the frame's timestamp).
+//!    (`asleep_after` is at least `n`: a sleeper saw frame `n - 1` or later).
 //!
 //! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
@@ -17,12 +17,14 @@
 //! copy may be torn and is thrown away. The slot must also hold frame `n`; if it
 //! holds a later one the writer lapped the reader.
 //!
-//! **Sleeper**: load the futex word (Acquire), check `latest`; raise
-//! `wake_until` to its wake-up deadline (an atomic maximum), a SeqCst fence,
-//! then sleep on the futex word until that deadline unless it changed. The two
-//! SeqCst fences make a Dekker pair: either the writer sees the registration
-//! and wakes, or the sleeper sees the bump and does not sleep. A publish with
-//! nobody asleep makes no system call.
+//! **Sleeper**: load the futex word (Acquire), then `latest` (`L`), poll
+//! briefly; then raise `asleep_after` to `L + 1` (an atomic maximum), a SeqCst
+//! fence, and sleep on the futex word unless it changed. The two SeqCst fences
+//! make a Dekker pair: either the writer sees the registration and wakes, or
+//! the sleeper sees the bump and does not sleep. Only the publish right after
+//! the futex value a sleeper waits on can find it asleep, so one registration
+//! asks for one wake: a publish with nobody asleep makes no system call, a
+//! woken sleeper costs no further wakes, and one that dies asleep costs one.
 //!
 //! With N slots the writer can be writing frame `L + 1` (into the slot of
 //! `L + 1 - N`) while `latest` is `L`, so the frames `L + 2 - N ..= L` are
@@ -40,16 +42,21 @@ use crate::layout::{
 use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience, MAX_ATTEMPTS};
 use std::time::Duration;
 
+/// Polls of the futex word a waiting reader makes before it sleeps (a few
+/// microseconds); none under loom, where each would multiply the states.
+#[cfg(not(loom))]
+const SPINS_BEFORE_SLEEP: u32 = 256;
+
 /// Longest sleep between two attempts at a slot the writer keeps changing.
 const RETRY_SLEEP: Duration = Duration::from_millis(10);
 
 /// A view of one stream's shared words: the segment as 64-bit words, its
-/// futex word, and the sleepers' `wake_until` word.
+/// futex word, and the word where its sleepers register (`asleep_after`).
 #[derive(Clone, Copy)]
 pub struct Region<'a> {
     words: &'a [AtomicU64],
     futex: &'a AtomicU32,
-    wake_until: &'a AtomicU64,
+    asleep_after: &'a AtomicU64,
     geometry: Geometry,
 }
 
@@ -58,13 +65,13 @@ impl<'a> Region<'a> {
     ///
     /// `futex` is the 32-bit futex word; in a mapped segment it is the word at
     /// byte `header::FUTEX_BYTE_OFFSET`, which the protocol never touches as a
-    /// 64-bit word. `wake_until` is where sleepers register; in a mapped
+    /// 64-bit word. `asleep_after` is where sleepers register; in a mapped
     /// segment it lives in the wake file (`layout::wake`), which readers may
     /// write and the writer only reads.
     pub fn new(
         words: &'a [AtomicU64],
         futex: &'a AtomicU32,
-        wake_until: &'a AtomicU64,
+        asleep_after: &'a AtomicU64,
         geometry: Geometry,
     ) -> Result<Self> {
         if words.len() < geometry.total_words() {
@@ -79,7 +86,7 @@ impl<'a> Region<'a> {
         Ok(Region {
             words,
             futex,
-            wake_until,
+            asleep_after,
             geometry,
         })
     }
@@ -122,7 +129,7 @@ impl<'a> Region<'a> {
         // If the writer publishes between this load and the sleep, `sleep`
         // sees a changed word and returns at once.
         let ticket = self.futex.load(Acquire);
-        self.sleep(ticket, deadline_after(timeout));
+        self.sleep(ticket, self.latest(), deadline_after(timeout));
     }
 
     /// Sleeps until a frame newer than `seen` is published or the state leaves
@@ -138,34 +145,47 @@ impl<'a> Region<'a> {
         // Pairs with the writer's Release bump of the futex word: if this load
         // sees a bump, the loads below see the `latest` (and state) stored before it.
         let ticket = self.futex.load(Acquire);
-        if self.latest() > seen {
+        let latest = self.latest();
+        if latest > seen {
             return true;
         }
         if self.state() != STATE_LIVE {
             return false;
         }
-        self.sleep(ticket, deadline_ns);
+        self.sleep(ticket, latest, deadline_ns);
         self.latest() > seen
     }
 
-    /// A sleeper's first step: asks the writer to wake the futex after each
-    /// publish until CLOCK_MONOTONIC reaches `deadline_ns`. There is no second
-    /// step to undo it: a registration lapses at its deadline, so a sleeper
-    /// that dies while registered costs the writer wakes until then, no more.
-    /// (Public for the loom models of a sleeper that dies.)
-    pub fn register_sleeper(&self, deadline_ns: u64) {
-        // The writer wakes the futex after each publish while `wake_until` is
-        // later than the frame's timestamp. A maximum never lowers another
-        // sleeper's deadline.
-        self.wake_until.fetch_max(deadline_ns, Relaxed);
+    /// A sleeper's registration, having loaded the futex word and then seen
+    /// `latest`: asks the writer to wake the futex when it publishes frame
+    /// `latest + 1` (or a later one, if another sleeper saw more). A sleeper
+    /// that dies registered costs the writer one wake call, never a lost
+    /// wake-up of another sleeper. (Public for the loom models.)
+    pub fn register_sleeper(&self, latest: u64) {
+        // A maximum never lowers another sleeper's registration.
+        self.asleep_after
+            .fetch_max(latest.saturating_add(1), Relaxed);
     }
 
-    /// Registers as a sleeper until `deadline_ns`, then sleeps on the futex
-    /// word until then, unless it has moved on from `ticket`.
-    fn sleep(&self, ticket: u32, deadline_ns: u64) {
-        self.register_sleeper(deadline_ns);
+    /// Registers as a sleeper that saw `latest`, then sleeps on the futex word
+    /// until CLOCK_MONOTONIC reaches `deadline_ns`, unless it has moved on
+    /// from `ticket`.
+    fn sleep(&self, ticket: u32, latest: u64, deadline_ns: u64) {
+        // A writer publishing fast publishes again within microseconds:
+        // catching that by polling spares the writer a wake call (and this
+        // reader a sleep), so its cost stays the same with readers waiting.
+        #[cfg(not(loom))]
+        for _ in 0..SPINS_BEFORE_SLEEP {
+            // Pairs with the writer's Release bump of the futex word: the
+            // caller's loads after this see what was published before it.
+            if self.futex.load(Acquire) != ticket {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        self.register_sleeper(latest);
         // Pairs with the writer's SeqCst fence in `bump_and_wake` (a Dekker
-        // pair): if the writer's load of `wake_until` missed the registration
+        // pair): if the writer's load of `asleep_after` missed the registration
         // above, its fence came first, so the kernel's load of the futex word
         // (after this fence) sees its bump and does not sleep. Otherwise the
         // writer wakes after its bump: the kernel either sees a changed value
@@ -251,8 +271,7 @@ impl RingWriter {
     }
 
     /// Publishes `pixels` as the next frame; returns its number. `stamp` gives
-    /// the frame's timestamp once its pixels are in place: CLOCK_MONOTONIC
-    /// nanoseconds, the clock sleepers register their deadlines in.
+    /// the frame's timestamp once its pixels are in place.
     pub fn publish(
         &mut self,
         region: &Region<'_>,
@@ -328,8 +347,7 @@ impl RingWriter {
             len,
         };
         fill(&mut slot_fill)?;
-        let stamp_ns = stamp();
-        slot_words[slot::TIMESTAMP_NS].store(stamp_ns, Relaxed);
+        slot_words[slot::TIMESTAMP_NS].store(stamp(), Relaxed);
         std::mem::forget(unpublished);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
@@ -337,9 +355,7 @@ impl RingWriter {
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(number, Release);
         self.next += 1;
-        // Whoever registered until after the stamp may still be asleep; anyone
-        // whose deadline is not after it has been woken by its own timeout.
-        if bump_and_wake(region, stamp_ns) {
+        if bump_and_wake(region, number) {
             self.wakes += 1;
         }
         Ok(number)
@@ -349,7 +365,7 @@ impl RingWriter {
     pub fn close(&mut self, region: &Region<'_>, state: u64) {
         // Pairs with the Acquire load in `Region::state`.
         region.header(header::STATE).store(state, Release);
-        // Wakes whatever `wake_until` says: no sleeper may miss the end.
+        // Wakes whatever `asleep_after` says: no sleeper may miss the end.
         bump(region);
         futex::wake_all(region.futex);
         self.wakes += 1;
@@ -380,16 +396,19 @@ fn bump(region: &Region<'_>) {
     region.futex.store(ticket, Release);
 }
 
-/// Bumps the futex word and wakes its sleepers if one may sleep past `now_ns`;
-/// returns whether it woke.
-fn bump_and_wake(region: &Region<'_>, now_ns: u64) -> bool {
+/// Bumps the futex word after frame `number` and wakes its sleepers if one may
+/// be asleep; returns whether it woke.
+fn bump_and_wake(region: &Region<'_>, number: u64) -> bool {
     bump(region);
     // Pairs with the sleeper's SeqCst fence in `Region::sleep`: either the
     // load below sees its registration, or the kernel's check of the futex
     // word in its wait sees the bump above.
     fence(SeqCst);
-    // Whatever a reader wrote here only decides whether this call wakes.
-    let wake = region.wake_until.load(Relaxed) > now_ns;
+    // A sleeper that saw frame `number - 1` or later may sleep on the value
+    // this publish replaced; one that saw less waited on an older value,
+    // which an earlier publish woke (or which it saw change and did not sleep
+    // on). Whatever a reader wrote here only decides whether this call wakes.
+    let wake = region.asleep_after.load(Relaxed) >= number;
     if wake {
         futex::wake_all(region.futex);
     }

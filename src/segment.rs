@@ -82,14 +82,14 @@ pub(crate) struct Segment {
     map: MmapRaw,
     file: File,
     /// Where sleepers register (`wake_file`); `None` for a reader that found
-    /// none (its writer is gone), which then wakes by its deadlines alone.
+    /// none (its writer is gone), which then wakes by its timeouts alone.
     wake: Option<WakeFile>,
     geometry: Geometry,
     path: PathBuf,
     name: String,
 }
 
-/// The `wake_until` word of a segment without a wake file: nobody reads it.
+/// Where a reader of a segment without a wake file registers: nobody reads it.
 static NO_WAKE_FILE: AtomicU64 = AtomicU64::new(0);
 
 impl Segment {
@@ -165,11 +165,11 @@ impl Segment {
         // SAFETY: as above; the futex word is 4-aligned inside the header and
         // the protocol never accesses its bytes as a 64-bit word.
         let futex = unsafe { &*base.add(header::FUTEX_BYTE_OFFSET).cast::<AtomicU32>() };
-        let wake_until = self
+        let asleep_after = self
             .wake
             .as_ref()
-            .map_or(&NO_WAKE_FILE, WakeFile::wake_until);
-        Region::new(words, futex, wake_until, self.geometry)
+            .map_or(&NO_WAKE_FILE, WakeFile::asleep_after);
+        Region::new(words, futex, asleep_after, self.geometry)
             .expect("mapping is as large as its geometry")
     }
 

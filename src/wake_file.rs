@@ -5,15 +5,15 @@
 //! they can write, and the segment is read-only for them; so each segment has a
 //! small companion file, `.shmframe-wake.TOKEN` in the same directory (TOKEN is
 //! header word 7 in hex), mapped read-write by readers and read by the writer.
-//! Its one live word, `wake_until`, is the latest CLOCK_MONOTONIC deadline of
-//! any sleeper (see `protocol::Region::sleep`).
+//! Its one live word, `asleep_after`, tells the writer after which frame some
+//! reader went to sleep (see `protocol::Region::sleep`).
 //!
 //! Nothing written here can harm a frame or the writer: the writer only loads
-//! `wake_until` and compares it, and it never waits on this file. A reader
-//! that stores a large value makes the writer wake on every publish, as it
-//! did before this file existed; one that stores 0 (or truncates the file,
-//! which then reads as zeros, see `sigbus`) makes it skip wakes, so sleepers
-//! wake by their own deadline: later by at most their liveness interval.
+//! that word and compares it, and it never waits on this file. A reader that
+//! stores a large value makes the writer wake on every publish, as it did
+//! before this file existed; one that stores 0 (or truncates the file, which
+//! then reads as zeros, see `sigbus`) makes it skip wakes, so sleepers wake by
+//! their own timeout: later by at most their liveness interval.
 //!
 //! The file is created unnamed, locked with the writer's lock (`liveness`) and
 //! linked under its name, as segments are; the writer removes it when the
@@ -114,9 +114,9 @@ impl WakeFile {
         self.token
     }
 
-    /// The sleepers' `wake_until` word.
-    pub(crate) fn wake_until(&self) -> &AtomicU64 {
-        self.word(wake::WAKE_UNTIL)
+    /// The word where sleepers register.
+    pub(crate) fn asleep_after(&self) -> &AtomicU64 {
+        self.word(wake::ASLEEP_AFTER)
     }
 
     fn word(&self, index: usize) -> &AtomicU64 {

@@ -126,7 +126,7 @@ fn a_sleeping_reader_registers_and_is_woken() {
 }
 
 /// Opens the writer's wake file as a reader may (read-write) and stores
-/// `value` into `wake_until` (bytes 64..72).
+/// `value` into `asleep_after` (bytes 64..72).
 fn scribble(writer: &Writer, value: u64) {
     use std::os::unix::fs::FileExt;
     let file = std::fs::OpenOptions::new()
@@ -139,14 +139,14 @@ fn scribble(writer: &Writer, value: u64) {
 #[test]
 fn a_hostile_wake_until_costs_wakes_or_delays_sleepers_but_never_a_frame() {
     let mut writer = writer("wake-hostile", 0o600);
-    // Forever: every publish wakes, as before the wake file existed.
+    // Ever after: every publish wakes, as before the wake file existed.
     scribble(&writer, u64::MAX);
     for n in 1..=5u8 {
         writer.publish(&meta(), &[n; 32]).unwrap();
     }
     assert_eq!(writer.futex_wakes(), 5);
     // Zeroed under a sleeper: the writer skips the wake, the sleeper wakes by
-    // its own deadline (liveness 20 ms) and finds the frame.
+    // its own timeout (liveness 20 ms) and finds the frame.
     let sleeper = sleeping_reader("wake-hostile", Duration::from_millis(20));
     scribble(&writer, 0);
     writer.publish(&meta(), &[6; 32]).unwrap();

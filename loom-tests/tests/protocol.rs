@@ -145,29 +145,27 @@ fn waiting_reader_is_never_left_asleep() {
     });
 }
 
-/// A sleeper that died while registered (until 5) hides no live sleeper
-/// (registered until 10) from a publish at 7: the live one is woken, whichever
-/// registration comes last. A lost wake-up deadlocks the model.
+/// A sleeper that died registered after frame 0 (it saw no frame) hides no
+/// live sleeper after frame 1 from the publish of frame 2: the live one is
+/// woken, whichever registration comes last. A lost wake-up deadlocks the model.
 #[test]
 fn a_sleeper_that_died_registered_hides_no_live_sleeper() {
     model(|| {
         let (heap, mut writer) = setup(2);
+        publish(&mut writer, &heap, 1);
         let dead = {
             let heap = heap.clone();
-            thread::spawn(move || heap.region().register_sleeper(5))
+            thread::spawn(move || heap.region().register_sleeper(0))
         };
         let live = {
             let heap = heap.clone();
             thread::spawn(move || {
                 let region = heap.region();
-                while !region.wait_for_frame_until(0, 10) {}
-                assert_eq!(region.latest(), 1);
+                while !region.wait_for_frame_after(1, Duration::from_secs(1)) {}
+                assert_eq!(region.latest(), 2);
             })
         };
-        let meta = FrameMeta::packed(2, 1, PixelFormat::Rgba8);
-        writer
-            .publish(&heap.region(), &meta, || 7, &[1; 8])
-            .unwrap();
+        publish(&mut writer, &heap, 2);
         dead.join().unwrap();
         live.join().unwrap();
     });
