@@ -4,23 +4,30 @@
 
 use shmframe::{FrameMeta, PixelFormat, Reader, ReaderOptions, Writer, WriterOptions};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// A private segment directory for this test binary (on tmpfs, for O_TMPFILE).
-fn dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("shmframe-wake-test-")
-            .tempdir_in("/dev/shm")
-            .unwrap();
-        // Set once, before any test uses the engine (they all come through here).
-        std::env::set_var(shmframe::DIR_ENV, dir.path());
-        dir
-    })
-    .path()
+/// The cases share one private segment directory (on tmpfs, for O_TMPFILE),
+/// named by a process-wide environment variable, so they run one after
+/// another in one test; the directory goes when it ends, even on a failure.
+#[test]
+fn wake_file() {
+    let dir = tempfile::Builder::new()
+        .prefix("shmframe-wake-test-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    std::env::set_var(shmframe::DIR_ENV, dir.path());
+    the_wake_file_is_writable_by_whoever_may_read_and_goes_with_its_writer();
+    a_dead_writers_wake_file_is_swept_and_a_live_ones_kept();
+    publishes_make_no_wake_call_while_readers_only_poll();
+    a_sleeping_reader_registers_and_is_woken();
+    a_hostile_asleep_after_costs_wakes_or_delays_sleepers_but_never_a_frame();
+    a_truncated_wake_file_neither_crashes_the_writer_nor_starves_sleepers();
+}
+
+/// The private segment directory.
+fn dir() -> PathBuf {
+    PathBuf::from(std::env::var_os(shmframe::DIR_ENV).expect("set by `wake_file`"))
 }
 
 fn meta() -> FrameMeta {
@@ -28,7 +35,6 @@ fn meta() -> FrameMeta {
 }
 
 fn writer(name: &str, mode: u32) -> Writer {
-    dir();
     let options = WriterOptions {
         slot_capacity: 32,
         mode,
@@ -44,7 +50,6 @@ fn wake_file_of(writer: &Writer) -> PathBuf {
     dir().join(format!(".shmframe-wake.{token:016x}"))
 }
 
-#[test]
 fn the_wake_file_is_writable_by_whoever_may_read_and_goes_with_its_writer() {
     for (mode, wake_mode) in [(0o600, 0o600), (0o640, 0o660), (0o644, 0o666)] {
         let writer = writer(&format!("wake-mode-{mode:o}"), mode);
@@ -57,7 +62,6 @@ fn the_wake_file_is_writable_by_whoever_may_read_and_goes_with_its_writer() {
     }
 }
 
-#[test]
 fn a_dead_writers_wake_file_is_swept_and_a_live_ones_kept() {
     let dead = dir().join(".shmframe-wake.00000000deadbeef");
     std::fs::write(&dead, [0u8; 128]).unwrap();
@@ -71,7 +75,6 @@ fn a_dead_writers_wake_file_is_swept_and_a_live_ones_kept() {
     drop((first, second));
 }
 
-#[test]
 fn publishes_make_no_wake_call_while_readers_only_poll() {
     let mut writer = writer("wake-poll", 0o600);
     let mut reader = Reader::open("wake-poll").unwrap();
@@ -114,7 +117,6 @@ fn sleeping_reader(name: &str, liveness: Duration) -> std::thread::JoinHandle<u6
     handle
 }
 
-#[test]
 fn a_sleeping_reader_registers_and_is_woken() {
     let mut writer = writer("wake-sleep", 0o600);
     writer.publish(&meta(), &[1; 32]).unwrap();
@@ -136,8 +138,7 @@ fn scribble(writer: &Writer, value: u64) {
     file.write_all_at(&value.to_le_bytes(), 64).unwrap();
 }
 
-#[test]
-fn a_hostile_wake_until_costs_wakes_or_delays_sleepers_but_never_a_frame() {
+fn a_hostile_asleep_after_costs_wakes_or_delays_sleepers_but_never_a_frame() {
     let mut writer = writer("wake-hostile", 0o600);
     // Ever after: every publish wakes, as before the wake file existed.
     scribble(&writer, u64::MAX);
@@ -157,7 +158,6 @@ fn a_hostile_wake_until_costs_wakes_or_delays_sleepers_but_never_a_frame() {
     assert_eq!(buf, [6; 32]);
 }
 
-#[test]
 fn a_truncated_wake_file_neither_crashes_the_writer_nor_starves_sleepers() {
     let mut writer = writer("wake-truncated", 0o600);
     writer.publish(&meta(), &[1; 32]).unwrap();
