@@ -376,36 +376,7 @@ impl FrameMeta {
     /// packed stride this is exactly ffmpeg's layout for `nv12` and `yuv420p`.
     /// `Yuyv` needs an even width.
     pub fn planes(&self) -> Result<Planes> {
-        let bad = |reason: String| Err(Error::BadFrame { reason });
-        if self.width == 0 || self.height == 0 {
-            return bad(format!("{}x{} has no pixels", self.width, self.height));
-        }
-        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
-            return bad(format!(
-                "{}x{} exceeds the {MAX_DIMENSION} pixel limit per side",
-                self.width, self.height
-            ));
-        }
-        if self.format == PixelFormat::Yuyv && self.width % 2 == 1 {
-            return bad(format!(
-                "yuyv frames need an even width (each 4 bytes hold 2 pixels), got {}",
-                self.width
-            ));
-        }
-        // Every quantity below is at most 2^16 * 2^32 * 3 < 2^50: no overflow in u64,
-        // and the final length is checked against usize.
-        let (width, height, stride) = (
-            u64::from(self.width),
-            u64::from(self.height),
-            u64::from(self.stride),
-        );
-        let row = width * u64::from(self.format.bytes_per_pixel());
-        if stride < row {
-            return bad(format!(
-                "stride {stride} is shorter than a row of {width} {} pixels ({row} bytes)",
-                self.format
-            ));
-        }
+        let (width, height, stride, row) = self.checked_first_plane()?;
         let half = |n: u64| n.div_ceil(2);
         let luma = [0, stride, height, row];
         let chroma_planes: &[[u64; 4]] = match self.format {
@@ -424,9 +395,7 @@ impl FrameMeta {
         };
         let last = chroma_planes.last().unwrap_or(&luma);
         let total = last[0] + last[1] * last[2];
-        if usize::try_from(total).is_err() {
-            return bad(format!("{total} bytes do not fit in memory"));
-        }
+        fits_in_memory(total)?;
         let to_plane = |p: &[u64; 4]| Plane {
             offset: p[0] as usize,
             stride: p[1] as usize,
@@ -446,8 +415,58 @@ impl FrameMeta {
     /// Byte length of the frame (the end of its last plane; `stride * height`
     /// for packed formats), if the metadata is consistent.
     pub fn checked_len(&self) -> Result<usize> {
-        self.planes().map(|planes| planes.len())
+        match self.format {
+            PixelFormat::Nv12 | PixelFormat::I420 => self.planes().map(|planes| planes.len()),
+            // One plane: its end, without laying out planes (every publish checks this).
+            _ => {
+                let (_, height, stride, _) = self.checked_first_plane()?;
+                fits_in_memory(stride * height)
+            }
+        }
     }
+
+    /// Width, height, stride and row bytes of the first plane, checked (small
+    /// enough that the plane sizes computed from them cannot overflow a `u64`).
+    fn checked_first_plane(&self) -> Result<(u64, u64, u64, u64)> {
+        let bad = |reason: String| Err(Error::BadFrame { reason });
+        if self.width == 0 || self.height == 0 {
+            return bad(format!("{}x{} has no pixels", self.width, self.height));
+        }
+        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
+            return bad(format!(
+                "{}x{} exceeds the {MAX_DIMENSION} pixel limit per side",
+                self.width, self.height
+            ));
+        }
+        if self.format == PixelFormat::Yuyv && self.width % 2 == 1 {
+            return bad(format!(
+                "yuyv frames need an even width (each 4 bytes hold 2 pixels), got {}",
+                self.width
+            ));
+        }
+        // Every quantity below is at most 2^16 * 2^32 * 3 < 2^50: no overflow in u64,
+        // and a final length is checked against usize.
+        let (width, height, stride) = (
+            u64::from(self.width),
+            u64::from(self.height),
+            u64::from(self.stride),
+        );
+        let row = width * u64::from(self.format.bytes_per_pixel());
+        if stride < row {
+            return bad(format!(
+                "stride {stride} is shorter than a row of {width} {} pixels ({row} bytes)",
+                self.format
+            ));
+        }
+        Ok((width, height, stride, row))
+    }
+}
+
+/// `total` bytes as a `usize`, or an error if that many cannot be addressed.
+fn fits_in_memory(total: u64) -> Result<usize> {
+    usize::try_from(total).map_err(|_| Error::BadFrame {
+        reason: format!("{total} bytes do not fit in memory"),
+    })
 }
 
 /// Everything a reader learns about one frame.
