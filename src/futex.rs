@@ -8,19 +8,24 @@
 //! queueing of the waiter are atomic with respect to `wake_all`.
 
 use crate::sync::AtomicU32;
-use std::time::Duration;
 
-/// Sleeps while `*word == expected`, for at most `timeout`. May return early
-/// (a wake, a signal, or the value already changed); callers re-check.
+/// Sleeps while `*word == expected`, until CLOCK_MONOTONIC reaches `deadline_ns`
+/// at the latest. May return early (a wake, a signal, or the value already
+/// changed); callers re-check.
+///
+/// The deadline is absolute (`FUTEX_WAIT_BITSET` measures it on
+/// CLOCK_MONOTONIC), so however late a sleeper gets to sleep, it wakes by the
+/// moment its caller chose.
 #[cfg(not(loom))]
-pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+pub(crate) fn wait_until(word: &AtomicU32, expected: u32, deadline_ns: u64) {
     use rustix::thread::futex;
-    let timeout = futex::Timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
-        tv_nsec: i64::from(timeout.subsec_nanos()),
+    let deadline = futex::Timespec {
+        tv_sec: (deadline_ns / 1_000_000_000).min(i64::MAX as u64) as i64,
+        tv_nsec: (deadline_ns % 1_000_000_000) as i64,
     };
+    let any = std::num::NonZeroU32::MAX;
     // EAGAIN (value changed), EINTR and ETIMEDOUT all mean "look again".
-    let _ = futex::wait(word, futex::Flags::empty(), expected, Some(&timeout));
+    let _ = futex::wait_bitset(word, futex::Flags::empty(), expected, Some(&deadline), any);
 }
 
 /// Wakes every process and thread sleeping on `word`.
@@ -36,10 +41,10 @@ loom::lazy_static! {
     static ref BUCKET: (loom::sync::Mutex<()>, loom::sync::Condvar) = Default::default();
 }
 
-/// Loom model of the kernel futex; loom has no time, so the timeout is ignored
+/// Loom model of the kernel futex; loom has no time, so the deadline is ignored
 /// and a lost wake-up shows up as a deadlock.
 #[cfg(loom)]
-pub(crate) fn wait(word: &AtomicU32, expected: u32, _timeout: Duration) {
+pub(crate) fn wait_until(word: &AtomicU32, expected: u32, _deadline_ns: u64) {
     use crate::sync::Ordering::Relaxed;
     let (lock, condvar) = &*BUCKET;
     let guard = lock.lock().unwrap();

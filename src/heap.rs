@@ -12,6 +12,7 @@ use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 pub struct HeapRegion {
     words: Box<[AtomicU64]>,
     futex: AtomicU32,
+    asleep_after: AtomicU64,
     geometry: Geometry,
 }
 
@@ -23,6 +24,7 @@ impl HeapRegion {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             futex: AtomicU32::new(0),
+            asleep_after: AtomicU64::new(0),
             geometry,
         }
     }
@@ -48,7 +50,7 @@ impl HeapRegion {
 
     /// The protocol's view of this region.
     pub fn region(&self) -> Region<'_> {
-        Region::new(&self.words, &self.futex, self.geometry)
+        Region::new(&self.words, &self.futex, &self.asleep_after, self.geometry)
             .expect("a heap region is allocated at the geometry's size")
     }
 

@@ -13,13 +13,14 @@
 //! is a leftover that the next writer removes).
 
 use crate::error::{Error, Result};
-use crate::layout::{header, Geometry, HEADER_SIZE};
+use crate::layout::{header, wake, Geometry, HEADER_SIZE};
 use crate::liveness::{hold_writer_lock, writer_lock_held};
-use crate::protocol::Region;
+use crate::protocol::RingWriter;
 use crate::segment::{
     open_existing, same_inode, segment_path, writer_pid_of, Segment, TEMP_PREFIX,
 };
 use crate::sync::{AtomicU64, Ordering::*};
+use crate::wake_file::WakeFile;
 use memmap2::{MmapOptions, MmapRaw};
 use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, RenameFlags, CWD};
 use rustix::io::Errno;
@@ -85,8 +86,16 @@ pub(crate) fn create_pending(name: &str, geometry: Geometry, mode: u32) -> Resul
         .len(geometry.total_size)
         .map_raw(&file)
         .map_err(|e| Error::io("mapping the segment", e))?;
+    let wake = WakeFile::create(dir, random_token(), mode)?;
     Ok(PendingSegment {
-        segment: Some(Segment::new(map, file, geometry, path, name.to_string())),
+        segment: Some(Segment::new(
+            map,
+            file,
+            wake,
+            geometry,
+            path,
+            name.to_string(),
+        )),
         token: random_token(),
         temp_path: None,
     })
@@ -103,9 +112,11 @@ enum Claim {
 }
 
 impl PendingSegment {
-    /// The protocol's view, for initialising the header.
-    pub(crate) fn region(&self) -> Region<'_> {
-        self.segment().region()
+    /// Writes the header of the new segment and returns its writer.
+    pub(crate) fn init(&self, writer_pid: u32, created_ns: u64) -> RingWriter {
+        let ring = RingWriter::init(&self.segment().region(), writer_pid, created_ns);
+        self.segment().record_wake_token();
+        ring
     }
 
     /// Makes the segment visible under its stream name, replacing a dead
@@ -265,7 +276,8 @@ fn temp_path(dir: &Path, token: u64, name: &str) -> PathBuf {
     dir.join(format!("{TEMP_PREFIX}{token:016x}.{name}"))
 }
 
-/// Removes temporary files of ours whose writer is dead (no writer lock).
+/// Removes temporary files and wake files of ours whose writer is dead (no
+/// writer lock).
 /// Their names are unique, so one found dead cannot come back to life.
 fn sweep_leftovers(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -273,7 +285,8 @@ fn sweep_leftovers(dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(TEMP_PREFIX) {
+        let name = name.to_string_lossy();
+        if !name.starts_with(TEMP_PREFIX) && !name.starts_with(wake::FILE_PREFIX) {
             continue;
         }
         let path = entry.path();
@@ -286,7 +299,7 @@ fn sweep_leftovers(dir: &Path) {
 }
 
 /// Links the unnamed (or named) file `file` at `path`; fails if `path` exists.
-fn link_unnamed(file: &File, path: &Path) -> rustix::io::Result<()> {
+pub(crate) fn link_unnamed(file: &File, path: &Path) -> rustix::io::Result<()> {
     let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
     match rustix::fs::linkat(CWD, &proc_path, CWD, path, AtFlags::SYMLINK_FOLLOW) {
         // Without /proc, linking by descriptor needs CAP_DAC_READ_SEARCH.

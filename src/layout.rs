@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 
 /// `b"SHMFRAME"` read as a little-endian `u64`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFRAME");
-/// Layout version; bumped on any incompatible change.
-pub const VERSION: u32 = 1;
+/// Layout version; bumped on any incompatible change (2: the wake file).
+pub const VERSION: u32 = 2;
 /// Bytes of the segment header, before the first slot.
 pub const HEADER_SIZE: usize = 128;
 /// Bytes of each slot's header, before its pixels.
@@ -40,8 +40,11 @@ pub mod header {
     pub const WRITER_PID: usize = 5;
     /// CLOCK_MONOTONIC nanoseconds at which the segment was created.
     pub const CREATED_NS: usize = 6;
-    // Word 7 is reserved (zero). Words 0..8 fill the first cache line and are
-    // written once, before the segment is visible under its name.
+    /// Token naming the stream's wake file, `.shmframe-wake.TOKEN` (16 lower-case
+    /// hex digits) in the segment's directory; 0 if there is none. Words 0..8
+    /// fill the first cache line and are written once, before the segment is
+    /// visible under its name.
+    pub const WAKE_TOKEN: usize = 7;
 
     // The second cache line holds what the writer changes on every publish,
     // apart from the static words that readers copy once at attach time.
@@ -54,6 +57,25 @@ pub mod header {
     /// Token of the writer replacing this segment once its writer is dead; 0
     /// until then. Only writers touch it (readers ignore it).
     pub const REPLACER: usize = 11;
+}
+
+/// The wake file: where readers about to sleep tell the writer to wake them.
+///
+/// Readers may write it (the segment stays read-only for them); the writer
+/// only reads it, so nothing written there can change a frame. 128 bytes:
+pub mod wake {
+    /// `b"SHMFWAKE"` read as a little-endian `u64`, at byte 0.
+    pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFWAKE");
+    /// Bytes of the wake file.
+    pub const FILE_SIZE: usize = 128;
+    /// Word index of `asleep_after`, on its own cache line (byte 64): 1 + the
+    /// latest frame number any reader saw before it went to sleep on the
+    /// futex (0: none). Sleepers raise it (an atomic maximum) before they
+    /// sleep; the writer calls `FUTEX_WAKE` after publishing frame `n` only if
+    /// it is at least `n`.
+    pub const ASLEEP_AFTER: usize = 8;
+    /// File name prefix; the token from header word 7 follows in hex.
+    pub const FILE_PREFIX: &str = ".shmframe-wake.";
 }
 
 /// The writer is (or was, if it died) publishing into this segment.
@@ -354,36 +376,7 @@ impl FrameMeta {
     /// packed stride this is exactly ffmpeg's layout for `nv12` and `yuv420p`.
     /// `Yuyv` needs an even width.
     pub fn planes(&self) -> Result<Planes> {
-        let bad = |reason: String| Err(Error::BadFrame { reason });
-        if self.width == 0 || self.height == 0 {
-            return bad(format!("{}x{} has no pixels", self.width, self.height));
-        }
-        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
-            return bad(format!(
-                "{}x{} exceeds the {MAX_DIMENSION} pixel limit per side",
-                self.width, self.height
-            ));
-        }
-        if self.format == PixelFormat::Yuyv && self.width % 2 == 1 {
-            return bad(format!(
-                "yuyv frames need an even width (each 4 bytes hold 2 pixels), got {}",
-                self.width
-            ));
-        }
-        // Every quantity below is at most 2^16 * 2^32 * 3 < 2^50: no overflow in u64,
-        // and the final length is checked against usize.
-        let (width, height, stride) = (
-            u64::from(self.width),
-            u64::from(self.height),
-            u64::from(self.stride),
-        );
-        let row = width * u64::from(self.format.bytes_per_pixel());
-        if stride < row {
-            return bad(format!(
-                "stride {stride} is shorter than a row of {width} {} pixels ({row} bytes)",
-                self.format
-            ));
-        }
+        let (width, height, stride, row) = self.checked_first_plane()?;
         let half = |n: u64| n.div_ceil(2);
         let luma = [0, stride, height, row];
         let chroma_planes: &[[u64; 4]] = match self.format {
@@ -402,9 +395,7 @@ impl FrameMeta {
         };
         let last = chroma_planes.last().unwrap_or(&luma);
         let total = last[0] + last[1] * last[2];
-        if usize::try_from(total).is_err() {
-            return bad(format!("{total} bytes do not fit in memory"));
-        }
+        fits_in_memory(total)?;
         let to_plane = |p: &[u64; 4]| Plane {
             offset: p[0] as usize,
             stride: p[1] as usize,
@@ -424,8 +415,58 @@ impl FrameMeta {
     /// Byte length of the frame (the end of its last plane; `stride * height`
     /// for packed formats), if the metadata is consistent.
     pub fn checked_len(&self) -> Result<usize> {
-        self.planes().map(|planes| planes.len())
+        match self.format {
+            PixelFormat::Nv12 | PixelFormat::I420 => self.planes().map(|planes| planes.len()),
+            // One plane: its end, without laying out planes (every publish checks this).
+            _ => {
+                let (_, height, stride, _) = self.checked_first_plane()?;
+                fits_in_memory(stride * height)
+            }
+        }
     }
+
+    /// Width, height, stride and row bytes of the first plane, checked (small
+    /// enough that the plane sizes computed from them cannot overflow a `u64`).
+    fn checked_first_plane(&self) -> Result<(u64, u64, u64, u64)> {
+        let bad = |reason: String| Err(Error::BadFrame { reason });
+        if self.width == 0 || self.height == 0 {
+            return bad(format!("{}x{} has no pixels", self.width, self.height));
+        }
+        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
+            return bad(format!(
+                "{}x{} exceeds the {MAX_DIMENSION} pixel limit per side",
+                self.width, self.height
+            ));
+        }
+        if self.format == PixelFormat::Yuyv && self.width % 2 == 1 {
+            return bad(format!(
+                "yuyv frames need an even width (each 4 bytes hold 2 pixels), got {}",
+                self.width
+            ));
+        }
+        // Every quantity below is at most 2^16 * 2^32 * 3 < 2^50: no overflow in u64,
+        // and a final length is checked against usize.
+        let (width, height, stride) = (
+            u64::from(self.width),
+            u64::from(self.height),
+            u64::from(self.stride),
+        );
+        let row = width * u64::from(self.format.bytes_per_pixel());
+        if stride < row {
+            return bad(format!(
+                "stride {stride} is shorter than a row of {width} {} pixels ({row} bytes)",
+                self.format
+            ));
+        }
+        Ok((width, height, stride, row))
+    }
+}
+
+/// `total` bytes as a `usize`, or an error if that many cannot be addressed.
+fn fits_in_memory(total: u64) -> Result<usize> {
+    usize::try_from(total).map_err(|_| Error::BadFrame {
+        reason: format!("{total} bytes do not fit in memory"),
+    })
 }
 
 /// Everything a reader learns about one frame.

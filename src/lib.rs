@@ -33,6 +33,8 @@
 compile_error!("the segment format is little-endian and shared with the futex word; big-endian targets are not supported");
 
 mod copy;
+#[cfg(all(target_arch = "x86_64", not(miri), not(loom)))]
+mod copy_fast;
 mod error;
 mod futex;
 pub mod heap;
@@ -53,6 +55,8 @@ mod reader;
 mod segment;
 #[cfg(not(loom))]
 mod sigbus;
+#[cfg(not(loom))]
+mod wake_file;
 #[cfg(not(loom))]
 mod writer;
 

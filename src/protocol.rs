@@ -7,13 +7,24 @@
 //! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence;
 //! 2. store the metadata and pixels with Relaxed word stores;
 //! 3. make the sequence word even again (Release);
-//! 4. store `n` into `latest` (Release), bump the futex word (Release) and wake.
+//! 4. store `n` into `latest` (Release), bump the futex word (Release), a
+//!    SeqCst fence, and wake the futex only if some reader may be asleep on it
+//!    (`asleep_after` is at least `n`: a sleeper saw frame `n - 1` or later).
 //!
 //! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
 //! word loads, an Acquire fence, load the sequence word again: if it changed the
 //! copy may be torn and is thrown away. The slot must also hold frame `n`; if it
 //! holds a later one the writer lapped the reader.
+//!
+//! **Sleeper**: load the futex word (Acquire), then `latest` (`L`), poll
+//! briefly; then raise `asleep_after` to `L + 1` (an atomic maximum), a SeqCst
+//! fence, and sleep on the futex word unless it changed. The two SeqCst fences
+//! make a Dekker pair: either the writer sees the registration and wakes, or
+//! the sleeper sees the bump and does not sleep. Only the publish right after
+//! the futex value a sleeper waits on can find it asleep, so one registration
+//! asks for one wake: a publish with nobody asleep makes no system call, a
+//! woken sleeper costs no further wakes, and one that dies asleep costs one.
 //!
 //! With N slots the writer can be writing frame `L + 1` (into the slot of
 //! `L + 1 - N`) while `latest` is `L`, so the frames `L + 2 - N ..= L` are
@@ -31,14 +42,21 @@ use crate::layout::{
 use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience, MAX_ATTEMPTS};
 use std::time::Duration;
 
+/// Polls of the futex word a waiting reader makes before it sleeps (a few
+/// microseconds); none under loom, where each would multiply the states.
+#[cfg(not(loom))]
+const SPINS_BEFORE_SLEEP: u32 = 256;
+
 /// Longest sleep between two attempts at a slot the writer keeps changing.
 const RETRY_SLEEP: Duration = Duration::from_millis(10);
 
-/// A view of one stream's shared words: the segment as 64-bit words, and its futex word.
+/// A view of one stream's shared words: the segment as 64-bit words, its
+/// futex word, and the word where its sleepers register (`asleep_after`).
 #[derive(Clone, Copy)]
 pub struct Region<'a> {
     words: &'a [AtomicU64],
     futex: &'a AtomicU32,
+    asleep_after: &'a AtomicU64,
     geometry: Geometry,
 }
 
@@ -47,8 +65,15 @@ impl<'a> Region<'a> {
     ///
     /// `futex` is the 32-bit futex word; in a mapped segment it is the word at
     /// byte `header::FUTEX_BYTE_OFFSET`, which the protocol never touches as a
-    /// 64-bit word.
-    pub fn new(words: &'a [AtomicU64], futex: &'a AtomicU32, geometry: Geometry) -> Result<Self> {
+    /// 64-bit word. `asleep_after` is where sleepers register; in a mapped
+    /// segment it lives in the wake file (`layout::wake`), which readers may
+    /// write and the writer only reads.
+    pub fn new(
+        words: &'a [AtomicU64],
+        futex: &'a AtomicU32,
+        asleep_after: &'a AtomicU64,
+        geometry: Geometry,
+    ) -> Result<Self> {
         if words.len() < geometry.total_words() {
             return Err(Error::BadSegment {
                 reason: format!(
@@ -61,6 +86,7 @@ impl<'a> Region<'a> {
         Ok(Region {
             words,
             futex,
+            asleep_after,
             geometry,
         })
     }
@@ -100,31 +126,83 @@ impl<'a> Region<'a> {
 
     /// Sleeps until the writer's next publish (or state change), for at most `timeout`.
     pub fn wait_for_next_publish(&self, timeout: Duration) {
-        // If the writer publishes between this load and the sleep, the kernel
+        // If the writer publishes between this load and the sleep, `sleep`
         // sees a changed word and returns at once.
         let ticket = self.futex.load(Acquire);
-        futex::wait(self.futex, ticket, timeout);
+        self.sleep(ticket, self.latest(), deadline_after(timeout));
     }
 
     /// Sleeps until a frame newer than `seen` is published or the state leaves
     /// `STATE_LIVE`, for at most `timeout` (and possibly less). Returns whether
     /// a newer frame is there.
     pub fn wait_for_frame_after(&self, seen: u64, timeout: Duration) -> bool {
+        self.wait_for_frame_until(seen, deadline_after(timeout))
+    }
+
+    /// As [`wait_for_frame_after`](Self::wait_for_frame_after), until
+    /// CLOCK_MONOTONIC reaches `deadline_ns` at the latest.
+    pub fn wait_for_frame_until(&self, seen: u64, deadline_ns: u64) -> bool {
         // Pairs with the writer's Release bump of the futex word: if this load
         // sees a bump, the loads below see the `latest` (and state) stored before it.
         let ticket = self.futex.load(Acquire);
-        if self.latest() > seen {
+        let latest = self.latest();
+        if latest > seen {
             return true;
         }
         if self.state() != STATE_LIVE {
             return false;
         }
-        // If the writer publishes after the check above, it bumps the word
-        // before waking, so the kernel either sees a changed value and returns
-        // at once, or has queued us before the wake: no lost wake-up.
-        futex::wait(self.futex, ticket, timeout);
+        self.sleep(ticket, latest, deadline_ns);
         self.latest() > seen
     }
+
+    /// A sleeper's registration, having loaded the futex word and then seen
+    /// `latest`: asks the writer to wake the futex when it publishes frame
+    /// `latest + 1` (or a later one, if another sleeper saw more). A sleeper
+    /// that dies registered costs the writer one wake call, never a lost
+    /// wake-up of another sleeper. (Public for the loom models.)
+    pub fn register_sleeper(&self, latest: u64) {
+        // A maximum never lowers another sleeper's registration.
+        self.asleep_after
+            .fetch_max(latest.saturating_add(1), Relaxed);
+    }
+
+    /// Registers as a sleeper that saw `latest`, then sleeps on the futex word
+    /// until CLOCK_MONOTONIC reaches `deadline_ns`, unless it has moved on
+    /// from `ticket`.
+    fn sleep(&self, ticket: u32, latest: u64, deadline_ns: u64) {
+        // A writer publishing fast publishes again within microseconds:
+        // catching that by polling spares the writer a wake call (and this
+        // reader a sleep), so its cost stays the same with readers waiting.
+        #[cfg(not(loom))]
+        for _ in 0..SPINS_BEFORE_SLEEP {
+            // Pairs with the writer's Release bump of the futex word: the
+            // caller's loads after this see what was published before it.
+            if self.futex.load(Acquire) != ticket {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        self.register_sleeper(latest);
+        // Pairs with the writer's SeqCst fence in `bump_and_wake` (a Dekker
+        // pair): if the writer's load of `asleep_after` missed the registration
+        // above, its fence came first, so the kernel's load of the futex word
+        // (after this fence) sees its bump and does not sleep. Otherwise the
+        // writer wakes after its bump: the kernel either sees a changed value
+        // and returns at once, or has queued us before the wake. No wake-up is
+        // lost.
+        fence(SeqCst);
+        futex::wait_until(self.futex, ticket, deadline_ns);
+    }
+}
+
+/// The CLOCK_MONOTONIC deadline `timeout` from now (never, under loom: no time there).
+fn deadline_after(timeout: Duration) -> u64 {
+    #[cfg(not(loom))]
+    let now = crate::clock::monotonic_ns();
+    #[cfg(loom)]
+    let now = u64::MAX;
+    now.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// Fills a slot in place; given to the closure of [`RingWriter::publish_with`].
@@ -166,6 +244,7 @@ impl SlotFill<'_> {
 #[derive(Debug)]
 pub struct RingWriter {
     next: u64,
+    wakes: u64,
 }
 
 impl RingWriter {
@@ -178,12 +257,17 @@ impl RingWriter {
         for (cell, word) in region.words.iter().zip(words) {
             cell.store(word, Relaxed);
         }
-        RingWriter { next: 1 }
+        RingWriter { next: 1, wakes: 0 }
     }
 
     /// Number of frames published so far.
     pub fn published(&self) -> u64 {
         self.next - 1
+    }
+
+    /// Number of `FUTEX_WAKE` calls made so far (none while nobody sleeps).
+    pub fn wakes(&self) -> u64 {
+        self.wakes
     }
 
     /// Publishes `pixels` as the next frame; returns its number. `stamp` gives
@@ -202,7 +286,7 @@ impl RingWriter {
                 expected,
             });
         }
-        self.publish_with(region, meta, stamp, |fill| fill.write(0, pixels))
+        self.publish_checked(region, meta, expected, stamp, |fill| fill.write(0, pixels))
     }
 
     /// Publishes the next frame, filled in place by `fill`; returns its number.
@@ -221,6 +305,18 @@ impl RingWriter {
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let len = meta.checked_len()?;
+        self.publish_checked(region, meta, len, stamp, fill)
+    }
+
+    /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is checked.
+    fn publish_checked<E: From<Error>>(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        len: usize,
+        stamp: impl FnOnce() -> u64,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let capacity = region.geometry.slot_capacity;
         if len > capacity {
             return Err(Error::FrameTooLarge { len, capacity }.into());
@@ -259,7 +355,9 @@ impl RingWriter {
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(number, Release);
         self.next += 1;
-        bump_and_wake(region);
+        if bump_and_wake(region, number) {
+            self.wakes += 1;
+        }
         Ok(number)
     }
 
@@ -267,7 +365,10 @@ impl RingWriter {
     pub fn close(&mut self, region: &Region<'_>, state: u64) {
         // Pairs with the Acquire load in `Region::state`.
         region.header(header::STATE).store(state, Release);
-        bump_and_wake(region);
+        // Wakes whatever `asleep_after` says: no sleeper may miss the end.
+        bump(region);
+        futex::wake_all(region.futex);
+        self.wakes += 1;
     }
 }
 
@@ -287,12 +388,31 @@ impl Drop for EmptyOnDrop<'_> {
     }
 }
 
-fn bump_and_wake(region: &Region<'_>) {
+/// Bumps the futex word: the sleepers' sign that something changed.
+fn bump(region: &Region<'_>) {
     // Only the writer stores the futex word. The Release store pairs with the
-    // Acquire load in `Region::wait_for_frame_after`.
+    // Acquire load in `Region::wait_for_frame_until`.
     let ticket = region.futex.load(Relaxed).wrapping_add(1);
     region.futex.store(ticket, Release);
-    futex::wake_all(region.futex);
+}
+
+/// Bumps the futex word after frame `number` and wakes its sleepers if one may
+/// be asleep; returns whether it woke.
+fn bump_and_wake(region: &Region<'_>, number: u64) -> bool {
+    bump(region);
+    // Pairs with the sleeper's SeqCst fence in `Region::sleep`: either the
+    // load below sees its registration, or the kernel's check of the futex
+    // word in its wait sees the bump above.
+    fence(SeqCst);
+    // A sleeper that saw frame `number - 1` or later may sleep on the value
+    // this publish replaced; one that saw less waited on an older value,
+    // which an earlier publish woke (or which it saw change and did not sleep
+    // on). Whatever a reader wrote here only decides whether this call wakes.
+    let wake = region.asleep_after.load(Relaxed) >= number;
+    if wake {
+        futex::wake_all(region.futex);
+    }
+    wake
 }
 
 /// What one seqlock read of a slot found.

@@ -299,6 +299,38 @@ fn waiting_reader_wakes_on_publish() {
 }
 
 #[test]
+fn a_publish_wakes_only_while_a_registered_sleeper_may_be_asleep() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(1, 1);
+    writer.publish(&region, &meta, || 1, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 0, "nobody registered: no wake");
+    // A sleeper after frame 1 (its deadline, 200 ns after boot, is long past:
+    // it returns at once): the publish of frame 2 may find it asleep.
+    assert!(!region.wait_for_frame_until(1, 200));
+    writer.publish(&region, &meta, || 2, &pixels).unwrap();
+    assert_eq!(
+        writer.wakes(),
+        1,
+        "frame 2 wakes a sleeper that saw frame 1"
+    );
+    writer.publish(&region, &meta, || 3, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 1, "nobody slept since: no wake for frame 3");
+    // One that saw frame 3 registers; one that saw only frame 1 (late, or
+    // dead) never lowers that.
+    region.register_sleeper(3);
+    region.register_sleeper(1);
+    writer.publish(&region, &meta, || 4, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 2);
+    writer.publish(&region, &meta, || 5, &pixels).unwrap();
+    assert_eq!(writer.wakes(), 2, "a dead sleeper costs one wake, no more");
+    // Closing wakes whatever the registrations say.
+    writer.close(&region, crate::layout::STATE_CLOSED);
+    assert_eq!(writer.wakes(), 3);
+}
+
+#[test]
 fn a_fill_that_panics_leaves_every_slot_readable() {
     let heap = heap(2, 64);
     let region = heap.region();

@@ -13,7 +13,8 @@ use crate::liveness::writer_lock_held;
 use crate::name::validate_name;
 use crate::protocol::Region;
 use crate::sigbus::{self, Protected};
-use crate::sync::{AtomicU32, AtomicU64};
+use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crate::wake_file::WakeFile;
 use memmap2::{MmapOptions, MmapRaw};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -80,16 +81,23 @@ pub(crate) struct Segment {
     protected: Option<Protected>,
     map: MmapRaw,
     file: File,
+    /// Where sleepers register (`wake_file`); `None` for a reader that found
+    /// none (its writer is gone), which then wakes by its timeouts alone.
+    wake: Option<WakeFile>,
     geometry: Geometry,
     path: PathBuf,
     name: String,
 }
+
+/// Where a reader of a segment without a wake file registers: nobody reads it.
+static NO_WAKE_FILE: AtomicU64 = AtomicU64::new(0);
 
 impl Segment {
     /// A segment from its parts (see `install` for how writers make one).
     pub(crate) fn new(
         map: MmapRaw,
         file: File,
+        wake: WakeFile,
         geometry: Geometry,
         path: PathBuf,
         name: String,
@@ -98,6 +106,7 @@ impl Segment {
             protected: None,
             map,
             file,
+            wake: Some(wake),
             geometry,
             path,
             name,
@@ -121,14 +130,19 @@ impl Segment {
         file.read_exact_at(&mut bytes, 0)
             .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         let geometry = Geometry::from_header_bytes(&bytes, size)?;
+        let token_at = header::WAKE_TOKEN * 8;
+        let token = u64::from_le_bytes(bytes[token_at..token_at + 8].try_into().expect("8 bytes"));
+        let dir = path.parent().expect("segment path has a directory");
+        let wake = WakeFile::open(dir, token, trusted_uids);
         let map = MmapOptions::new()
             .len(geometry.total_size)
             .map_raw_read_only(&file)
             .map_err(|e| Error::io("mapping the segment", e))?;
         Ok(Segment {
-            protected: Some(sigbus::protect(map.as_ptr(), geometry.total_size)),
+            protected: Some(sigbus::protect(map.as_ptr(), geometry.total_size, false)),
             map,
             file,
+            wake,
             geometry,
             path,
             name: name.to_string(),
@@ -151,7 +165,27 @@ impl Segment {
         // SAFETY: as above; the futex word is 4-aligned inside the header and
         // the protocol never accesses its bytes as a 64-bit word.
         let futex = unsafe { &*base.add(header::FUTEX_BYTE_OFFSET).cast::<AtomicU32>() };
-        Region::new(words, futex, self.geometry).expect("mapping is as large as its geometry")
+        let asleep_after = self
+            .wake
+            .as_ref()
+            .map_or(&NO_WAKE_FILE, WakeFile::asleep_after);
+        Region::new(words, futex, asleep_after, self.geometry)
+            .expect("mapping is as large as its geometry")
+    }
+
+    /// Records the wake file's token in header word 7 of a segment that is not
+    /// yet visible under its name (after `RingWriter::init`).
+    pub(crate) fn record_wake_token(&self) {
+        let token = self.wake.as_ref().map_or(0, WakeFile::token);
+        // Not yet visible to readers: linking it under its name orders this.
+        self.region_word(header::WAKE_TOKEN).store(token, Relaxed);
+    }
+
+    fn region_word(&self, index: usize) -> &AtomicU64 {
+        assert!(index < HEADER_SIZE / 8);
+        // SAFETY: the mapping is page-aligned and at least a header long
+        // (see `region`), so header word `index` is inside it and 8-aligned.
+        unsafe { &*self.map.as_ptr().add(index * 8).cast::<AtomicU64>() }
     }
 
     /// Whether the file was truncated under this (reader's) mapping, which
@@ -196,9 +230,18 @@ impl Segment {
 
 /// Opens an existing segment file read-only for inspection; `None` if it vanished.
 pub(crate) fn open_existing(path: &Path, trusted_uids: &[u32]) -> Result<Option<(File, u64)>> {
+    open_checked(path, trusted_uids, OFlags::RDONLY)
+}
+
+/// Opens an existing file with `access`, checked like a segment; `None` if it vanished.
+pub(crate) fn open_checked(
+    path: &Path,
+    trusted_uids: &[u32],
+    access: OFlags,
+) -> Result<Option<(File, u64)>> {
     match rustix::fs::open(
         path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        access | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
         Mode::empty(),
     ) {
         Ok(fd) => {

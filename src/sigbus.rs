@@ -26,6 +26,8 @@ const MAX_MAPPINGS: usize = 1024;
 struct Entry {
     start: AtomicUsize,
     len: AtomicUsize,
+    /// Whether the zero pages must be writable (a wake file's mapping).
+    writable: AtomicBool,
     truncated: AtomicBool,
 }
 
@@ -33,6 +35,7 @@ static MAPPINGS: [Entry; MAX_MAPPINGS] = [const {
     Entry {
         start: AtomicUsize::new(0),
         len: AtomicUsize::new(0),
+        writable: AtomicBool::new(false),
         truncated: AtomicBool::new(false),
     }
 }; MAX_MAPPINGS];
@@ -63,8 +66,9 @@ impl Drop for Protected {
     }
 }
 
-/// Protects the read-only mapping `start..start + len` against truncation.
-pub(crate) fn protect(start: *const u8, len: usize) -> Protected {
+/// Protects the mapping `start..start + len` against truncation; a
+/// `writable` one (a wake file) gets writable zero pages.
+pub(crate) fn protect(start: *const u8, len: usize, writable: bool) -> Protected {
     INSTALL.call_once(install_handler);
     let start = start as usize;
     let entry = MAPPINGS.iter().find(|entry| {
@@ -76,6 +80,7 @@ pub(crate) fn protect(start: *const u8, len: usize) -> Protected {
     });
     if let Some(entry) = entry {
         entry.truncated.store(false, Relaxed);
+        entry.writable.store(writable, Relaxed);
         // Pairs with the handler's Acquire load: it sees the start with the length.
         entry.len.store(len, Release);
     }
@@ -111,15 +116,20 @@ extern "C" fn on_sigbus(
         if len == 0 || address < start || address - start >= len {
             continue;
         }
-        // SAFETY: `start..start + len` is a registered reader mapping, which
-        // stays mapped while registered and which shmframe only ever reads
-        // through atomic loads; replacing it with private zero pages of the
-        // same length and protection changes nothing but what those loads see.
+        let prot = if entry.writable.load(Relaxed) {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        // SAFETY: `start..start + len` is a registered mapping, which stays
+        // mapped while registered and which shmframe only ever accesses
+        // through atomics; replacing it with private zero pages of the same
+        // length and protection changes nothing but what those accesses see.
         let zeros = unsafe {
             libc::mmap(
                 start as *mut libc::c_void,
                 len,
-                libc::PROT_READ,
+                prot,
                 libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
                 -1,
                 0,

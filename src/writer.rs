@@ -104,6 +104,12 @@ impl Writer {
         self.ring.published()
     }
 
+    /// `FUTEX_WAKE` system calls made for the current segment. A publish
+    /// makes one only while some reader may be asleep waiting for it.
+    pub fn futex_wakes(&self) -> u64 {
+        self.ring.wakes()
+    }
+
     /// Largest frame, in bytes, a slot holds.
     pub fn slot_capacity(&self) -> usize {
         self.options.slot_capacity
@@ -129,7 +135,7 @@ fn new_segment(
 ) -> Result<(Segment, RingWriter)> {
     let geometry = Geometry::new(options.slots, options.slot_capacity)?;
     let pending = create_pending(name, geometry, options.mode)?;
-    let ring = RingWriter::init(&pending.region(), std::process::id(), monotonic_ns());
+    let ring = pending.init(std::process::id(), monotonic_ns());
     let segment = match current {
         Some(current) => pending.install_over(current)?,
         None => pending.install()?,

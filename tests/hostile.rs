@@ -197,7 +197,7 @@ fn valid_header(slots: u32, capacity: u64) -> Vec<u8> {
     let stride = 64u64.wrapping_add(capacity).div_ceil(64).wrapping_mul(64);
     let mut h = Vec::new();
     h.extend_from_slice(b"SHMFRAME");
-    for v in [1u32, 128, slots, 64] {
+    for v in [shmframe::layout::VERSION, 128, slots, 64] {
         h.extend_from_slice(&v.to_le_bytes());
     }
     h.extend_from_slice(&capacity.to_le_bytes());

@@ -186,6 +186,8 @@ fn a_reader_asleep_on_the_futex_is_woken_by_a_publish_in_another_process() {
         .unwrap();
     assert_eq!(child.expect_line("woke"), "1");
     assert_eq!(child.finish(), 0);
+    // The child registered before it slept, so that publish (and only that) woke.
+    assert_eq!(writer.futex_wakes(), 1);
 }
 
 #[test]

@@ -253,7 +253,7 @@ pub fn writer_rate(
     let classic = Classic::init(&ctl)?;
     let children = start_readers(ROLE_RATE, readers, cpus, &ctl, &[("LEN", len.to_string())])?;
     let source = SourceFrames::new(len);
-    let (frames, elapsed) = clocked(frames, budget, |i| {
+    let timed = clocked(frames, budget, |i| {
         publish(&classic, &ctl, i + 1, source.get(i));
         Ok(())
     })?;
@@ -263,10 +263,9 @@ pub fn writer_rate(
     classic.lock().broadcast();
     let frames_read = collect_reads(children)?;
     Ok(Timed {
-        frames,
-        elapsed,
         frames_read,
         readers,
+        ..timed
     })
 }
 

@@ -280,15 +280,14 @@ pub fn writer_rate(
     let (publisher, notifier) = endpoint.publisher(len)?;
     ctl.wait_ready(readers as u64)?;
     let source = SourceFrames::new(len);
-    let (frames, elapsed) = clocked(frames, budget, |i| {
+    let timed = clocked(frames, budget, |i| {
         send(&publisher, &notifier, true, source.get(i))
     })?;
     let frames_read = stop_readers(&ctl, children)?;
     Ok(Timed {
-        frames,
-        elapsed,
         frames_read,
         readers,
+        ..timed
     })
 }
 

@@ -183,7 +183,7 @@ pub fn writer_rate(
     let args = vec![("LEN", len.to_string())];
     let (_listener, children, mut streams) = start(ROLE_RATE, readers, cpus, &ctl, args)?;
     let source = SourceFrames::new(len);
-    let (frames, elapsed) = clocked(frames, budget, |i| {
+    let timed = clocked(frames, budget, |i| {
         for stream in &mut streams {
             send(stream, monotonic_ns(), source.get(i)).map_err(|e| format!("send: {e}"))?;
         }
@@ -193,10 +193,9 @@ pub fn writer_rate(
     drop(streams);
     let frames_read = collect_reads(children)?;
     Ok(Timed {
-        frames,
-        elapsed,
         frames_read,
         readers,
+        ..timed
     })
 }
 

@@ -49,6 +49,19 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
     assert!(find("writer_rate_8_readers", "shmframe")["per_s"]
         .as_f64()
         .is_some_and(|r| r > 0.0));
+    // Beside every writer rate: the writer's CPU time per frame, and with
+    // readers, what share of the frames each reader got.
+    for readers in [0, 8] {
+        let row = find(&format!("writer_rate_{readers}_readers"), "shmframe");
+        assert!(
+            row["writer_cpu_ns_per_frame"]
+                .as_f64()
+                .is_some_and(|ns| ns > 0.0),
+            "{row}"
+        );
+    }
+    let share = find("writer_rate_8_readers", "shmframe")["reader_share"].as_f64();
+    assert!(share.is_some_and(|s| (0.0..=1.0).contains(&s)), "{share:?}");
     // Every stream the run created is gone again.
     let leftovers: Vec<String> = shmframe::list_streams()
         .unwrap()

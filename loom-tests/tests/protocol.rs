@@ -145,6 +145,51 @@ fn waiting_reader_is_never_left_asleep() {
     });
 }
 
+/// A sleeper that died registered after frame 0 (it saw no frame) hides no
+/// live sleeper after frame 1 from the publish of frame 2: the live one is
+/// woken, whichever registration comes last. A lost wake-up deadlocks the model.
+#[test]
+fn a_sleeper_that_died_registered_hides_no_live_sleeper() {
+    model(|| {
+        let (heap, mut writer) = setup(2);
+        publish(&mut writer, &heap, 1);
+        let dead = {
+            let heap = heap.clone();
+            thread::spawn(move || heap.region().register_sleeper(0))
+        };
+        let live = {
+            let heap = heap.clone();
+            thread::spawn(move || {
+                let region = heap.region();
+                while !region.wait_for_frame_after(1, Duration::from_secs(1)) {}
+                assert_eq!(region.latest(), 2);
+            })
+        };
+        publish(&mut writer, &heap, 2);
+        dead.join().unwrap();
+        live.join().unwrap();
+    });
+}
+
+/// A sleeper that registers while the writer publishes twice, with nobody
+/// registered before it, either is woken or sees the frame before it sleeps.
+#[test]
+fn a_sleeper_racing_two_publishes_is_never_left_asleep() {
+    model(|| {
+        let (heap, mut writer) = setup(2);
+        let sleeper = {
+            let heap = heap.clone();
+            thread::spawn(move || {
+                let region = heap.region();
+                while !region.wait_for_frame_after(1, Duration::from_secs(1)) {}
+            })
+        };
+        publish(&mut writer, &heap, 1);
+        publish(&mut writer, &heap, 2);
+        sleeper.join().unwrap();
+    });
+}
+
 /// A fill that panics (and whose panic the caller catches) leaves its slot
 /// empty and consistent: a concurrent reader never sees a torn frame, and the
 /// frame published next into that slot reads back.

@@ -63,6 +63,8 @@ pub struct Timed {
     pub frames_read: u64,
     /// Reader children (writer rates).
     pub readers: usize,
+    /// CPU time the writer's thread ran while publishing them (writer rates).
+    pub writer_cpu: Duration,
 }
 
 impl Timed {
@@ -72,6 +74,7 @@ impl Timed {
         self.elapsed += other.elapsed;
         self.frames_read += other.frames_read;
         self.readers = other.readers;
+        self.writer_cpu += other.writer_cpu;
     }
 
     /// Frames per second.
@@ -83,6 +86,18 @@ impl Timed {
     pub fn reader_frames_per_s(&self) -> Option<f64> {
         (self.readers > 0)
             .then(|| self.frames_read as f64 / self.readers as f64 / self.elapsed.as_secs_f64())
+    }
+
+    /// Share of the published frames each reader copied out, on average (writer rates with readers).
+    pub fn reader_share(&self) -> Option<f64> {
+        (self.readers > 0 && self.frames > 0)
+            .then(|| self.frames_read as f64 / self.readers as f64 / self.frames as f64)
+    }
+
+    /// The writer's CPU time per published frame, in nanoseconds (writer rates).
+    pub fn writer_cpu_ns_per_frame(&self) -> Option<f64> {
+        (self.frames > 0 && !self.writer_cpu.is_zero())
+            .then(|| self.writer_cpu.as_nanos() as f64 / self.frames as f64)
     }
 
     /// Bytes per second, for frames of `len` bytes.

@@ -20,6 +20,10 @@ pub struct Measurement {
     pub samples: usize,
     /// Frames each reader copied out per second, on average (writer rates with readers).
     pub reader_per_s: Option<f64>,
+    /// Share of the published frames each reader copied out (writer rates with readers).
+    pub reader_share: Option<f64>,
+    /// The writer thread's CPU time per frame, nanoseconds (writer rates).
+    pub writer_cpu_ns: Option<f64>,
 }
 
 impl Measurement {
@@ -34,6 +38,8 @@ impl Measurement {
             per_s: None,
             samples: samples.len(),
             reader_per_s: None,
+            reader_share: None,
+            writer_cpu_ns: None,
         }
     }
 
@@ -47,6 +53,8 @@ impl Measurement {
             per_s: Some(per_s),
             samples: 0,
             reader_per_s: None,
+            reader_share: None,
+            writer_cpu_ns: None,
         }
     }
 
@@ -54,6 +62,8 @@ impl Measurement {
     pub fn writer_rate(case: &str, system: &str, timed: &crate::Timed) -> Measurement {
         Measurement {
             reader_per_s: timed.reader_frames_per_s(),
+            reader_share: timed.reader_share(),
+            writer_cpu_ns: timed.writer_cpu_ns_per_frame(),
             ..Measurement::rate(case, system, timed.frames_per_s())
         }
     }
@@ -117,10 +127,7 @@ pub fn table(all: &[Measurement]) -> String {
                 Some(b) => format!("{:.2}", m.ratio_to(b)),
                 None => "-".into(),
             };
-            let note = m
-                .reader_per_s
-                .map(|r| format!("each reader got {r:.0} fr/s"))
-                .unwrap_or_default();
+            let note = note(m);
             let _ = writeln!(
                 out,
                 "{:<28} {:<17} {:>14} {:>12} {:>9} {:>11}  {}",
@@ -135,6 +142,21 @@ pub fn table(all: &[Measurement]) -> String {
         }
     }
     out
+}
+
+/// What a writer-rate row adds: the writer's CPU time per frame and what each reader got.
+fn note(m: &Measurement) -> String {
+    let cpu = m
+        .writer_cpu_ns
+        .map(|ns| format!("writer CPU {ns:.0} ns/frame"));
+    let readers = m.reader_per_s.map(|r| {
+        let share = m.reader_share.unwrap_or(f64::NAN) * 100.0;
+        format!("each reader got {r:.0} fr/s ({share:.0}% of frames)")
+    });
+    cpu.into_iter()
+        .chain(readers)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The run as a JSON array, one object per measurement.
@@ -154,6 +176,10 @@ pub fn json(all: &[Measurement]) -> String {
             put("p99_ns", m.p99_ns);
             put("per_s", m.per_s);
             put("reader_frames_per_s", m.reader_per_s);
+            put("writer_cpu_ns_per_frame", m.writer_cpu_ns);
+            if let Some(share) = m.reader_share {
+                obj.insert("reader_share".into(), serde_json::json!(share));
+            }
             if m.samples > 0 {
                 obj.insert("samples".into(), m.samples.into());
             }

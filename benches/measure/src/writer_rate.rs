@@ -53,15 +53,21 @@ pub fn collect_reads(children: Vec<RoleChild>) -> BenchResult<u64> {
 }
 
 /// Publishes with `publish(i)` until `frames` frames or `budget` (after
-/// [`WARMUP`] unclocked ones); returns the frames clocked and their time.
+/// [`WARMUP`] unclocked ones); returns the frames clocked, their wall time and
+/// the CPU time this thread spent on them (the readers fill in the rest).
+///
+/// The thread CPU clock counts only the time the writer ran, so it measures
+/// what a publish costs the writer apart from how the scheduler shares the
+/// CPUs with reader processes.
 pub fn clocked(
     frames: u64,
     budget: Duration,
     mut publish: impl FnMut(u64) -> BenchResult<()>,
-) -> BenchResult<(u64, Duration)> {
+) -> BenchResult<Timed> {
     for i in 0..WARMUP {
         publish(i)?;
     }
+    let cpu_start = thread_cpu_time();
     let start = Instant::now();
     let mut done = 0;
     while done < frames {
@@ -71,7 +77,18 @@ pub fn clocked(
             break;
         }
     }
-    Ok((done, start.elapsed()))
+    Ok(Timed {
+        frames: done,
+        elapsed: start.elapsed(),
+        writer_cpu: thread_cpu_time().saturating_sub(cpu_start),
+        ..Timed::default()
+    })
+}
+
+/// CPU time this thread has run (CLOCK_THREAD_CPUTIME_ID).
+pub fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// shmframe (default 2 slots): publishes frames of `len` bytes with `readers`
@@ -96,7 +113,7 @@ pub fn shmframe(
     let children = start_readers(ROLE_SHMFRAME, readers, cpus, &ctl, &extra)?;
     let source = SourceFrames::new(len);
     let meta = meta_for(len);
-    let (frames, elapsed) = clocked(frames, budget, |i| {
+    let timed = clocked(frames, budget, |i| {
         writer
             .publish(&meta, source.get(i))
             .map(drop)
@@ -104,10 +121,9 @@ pub fn shmframe(
     })?;
     let frames_read = stop_readers(&ctl, children)?;
     Ok(Timed {
-        frames,
-        elapsed,
         frames_read,
         readers,
+        ..timed
     })
 }
 
@@ -137,14 +153,9 @@ pub fn floor(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> BenchResu
     let _pinned = pin(cpus.writer)?;
     let block = SharedBlock::create(2 * len)?;
     let source = SourceFrames::new(len);
-    let (frames, elapsed) = clocked(frames, budget, |i| {
+    clocked(frames, budget, |i| {
         // SAFETY: no other process maps this block.
         unsafe { block.write_data((i % 2) as usize * len, source.get(i)) };
         Ok(())
-    })?;
-    Ok(Timed {
-        frames,
-        elapsed,
-        ..Timed::default()
     })
 }
