@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from pathlib import Path
 from typing import AsyncIterator, Iterable, Iterator, NamedTuple, Optional
 
 import numpy as np
@@ -107,13 +108,13 @@ class Reader:
         self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
     ) -> Optional[Frame]:
         """:meth:`wait_latest` for asyncio: waits in a worker thread, so the event loop keeps running."""
-        return await _in_thread(self.wait_latest, timeout, out)
+        return await _in_thread(self.wait_latest, timeout, out=out)
 
     async def wait_next_async(
         self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
     ) -> Optional[Frame]:
         """:meth:`wait_next` for asyncio: waits in a worker thread, so the event loop keeps running."""
-        return await _in_thread(self.wait_next, timeout, out)
+        return await _in_thread(self.wait_next, timeout, out=out)
 
     async def frames(self, *, latest: bool = False, out: Optional[np.ndarray] = None) -> AsyncIterator[Frame]:
         """``async for frame in reader.frames():`` every frame in order (``latest=True``:
@@ -121,7 +122,7 @@ class Reader:
         the event loop. With ``out=``, every frame is copied into that one array."""
         wait = self.wait_latest if latest else self.wait_next
         while True:
-            frame = await _in_thread(wait, _POLL, out)
+            frame = await _in_thread(wait, _POLL, out=out)
             if frame is not None:
                 yield frame
                 continue
@@ -154,7 +155,7 @@ class Reader:
         return self._native.name
 
     @property
-    def path(self) -> Optional[str]:
+    def path(self) -> Optional[Path]:
         """The segment file's path (None once closed)."""
         return self._native.path
 
