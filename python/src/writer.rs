@@ -107,10 +107,15 @@ impl Writer {
             None => infer(py, array, element)?,
         };
         let color = parse_color(matrix, range).map_err(|m| errors::value_error(py, m))?;
+        let size = SizeArgs {
+            width,
+            height,
+            stride,
+        };
         let (meta, rows) = if format.is_yuv() {
-            yuv_layout(py, array, element, format, width, height, stride)?
+            yuv_layout(py, array, element, format, size)?
         } else {
-            packed_layout(py, array, element, format, width, height, stride)?
+            packed_layout(py, array, element, format, size)?
         };
         let meta = meta.with_color(color);
         with_bytes(array, element, rows.span(), |bytes| {
@@ -209,15 +214,21 @@ fn infer(
     })
 }
 
+/// The size keywords of `publish`: required for YUV buffers, checked against image arrays.
+#[derive(Clone, Copy)]
+struct SizeArgs {
+    width: Option<u32>,
+    height: Option<u32>,
+    stride: Option<u32>,
+}
+
 /// Metadata and rows for an image array of a packed format.
 fn packed_layout(
     py: Python<'_>,
     array: &Bound<'_, PyUntypedArray>,
     element: Element,
     format: PixelFormat,
-    width: Option<u32>,
-    height: Option<u32>,
-    stride: Option<u32>,
+    size: SizeArgs,
 ) -> PyResult<(FrameMeta, Rows)> {
     let (expected, channels) = packed_shape(format);
     if element != expected {
@@ -238,9 +249,9 @@ fn packed_layout(
     let h = u32::try_from(rows.height).map_err(|_| too_big("height", rows.height))?;
     let s = u32::try_from(rows.stride).map_err(|_| too_big("row stride", rows.stride))?;
     for (what, given, actual) in [
-        ("width", width, w),
-        ("height", height, h),
-        ("stride", stride, s),
+        ("width", size.width, w),
+        ("height", size.height, h),
+        ("stride", size.stride, s),
     ] {
         if given.is_some_and(|g| g != actual) {
             return Err(errors::value_error(
@@ -261,9 +272,7 @@ fn yuv_layout(
     array: &Bound<'_, PyUntypedArray>,
     element: Element,
     format: PixelFormat,
-    width: Option<u32>,
-    height: Option<u32>,
-    stride: Option<u32>,
+    size: SizeArgs,
 ) -> PyResult<(FrameMeta, Rows)> {
     if element != Element::U8 {
         return Err(errors::type_error(
@@ -274,7 +283,7 @@ fn yuv_layout(
             ),
         ));
     }
-    let (Some(width), Some(height)) = (width, height) else {
+    let (Some(width), Some(height)) = (size.width, size.height) else {
         return Err(errors::type_error(
             py,
             format!(
@@ -289,7 +298,7 @@ fn yuv_layout(
         ));
     }
     let mut meta = FrameMeta::packed(width, height, format);
-    if let Some(stride) = stride {
+    if let Some(stride) = size.stride {
         meta = meta.with_stride(stride);
     }
     let expected = meta.checked_len().py_result(py)?;
