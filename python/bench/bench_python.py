@@ -132,10 +132,11 @@ class Floor:
 class ShmframeRead:
     """latest(out=) of a frame a writer (Python child, or the Rust CLI) has published."""
 
-    def __init__(self, rust_cli=None, stream=False, period=0.0):
-        self.rust_cli, self.stream, self.period = rust_cli, stream, period
+    def __init__(self, rust_cli=None, stream=False, period=0.0, use_out=True):
+        self.rust_cli, self.stream, self.period, self.use_out = rust_cli, stream, period, use_out
         who = "Rust `shmframe publish`" if rust_cli else "Python writer"
-        self.label = f"shmframe from a {who}"
+        how = "out=" if use_out else "a new array per frame"
+        self.label = f"shmframe from a {who}, {how}"
 
     def start(self):
         self.name = f"pybench-{os.getpid()}-{id(self)}"
@@ -166,12 +167,13 @@ class ShmframeRead:
             self.reader = shmframe.Reader(self.name)
 
     def run(self, n):
+        out = self.out if self.use_out else None
         if self.stream:
             for _ in range(n):
-                self.reader.wait_latest(10.0, out=self.out)
+                self.reader.wait_latest(10.0, out=out)
         else:
             for _ in range(n):
-                self.reader.latest(out=self.out)
+                self.reader.latest(out=out)
 
     def latencies(self, n):
         samples = []
@@ -283,20 +285,23 @@ class PipeSystem:
 
 
 def measure(systems, rounds, frames):
-    """Frames/s of each system per round, the systems interleaved round by round."""
+    """Frames/s of each system per round, the systems interleaved round by round.
+
+    Each system's producer runs only while that system is measured (started and
+    warmed up before the clock starts), so no other system's producer loads the
+    machine meanwhile.
+    """
     rates = {s.label: [] for s in systems}
-    for s in systems:
-        s.start()
-        s.run(3)  # warm up
-    try:
-        for _ in range(rounds):
-            for s in systems:
+    for _ in range(rounds):
+        for s in systems:
+            s.start()
+            try:
+                s.run(3)  # warm up
                 started = time.perf_counter()
                 s.run(frames)
                 rates[s.label].append(frames / (time.perf_counter() - started))
-    finally:
-        for s in systems:
-            s.stop()
+            finally:
+                s.stop()
     return {label: statistics.median(r) for label, r in rates.items()}
 
 
@@ -310,11 +315,13 @@ def rust_latency(cli):
 
 
 def table(title, rates, floor_label, versus_label):
-    rows = [f"\n{title}\n", "| system | frames/s | GB/s | x floor | x Queue |", "|---|---:|---:|---:|---:|"]
+    """A markdown table of frames/s, GB/s and ratios to the floor (and to `versus_label`, if measured)."""
+    versus = versus_label in rates
+    head = "| system | frames/s | GB/s | x floor |" + (" x Queue |" if versus else "")
+    rows = [f"\n{title}\n", head, "|---|---:|---:|---:|" + ("---:|" if versus else "")]
     for label, rate in rates.items():
-        floor = rate / rates[floor_label] if floor_label in rates else float("nan")
-        versus = rate / rates[versus_label] if versus_label in rates else float("nan")
-        rows.append(f"| {label} | {rate:,.0f} | {rate * SIZE / 1e9:.2f} | {floor:.2f} | {versus:.1f} |")
+        row = f"| {label} | {rate:,.0f} | {rate * SIZE / 1e9:.2f} | {rate / rates[floor_label]:.2f} |"
+        rows.append(row + (f" {rate / rates[versus_label]:.1f} |" if versus else ""))
     return "\n".join(rows)
 
 
@@ -331,7 +338,8 @@ def main():
     if not have_cli:
         print(f"no {args.cli}: the Rust writer and reader are left out", file=sys.stderr)
 
-    read = [Floor(), ShmframeRead()] + ([ShmframeRead(rust_cli=args.cli)] if have_cli else [])
+    read = [Floor(), ShmframeRead(), ShmframeRead(use_out=False)]
+    read += [ShmframeRead(rust_cli=args.cli)] if have_cli else []
     read += [SharedMemoryLock()]
     read_rates = measure(read, args.rounds, args.frames)
 
@@ -353,7 +361,7 @@ def main():
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print(table("read: the frame is there, copy it into the consumer's array", read_rates, "numpy.copyto (floor)", ""))
+    print(table("read: the frame is there, copy it into the consumer's array", read_rates, "numpy.copyto (floor)", "-"))
     print(table("stream: a producer process sends frames as fast as it can", stream_rates, "numpy.copyto (floor)", "multiprocessing.Queue"))
     print("\nlatency, publish to array in hand, 1080p RGBA (median / p99)")
     print(f"| Python reader, wait_next(out=) (futex wake) | {py_median / 1e3:,.0f} µs | {py_p99 / 1e3:,.0f} µs |")

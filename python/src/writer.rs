@@ -13,10 +13,9 @@ use std::path::PathBuf;
 
 /// The one writer of a stream: creates it and publishes numpy arrays into it.
 ///
-/// Writer(name, slots=2, capacity=1920*1080*4, mode=0o600)
-///
 /// `slots` is the ring size (at least 2; more lets in-order readers fall
-/// further behind), `capacity` the largest frame in bytes, `mode` the file
+/// further behind), `capacity` the largest frame in bytes (default one
+/// 1920x1080 RGBA frame), `mode` the file
 /// mode (0o600, 0o640 or 0o644: others may only read). Raises
 /// WriterExistsError (naming the pid) if another live process writes `name`.
 /// Use it as a context manager, or call close(): closing removes the name,
@@ -30,7 +29,10 @@ pub struct Writer {
 #[pymethods]
 impl Writer {
     #[new]
-    #[pyo3(signature = (name, slots = 2, capacity = shmframe::DEFAULT_SLOT_CAPACITY, mode = 0o600))]
+    #[pyo3(
+        signature = (name, slots = 2, capacity = shmframe::DEFAULT_SLOT_CAPACITY, mode = 0o600),
+        text_signature = "(name, slots=2, capacity=8294400, mode=0o600)"
+    )]
     fn new(py: Python<'_>, name: &str, slots: usize, capacity: usize, mode: u32) -> PyResult<Self> {
         let options = WriterOptions {
             slots,
@@ -47,9 +49,6 @@ impl Writer {
     }
 
     /// Publishes `frame` as the next frame and returns its frame number.
-    ///
-    /// publish(frame, format=None, *, width=None, height=None, stride=None,
-    ///         matrix=None, range=None) -> int
     ///
     /// Packed formats take an image array; without `format` it is inferred:
     ///   uint8 HxW -> "gray8", uint8 HxWx3 -> "rgb8", uint8 HxWx4 -> "rgba8",
