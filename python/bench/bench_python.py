@@ -197,6 +197,20 @@ class ShmframeRead:
                 self.child.join()
 
 
+class EngineCopy(ShmframeRead):
+    """The engine's copy alone: a read into the reader's own reused buffer, not
+    into an out= array (what out= would cost if the engine copied into it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.label = "shmframe engine copy alone (into the reader's buffer)"
+
+    def run(self, n):
+        native = self.reader._native
+        for _ in range(n):
+            native.read(False, None)
+
+
 class SharedMemoryLock:
     """multiprocessing.shared_memory, with a multiprocessing.Lock around every copy."""
 
@@ -338,7 +352,7 @@ def main():
     if not have_cli:
         print(f"no {args.cli}: the Rust writer and reader are left out", file=sys.stderr)
 
-    read = [Floor(), ShmframeRead(), ShmframeRead(use_out=False)]
+    read = [Floor(), ShmframeRead(), ShmframeRead(use_out=False), EngineCopy()]
     read += [ShmframeRead(rust_cli=args.cli)] if have_cli else []
     read += [SharedMemoryLock()]
     read_rates = measure(read, args.rounds, args.frames)
