@@ -154,3 +154,17 @@ def test_random_corruption_never_crashes(shm_dir, name, good_segment):
         finally:
             path.unlink()
     assert outcomes["refused"] > 0 and sum(outcomes.values()) == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_another_users_segment_is_refused_unless_trusted(shm_dir, name, good_segment):
+    path = plant(shm_dir, name, good_segment)
+    os.chown(path, 4242, -1)
+    try:
+        with pytest.raises(shmframe.ForeignOwnerError, match="uid 4242") as caught:
+            shmframe.Reader(name)
+        assert isinstance(caught.value, PermissionError)
+        with shmframe.Reader(name, trusted_uids=[4242]) as reader:
+            assert reader.latest().number == 1
+    finally:
+        path.unlink()
