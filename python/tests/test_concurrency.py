@@ -38,10 +38,25 @@ def test_another_thread_runs_while_a_reader_waits(writer, name):
     reader.close()
 
 
+class ThreadRecorder:
+    """Stands in for a Reader's native half and records which threads read."""
+
+    def __init__(self, native):
+        self.native, self.threads = native, set()
+
+    def read(self, *args):
+        self.threads.add(threading.get_ident())
+        return self.native.read(*args)
+
+    def __getattr__(self, attribute):
+        return getattr(self.native, attribute)
+
+
 def test_asyncio_frames_do_not_block_the_event_loop(name):
     async def main():
         writer = shmframe.Writer(name, slots=8, capacity=1 << 12)
         reader = shmframe.Reader(name)
+        reader._native = recorder = ThreadRecorder(reader._native)
         ticks = 0
         stop = asyncio.Event()
 
@@ -59,11 +74,17 @@ def test_asyncio_frames_do_not_block_the_event_loop(name):
 
         tick_task = asyncio.create_task(ticker())
         publish_task = asyncio.create_task(publisher())
+        # If the reads blocked the loop, the publisher could never run: end the
+        # stream from a thread after a while, so that the test fails, not hangs.
+        watchdog = threading.Timer(30.0, writer.close)
+        watchdog.start()
         frames = [f async for f in reader.frames()]
+        watchdog.cancel()
         await publish_task
         stop.set()
         await tick_task
         reader.close()
+        assert recorder.threads and threading.get_ident() not in recorder.threads  # never on the loop's thread
         return frames, ticks
 
     frames, ticks = asyncio.run(main())
@@ -76,6 +97,7 @@ def test_asyncio_frames_do_not_block_the_event_loop(name):
 def test_an_awaited_wait_times_out_while_the_loop_runs(writer, name):
     async def main():
         reader = shmframe.Reader(name)
+        reader._native = recorder = ThreadRecorder(reader._native)
         ticks = 0
 
         async def ticker():
@@ -88,6 +110,7 @@ def test_an_awaited_wait_times_out_while_the_loop_runs(writer, name):
         got = await reader.wait_latest_async(0.5)
         await tick_task
         reader.close()
+        assert recorder.threads and threading.get_ident() not in recorder.threads
         return got, ticks
 
     got, ticks = asyncio.run(main())
