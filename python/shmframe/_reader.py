@@ -2,16 +2,21 @@
 
 import asyncio
 import threading
+import time
 from pathlib import Path
-from typing import AsyncIterator, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, AsyncIterator, Iterable, Iterator, NamedTuple, Optional, Tuple
 
 import numpy as np
 
 from . import _native
+from ._errors import InvalidArgumentError
 from ._frame import Frame, check_out, fit_out, view_of
 
 #: How long one wait of the iterators lasts before they look whether the writer is still there.
 _POLL = 0.1
+
+#: Longest single native wait (waits are made of slices this long).
+_SLICE = 0.1
 
 
 class Status(NamedTuple):
@@ -56,6 +61,7 @@ class Reader:
 
     def __init__(self, name: str, trusted_uids: Iterable[int] = ()) -> None:
         self._native = _native.Reader(name, list(trusted_uids))
+        self._name = name
         self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------
@@ -63,15 +69,30 @@ class Reader:
     def _read(self, next: bool, timeout: Optional[float], out: Optional[np.ndarray]) -> Optional[Frame]:
         if out is not None:
             check_out(out)
-        with self._lock:
-            info = self._native.read(next, timeout)
-            if info is None:
-                return None
-            if out is None:
-                return Frame(info, view_of(info, self._native.take()))
-            flat, rows, row_bytes, stride = fit_out(info, out)
-            self._native.copy_to(flat, rows, row_bytes, stride)
-            return Frame(info, out)
+        if timeout is None:  # only look
+            with self._lock:
+                return self._frame(self._native.read(next, None), out)
+        if not timeout >= 0:  # negative or NaN
+            raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
+        deadline = time.monotonic() + timeout
+        while True:
+            # Native waits of at most _SLICE each: between them, signals are
+            # handled and other threads may use the reader.
+            remaining = max(0.0, deadline - time.monotonic())
+            with self._lock:
+                frame = self._frame(self._native.read(next, min(remaining, _SLICE)), out)
+            if frame is not None or remaining <= _SLICE:
+                return frame
+
+    def _frame(self, info: Optional[Tuple[Any, ...]], out: Optional[np.ndarray]) -> Optional[Frame]:
+        """The Frame for `info` from the native buffer, or copied into `out` (the lock is held)."""
+        if info is None:
+            return None
+        if out is None:
+            return Frame(info, view_of(info, self._native.take()))
+        flat, rows, row_bytes, stride = fit_out(info, out)
+        self._native.copy_to(flat, rows, row_bytes, stride)
+        return Frame(info, out)
 
     def latest(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
         """The latest frame, or None if nothing has been published yet. Never waits."""
@@ -137,11 +158,13 @@ class Reader:
     @property
     def writer_alive(self) -> bool:
         """Whether the writer is still running and publishing into this segment."""
-        return self._native.writer_alive
+        with self._lock:
+            return self._native.writer_alive
 
     def status(self) -> Status:
         """The writer's pid and liveness, the ring's geometry and the frames published so far."""
-        return Status(*self._native.status())
+        with self._lock:
+            return Status(*self._native.status())
 
     def follow(self) -> bool:
         """If the writer restarted (or moved to bigger slots), attaches to its new segment
@@ -152,17 +175,19 @@ class Reader:
     @property
     def name(self) -> str:
         """The stream name."""
-        return self._native.name
+        return self._name
 
     @property
     def path(self) -> Optional[Path]:
         """The segment file's path (None once closed)."""
-        return self._native.path
+        with self._lock:
+            return self._native.path
 
     @property
     def closed(self) -> bool:
         """Whether close() was called."""
-        return self._native.closed
+        with self._lock:
+            return self._native.closed
 
     def close(self) -> None:
         """Unmaps the stream; later reads raise."""

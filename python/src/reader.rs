@@ -10,11 +10,11 @@ use numpy::{PyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
 use shmframe::{FrameInfo, ReaderOptions};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Longest stretch a wait spends without the GIL before checking for signals,
-/// so that Ctrl-C interrupts a long wait.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+/// Longest single native wait: longer waits are made of several, so that
+/// Ctrl-C and other threads using the reader get in between.
+const MAX_WAIT: Duration = Duration::from_millis(100);
 
 /// What Python learns about a frame: (number, timestamp_ns, missed, width,
 /// height, stride, format, matrix, range, length).
@@ -78,53 +78,30 @@ impl Reader {
 
     /// Reads the latest frame (`next=False`) or the next in order into the
     /// buffer. With `timeout=None`, only looks; otherwise waits up to
-    /// `timeout` seconds (`inf`: for ever). Returns the frame's info or None.
+    /// `timeout` seconds (at most [`MAX_WAIT`]: the Python side waits longer
+    /// in slices, so that signals and other threads get in between). Returns
+    /// the frame's info or None.
     #[pyo3(signature = (next, timeout = None))]
     fn read(&mut self, py: Python<'_>, next: bool, timeout: Option<f64>) -> PyResult<Option<Info>> {
         let Reader { inner, buf, name } = self;
         let reader = inner.as_mut().ok_or_else(|| closed(py, name))?;
-        let Some(timeout) = timeout else {
-            let got = py.detach(|| {
-                if next {
-                    reader.next(buf)
-                } else {
-                    reader.latest(buf)
-                }
-            });
-            return Ok(got.py_result(py)?.map(info_tuple));
+        let timeout = match timeout {
+            None => None,
+            Some(t) if t >= 0.0 => Some(Duration::from_secs_f64(t.min(MAX_WAIT.as_secs_f64()))),
+            Some(t) => {
+                return Err(errors::value_error(
+                    py,
+                    format!("timeout must be a number of seconds >= 0 (or None), got {t}"),
+                ))
+            }
         };
-        if timeout.is_nan() || timeout < 0.0 {
-            return Err(errors::value_error(
-                py,
-                format!("timeout must be a number of seconds >= 0 (or None), got {timeout}"),
-            ));
-        }
-        // A timeout too long for a Duration is as good as for ever.
-        let deadline = Duration::try_from_secs_f64(timeout)
-            .ok()
-            .and_then(|t| Instant::now().checked_add(t));
-        loop {
-            let slice = deadline.map_or(SIGNAL_CHECK, |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(SIGNAL_CHECK)
-            });
-            let got = py
-                .detach(|| {
-                    if next {
-                        reader.wait_next(buf, slice)
-                    } else {
-                        reader.wait_latest(buf, slice)
-                    }
-                })
-                .py_result(py)?;
-            if got.is_some() {
-                return Ok(got.map(info_tuple));
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(None);
-            }
-            py.check_signals()?;
-        }
+        let got = py.detach(|| match (timeout, next) {
+            (None, false) => reader.latest(buf),
+            (None, true) => reader.next(buf),
+            (Some(t), false) => reader.wait_latest(buf, t),
+            (Some(t), true) => reader.wait_next(buf, t),
+        });
+        Ok(got.py_result(py)?.map(info_tuple))
     }
 
     /// Hands the last frame's bytes to numpy as a 1-D uint8 array, without a copy.

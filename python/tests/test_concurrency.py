@@ -116,3 +116,19 @@ def test_an_awaited_wait_times_out_while_the_loop_runs(writer, name):
     got, ticks = asyncio.run(main())
     assert got is None
     assert ticks == 20  # every tick ran while the wait was pending
+
+
+def test_other_threads_use_the_reader_while_one_waits_for_ever(writer, name):
+    reader = shmframe.Reader(name)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(reader.wait_latest(None)))
+    waiter.start()
+    time.sleep(0.3)
+    # Between the waiter's native slices, other threads get the reader.
+    for _ in range(5):
+        assert reader.writer_alive and reader.status().frames_published == 0
+    assert waiter.is_alive() and not got
+    writer.publish(np.zeros((2, 2), np.uint8))
+    waiter.join(30)
+    assert not waiter.is_alive() and got[0].number == 1
+    reader.close()
