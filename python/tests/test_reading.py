@@ -142,3 +142,29 @@ def test_writer_properties_and_context_manager(name):
     assert writer.closed
     with pytest.raises(shmframe.NoStreamError):
         shmframe.Reader(name)
+
+
+def test_ctrl_c_interrupts_a_wait_for_ever(writer, name):
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import shmframe, sys\n"
+        f"r = shmframe.Reader({name!r})\n"
+        "print('waiting', flush=True)\n"
+        "try:\n"
+        "    r.wait_next(None)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)
+        assert child.stdout.readline().strip() == "interrupted"
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
