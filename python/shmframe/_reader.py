@@ -1,0 +1,216 @@
+"""shmframe.Reader: frames as numpy arrays, in order or latest, blocking or with asyncio."""
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Iterator, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from . import _native
+from ._errors import InvalidArgumentError
+from ._frame import Frame, check_out, fit_out, view_of
+
+#: How long one wait of the iterators lasts before they look whether the writer is still there.
+_POLL = 0.1
+
+#: Longest single native wait (waits are made of slices this long).
+_SLICE = 0.1
+
+
+class Status(NamedTuple):
+    """What the segment says about a stream (see :meth:`Reader.status`)."""
+
+    writer_pid: int
+    alive: bool
+    slots: int
+    slot_capacity: int
+    frames_published: int
+    created_ns: int
+
+
+class Reader:
+    """A read-only view of one stream; any number may be open, none can disturb the writer.
+
+    ``Reader(name, trusted_uids=())`` opens stream ``name`` (NoStreamError,
+    also a FileNotFoundError, if there is none). A segment owned by another
+    user is refused unless its uid is in ``trusted_uids``.
+
+    Reading (each returns a :class:`Frame`, or None):
+
+    * ``latest()`` / ``wait_latest(timeout)``: the newest frame (a wait returns
+      only a frame newer than the last one this reader returned);
+    * ``next()`` / ``wait_next(timeout)``: every frame in order; ``Frame.missed``
+      counts the frames the writer lapped past if this reader fell behind.
+    * ``for frame in reader``: every frame in order until the writer closes
+      the stream; ``async for frame in reader.frames()`` likewise, without
+      blocking the event loop.
+
+    ``timeout`` is in seconds (None: wait for ever); waits release the GIL and
+    wake on the writer's futex, not by polling. ``out=`` copies the frame into
+    a preallocated C-contiguous array of the frame's exact shape and dtype
+    (see :func:`shmframe.out_shape`), so a loop allocates nothing per frame;
+    if the frame does not fit, FrameValueError or FrameTypeError is raised and
+    that frame is skipped. Without ``out=``, each frame's array is new and the
+    caller owns it.
+
+    A Reader serves one thread at a time (calls from several threads are
+    serialized). Use it as a context manager, or call close().
+    """
+
+    def __init__(self, name: str, trusted_uids: Iterable[int] = ()) -> None:
+        self._native = _native.Reader(name, list(trusted_uids))
+        self._name = name
+        self._lock = threading.Lock()
+
+    # -- reading ---------------------------------------------------------------
+
+    def _read(self, next: bool, timeout: Optional[float], out: Optional[np.ndarray]) -> Optional[Frame]:
+        if out is not None:
+            check_out(out)
+        if timeout is None:  # only look
+            with self._lock:
+                return self._frame(self._native.read(next, None), out)
+        if not timeout >= 0:  # negative or NaN
+            raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
+        deadline = time.monotonic() + timeout
+        while True:
+            # Native waits of at most _SLICE each: between them, signals are
+            # handled and other threads may use the reader.
+            remaining = max(0.0, deadline - time.monotonic())
+            with self._lock:
+                frame = self._frame(self._native.read(next, min(remaining, _SLICE)), out)
+            if frame is not None or remaining <= _SLICE:
+                return frame
+
+    def _frame(self, info: Optional[Tuple[Any, ...]], out: Optional[np.ndarray]) -> Optional[Frame]:
+        """The Frame for `info` from the native buffer, or copied into `out` (the lock is held)."""
+        if info is None:
+            return None
+        if out is None:
+            return Frame(info, view_of(info, self._native.take()))
+        flat, rows, row_bytes, stride = fit_out(info, out)
+        self._native.copy_to(flat, rows, row_bytes, stride)
+        return Frame(info, out)
+
+    def latest(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+        """The latest frame, or None if nothing has been published yet. Never waits."""
+        return self._read(False, None, out)
+
+    def next(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+        """The next frame in order, or None if this reader has seen every frame. Never waits."""
+        return self._read(True, None, out)
+
+    def wait_latest(self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+        """Waits up to ``timeout`` seconds for a frame newer than the last one returned; the latest, or None."""
+        return self._read(False, _timeout(timeout), out)
+
+    def wait_next(self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+        """Waits up to ``timeout`` seconds for the next frame in order; None on timeout."""
+        return self._read(True, _timeout(timeout), out)
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Every frame in order, until the writer closes the stream (or dies)."""
+        while True:
+            frame = self.wait_next(_POLL)
+            if frame is not None:
+                yield frame
+            elif not self.writer_alive:
+                # Frames published just before the writer closed are still there.
+                while (frame := self.next()) is not None:
+                    yield frame
+                if not self.writer_alive:
+                    return
+
+    # -- asyncio ---------------------------------------------------------------
+
+    async def wait_latest_async(
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
+    ) -> Optional[Frame]:
+        """:meth:`wait_latest` for asyncio: waits in a worker thread, so the event loop keeps running."""
+        return await _in_thread(self.wait_latest, timeout, out=out)
+
+    async def wait_next_async(
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
+    ) -> Optional[Frame]:
+        """:meth:`wait_next` for asyncio: waits in a worker thread, so the event loop keeps running."""
+        return await _in_thread(self.wait_next, timeout, out=out)
+
+    async def frames(self, *, latest: bool = False, out: Optional[np.ndarray] = None) -> AsyncIterator[Frame]:
+        """``async for frame in reader.frames():`` every frame in order (``latest=True``:
+        only the newest each time) until the writer closes the stream, never blocking
+        the event loop. With ``out=``, every frame is copied into that one array."""
+        wait = self.wait_latest if latest else self.wait_next
+        while True:
+            frame = await _in_thread(wait, _POLL, out=out)
+            if frame is not None:
+                yield frame
+                continue
+            if not self.writer_alive:
+                while (frame := await _in_thread(self.next, out=out)) is not None:
+                    yield frame
+                if not self.writer_alive:
+                    return
+
+    # -- the stream ------------------------------------------------------------
+
+    @property
+    def writer_alive(self) -> bool:
+        """Whether the writer is still running and publishing into this segment."""
+        with self._lock:
+            return self._native.writer_alive
+
+    def status(self) -> Status:
+        """The writer's pid and liveness, the ring's geometry and the frames published so far."""
+        with self._lock:
+            return Status(*self._native.status())
+
+    def follow(self) -> bool:
+        """If the writer restarted (or moved to bigger slots), attaches to its new segment
+        and returns True. Waits and iteration do this on their own."""
+        with self._lock:
+            return self._native.follow()
+
+    @property
+    def name(self) -> str:
+        """The stream name."""
+        return self._name
+
+    @property
+    def path(self) -> Optional[Path]:
+        """The segment file's path (None once closed)."""
+        with self._lock:
+            return self._native.path
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        with self._lock:
+            return self._native.closed
+
+    def close(self) -> None:
+        """Unmaps the stream; later reads raise."""
+        with self._lock:
+            self._native.close()
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("writer alive" if self.writer_alive else "writer gone")
+        return f"<shmframe.Reader {self.name!r}, {state}>"
+
+
+def _timeout(timeout: Optional[float]) -> float:
+    """None (wait for ever) as infinity; the native side rejects negatives and NaN."""
+    return float("inf") if timeout is None else float(timeout)
+
+
+async def _in_thread(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Runs a blocking read in the loop's default executor (the GIL is released while it waits)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: function(*args, **kwargs))

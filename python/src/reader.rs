@@ -1,0 +1,205 @@
+//! `shmframe._native.Reader`: the native half of `shmframe.Reader`.
+//!
+//! It copies frames out of the segment into a buffer it owns, with the GIL
+//! released; the Python half (`shmframe/_reader.py`) shapes that buffer into a
+//! numpy array of the frame's format, or has it copied into the caller's `out=`.
+
+use crate::errors::{self, IntoPyResult};
+use crate::formats::color_names;
+use numpy::{PyArray1, PyReadwriteArray1};
+use pyo3::prelude::*;
+use shmframe::{FrameInfo, ReaderOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Longest single native wait: longer waits are made of several, so that
+/// Ctrl-C and other threads using the reader get in between.
+const MAX_WAIT: Duration = Duration::from_millis(100);
+
+/// What Python learns about a frame: (number, timestamp_ns, missed, width,
+/// height, stride, format, matrix, range, length).
+type Info = (
+    u64,
+    u64,
+    u64,
+    u32,
+    u32,
+    u32,
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+);
+
+fn info_tuple(info: FrameInfo) -> Info {
+    let meta = info.meta;
+    let (matrix, range) = color_names(meta.color);
+    (
+        info.number,
+        info.timestamp_ns,
+        info.missed,
+        meta.width,
+        meta.height,
+        meta.stride,
+        meta.format.name(),
+        matrix,
+        range,
+        info.len,
+    )
+}
+
+/// A read-only view of one stream (see shmframe.Reader).
+#[pyclass(module = "shmframe._native")]
+pub struct Reader {
+    inner: Option<shmframe::Reader>,
+    /// The last frame read; handed to numpy by `take`, reused by `copy_to`.
+    buf: Vec<u8>,
+    name: String,
+}
+
+#[pymethods]
+impl Reader {
+    #[new]
+    #[pyo3(signature = (name, trusted_uids = Vec::new()))]
+    fn new(py: Python<'_>, name: &str, trusted_uids: Vec<u32>) -> PyResult<Self> {
+        let options = ReaderOptions {
+            trusted_uids,
+            ..ReaderOptions::default()
+        };
+        let reader = py
+            .detach(|| shmframe::Reader::open_with(name, &options))
+            .py_result(py)?;
+        Ok(Reader {
+            inner: Some(reader),
+            buf: Vec::new(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Reads the latest frame (`next=False`) or the next in order into the
+    /// buffer. With `timeout=None`, only looks; otherwise waits up to
+    /// `timeout` seconds (at most [`MAX_WAIT`]: the Python side waits longer
+    /// in slices, so that signals and other threads get in between). Returns
+    /// the frame's info or None.
+    #[pyo3(signature = (next, timeout = None))]
+    fn read(&mut self, py: Python<'_>, next: bool, timeout: Option<f64>) -> PyResult<Option<Info>> {
+        let Reader { inner, buf, name } = self;
+        let reader = inner.as_mut().ok_or_else(|| closed(py, name))?;
+        let timeout = match timeout {
+            None => None,
+            Some(t) if t >= 0.0 => Some(Duration::from_secs_f64(t.min(MAX_WAIT.as_secs_f64()))),
+            Some(t) => {
+                return Err(errors::value_error(
+                    py,
+                    format!("timeout must be a number of seconds >= 0 (or None), got {t}"),
+                ))
+            }
+        };
+        let got = py.detach(|| match (timeout, next) {
+            (None, false) => reader.latest(buf),
+            (None, true) => reader.next(buf),
+            (Some(t), false) => reader.wait_latest(buf, t),
+            (Some(t), true) => reader.wait_next(buf, t),
+        });
+        Ok(got.py_result(py)?.map(info_tuple))
+    }
+
+    /// Hands the last frame's bytes to numpy as a 1-D uint8 array, without a copy.
+    fn take<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyArray1<u8>> {
+        PyArray1::from_vec(py, std::mem::take(&mut self.buf))
+    }
+
+    /// Copies `rows` rows of `row_bytes` bytes, `stride` bytes apart in the
+    /// last frame read, into the contiguous uint8 array `out`, packed.
+    fn copy_to(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArray1<'_, u8>,
+        rows: usize,
+        row_bytes: usize,
+        stride: usize,
+    ) -> PyResult<()> {
+        let out = out
+            .as_slice_mut()
+            .map_err(|_| errors::value_error(py, "out must be C-contiguous".to_owned()))?;
+        let fits = rows >= 1
+            && stride >= row_bytes
+            && rows.checked_mul(row_bytes) == Some(out.len())
+            && (rows - 1)
+                .checked_mul(stride)
+                .and_then(|n| n.checked_add(row_bytes))
+                .is_some_and(|end| end <= self.buf.len());
+        if !fits {
+            return Err(errors::value_error(
+                py,
+                format!(
+                    "cannot copy {rows} rows of {row_bytes} bytes {stride} apart from a frame of {} bytes into {} bytes",
+                    self.buf.len(),
+                    out.len()
+                ),
+            ));
+        }
+        let buf = &self.buf;
+        py.detach(|| {
+            if stride == row_bytes {
+                out.copy_from_slice(&buf[..out.len()]);
+            } else {
+                for (row, dst) in out.chunks_exact_mut(row_bytes).enumerate() {
+                    dst.copy_from_slice(&buf[row * stride..row * stride + row_bytes]);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Whether the writer is still running and publishing into this segment.
+    #[getter]
+    fn writer_alive(&self) -> bool {
+        self.inner.as_ref().is_some_and(|r| r.writer_alive())
+    }
+
+    /// (writer_pid, alive, slots, slot_capacity, frames_published, created_ns).
+    fn status(&self, py: Python<'_>) -> PyResult<(u32, bool, usize, usize, u64, u64)> {
+        let reader = self.inner.as_ref().ok_or_else(|| closed(py, &self.name))?;
+        let s = reader.status();
+        Ok((
+            s.writer_pid,
+            s.alive,
+            s.slots,
+            s.slot_capacity,
+            s.frames_published,
+            s.created_ns,
+        ))
+    }
+
+    /// Attaches to a new segment under the same name, if the writer moved; see Reader.follow.
+    fn follow(&mut self, py: Python<'_>) -> PyResult<bool> {
+        let reader = self.inner.as_mut().ok_or_else(|| closed(py, &self.name))?;
+        py.detach(|| reader.follow()).py_result(py)
+    }
+
+    /// Unmaps the segment; further reads raise.
+    fn close(&mut self) {
+        self.inner = None;
+        self.buf = Vec::new();
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.inner.as_ref().map(|r| r.path().to_owned())
+    }
+}
+
+fn closed(py: Python<'_>, name: &str) -> PyErr {
+    errors::value_error(py, format!("the reader of `{name}` is closed"))
+}

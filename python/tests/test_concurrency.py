@@ -1,0 +1,134 @@
+"""Waits release the GIL; asyncio readers never block the event loop."""
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+
+import shmframe
+
+
+class Counter(threading.Thread):
+    """A pure-Python thread that counts while it can run (needs the GIL)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.count = 0
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            self.count += 1
+
+
+def test_another_thread_runs_while_a_reader_waits(writer, name):
+    reader = shmframe.Reader(name)
+    counter = Counter()
+    counter.start()
+    time.sleep(0.05)
+    before = counter.count
+    assert reader.wait_latest(0.5) is None  # half a second inside the native wait
+    after = counter.count
+    counter.stop = True
+    counter.join()
+    # Holding the GIL for the whole wait would let the counter advance only at
+    # the edges; released, it counts for half a second (millions, even loaded).
+    assert after - before > 10_000
+    reader.close()
+
+
+class ThreadRecorder:
+    """Stands in for a Reader's native half and records which threads read."""
+
+    def __init__(self, native):
+        self.native, self.threads = native, set()
+
+    def read(self, *args):
+        self.threads.add(threading.get_ident())
+        return self.native.read(*args)
+
+    def __getattr__(self, attribute):
+        return getattr(self.native, attribute)
+
+
+def test_asyncio_frames_do_not_block_the_event_loop(name):
+    async def main():
+        writer = shmframe.Writer(name, slots=8, capacity=1 << 12)
+        reader = shmframe.Reader(name)
+        reader._native = recorder = ThreadRecorder(reader._native)
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker():
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        async def publisher():
+            for n in range(1, 6):
+                await asyncio.sleep(0.1)
+                writer.publish(np.full((2, 2), n, np.uint8))
+            writer.close()
+
+        tick_task = asyncio.create_task(ticker())
+        publish_task = asyncio.create_task(publisher())
+        # If the reads blocked the loop, the publisher could never run: end the
+        # stream from a thread after a while, so that the test fails, not hangs.
+        watchdog = threading.Timer(30.0, writer.close)
+        watchdog.start()
+        frames = [f async for f in reader.frames()]
+        watchdog.cancel()
+        await publish_task
+        stop.set()
+        await tick_task
+        reader.close()
+        assert recorder.threads and threading.get_ident() not in recorder.threads  # never on the loop's thread
+        return frames, ticks
+
+    frames, ticks = asyncio.run(main())
+    assert [f.number for f in frames] == [1, 2, 3, 4, 5]
+    assert [int(f.array[0, 0]) for f in frames] == [1, 2, 3, 4, 5]
+    # The loop ran throughout half a second of waiting (about 50 ticks unloaded).
+    assert ticks >= 10
+
+
+def test_an_awaited_wait_times_out_while_the_loop_runs(writer, name):
+    async def main():
+        reader = shmframe.Reader(name)
+        reader._native = recorder = ThreadRecorder(reader._native)
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            for _ in range(20):
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        tick_task = asyncio.create_task(ticker())
+        got = await reader.wait_latest_async(0.5)
+        await tick_task
+        reader.close()
+        assert recorder.threads and threading.get_ident() not in recorder.threads
+        return got, ticks
+
+    got, ticks = asyncio.run(main())
+    assert got is None
+    assert ticks == 20  # every tick ran while the wait was pending
+
+
+def test_other_threads_use_the_reader_while_one_waits_for_ever(writer, name):
+    reader = shmframe.Reader(name)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(reader.wait_latest(None)))
+    waiter.start()
+    time.sleep(0.3)
+    # Between the waiter's native slices, other threads get the reader.
+    for _ in range(5):
+        assert reader.writer_alive and reader.status().frames_published == 0
+    assert waiter.is_alive() and not got
+    writer.publish(np.zeros((2, 2), np.uint8))
+    waiter.join(30)
+    assert not waiter.is_alive() and got[0].number == 1
+    reader.close()
