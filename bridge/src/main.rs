@@ -81,7 +81,7 @@ fn parse_codec(text: &str) -> Result<Codec, String> {
 
 /// The key for `name`: `key` if given (checked as a Zenoh key expression), else `shmframe/NAME`.
 fn key_for(name: &str, key: Option<String>) -> Result<String, Error> {
-    shmframe::validate_name(name)?;
+    shmframe::validate_name(name).map_err(|e| Error::Usage(e.to_string()))?;
     let key = key.unwrap_or_else(|| format!("shmframe/{name}"));
     zenoh::key_expr::KeyExpr::try_from(key.as_str())
         .map_err(|e| Error::Usage(format!("invalid Zenoh key `{key}`: {e}")))?;
