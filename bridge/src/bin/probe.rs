@@ -3,6 +3,7 @@
 //!
 //! - `source` publishes the test pattern (or raw RGBA frames from a file) into a local stream;
 //! - `check` reads a local stream and verifies the pattern, exactly or within a tolerance;
+//! - `codecs` measures each codec's size ratio and speed on a raw video;
 //! - `hostile` puts malformed messages on a key;
 //! - `floor-pub` / `floor-sub` put and take plain bytes with Zenoh alone (the floor).
 
@@ -69,6 +70,16 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 20.0)]
         timeout: f64,
+    },
+    /// Encode and decode every frame of a raw RGBA file with each codec; prints
+    /// size ratios and median times as JSON lines.
+    Codecs {
+        #[arg(long)]
+        raw: PathBuf,
+        #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+        size: (u32, u32),
+        #[arg(long, default_value = "raw,lz4,qoi,jpeg:85")]
+        codecs: String,
     },
     /// Put malformed messages on a key; prints how many were sent.
     Hostile {
@@ -170,6 +181,11 @@ fn run(command: Command) -> Result<bool> {
             min_frames,
             max_mae,
             Duration::from_secs_f64(timeout),
+        ),
+        Command::Codecs { raw, size, codecs } => codec_table(
+            &raw,
+            FrameMeta::packed(size.0, size.1, PixelFormat::Rgba8),
+            &codecs,
         ),
         Command::Hostile {
             key,
@@ -294,6 +310,57 @@ fn check(
         seen.last().copied().unwrap_or(0)
     );
     Ok(ok)
+}
+
+fn codec_table(raw: &PathBuf, meta: FrameMeta, codecs: &str) -> Result<bool> {
+    let file = std::fs::read(raw)?;
+    let len = meta.checked_len()?;
+    let frames: Vec<&[u8]> = file.chunks_exact(len).collect();
+    if frames.is_empty() {
+        return Err("the raw file holds no whole frame of that size".into());
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for name in codecs.split(',') {
+        let codec = Codec::parse(name)?;
+        let (mut encode_ms, mut decode_ms) = (Vec::new(), Vec::new());
+        let (mut wire, mut worst_mae) = (0u64, 0.0f64);
+        let mut out = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            let info = shmframe::FrameInfo {
+                number: i as u64 + 1,
+                timestamp_ns: 0,
+                meta,
+                len,
+                missed: 0,
+            };
+            let mut pixels = frame.to_vec();
+            let stamp = Stamp {
+                source_id: 1,
+                seq: i as u64 + 1,
+                sent_unix_ns: 0,
+            };
+            let t = Instant::now();
+            let message = Outgoing::encode(codec, &info, &mut pixels, stamp)?.to_vec();
+            encode_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            wire += message.len() as u64;
+            let t = Instant::now();
+            shmframe_bridge::decode_message(&message, &Default::default(), &mut out)?;
+            decode_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            worst_mae = worst_mae.max(pattern::mean_abs_error(frame, &out));
+        }
+        let raw_bytes = (frames.len() * len) as f64;
+        println!(
+            "{{\"codec\":\"{name}\",\"frames\":{},\"ratio\":{:.3},\"encode_ms_p50\":{:.2},\"decode_ms_p50\":{:.2},\"worst_mae\":{worst_mae:.3}}}",
+            frames.len(),
+            raw_bytes / wire as f64,
+            median(encode_ms),
+            median(decode_ms)
+        );
+    }
+    Ok(true)
 }
 
 /// The malformed messages `hostile` sends: garbage, truncations, lies about sizes.
