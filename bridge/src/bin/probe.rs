@@ -52,6 +52,9 @@ enum Command {
         /// Loop over the RGBA frames of this file instead of the pattern.
         #[arg(long)]
         raw: Option<PathBuf>,
+        /// Slots of the stream (more let an in-order reader fall further behind).
+        #[arg(long, default_value_t = 2)]
+        slots: usize,
     },
     /// Read a local stream and check it carries the test pattern.
     Check {
@@ -160,13 +163,13 @@ fn run(command: Command) -> Result<bool> {
             frames,
             still,
             raw,
+            slots,
         } => source(
             &name,
             FrameMeta::packed(size.0, size.1, format),
-            fps,
-            frames,
-            still,
+            (fps, frames, still),
             raw,
+            slots,
         ),
         Command::Check {
             name,
@@ -210,13 +213,13 @@ fn run(command: Command) -> Result<bool> {
 fn source(
     name: &str,
     meta: FrameMeta,
-    fps: f64,
-    frames: u64,
-    still: bool,
+    (fps, frames, still): (f64, u64, bool),
     raw: Option<PathBuf>,
+    slots: usize,
 ) -> Result<bool> {
     let len = meta.checked_len()?;
     let options = WriterOptions {
+        slots,
         slot_capacity: len,
         ..WriterOptions::default()
     };

@@ -17,6 +17,8 @@ use zenoh::Wait;
 
 /// Pause between attempts to open a stream that does not exist yet.
 const RETRY_OPEN: Duration = Duration::from_millis(100);
+/// How often the exporter looks for a subscriber while there is none.
+const NOBODY_POLL: Duration = Duration::from_millis(20);
 /// With no new frame for this long, the last message is sent again, so an
 /// importer that joins late (or a still image) gets the current frame.
 const REPEAT_AFTER: Duration = Duration::from_secs(1);
@@ -80,6 +82,7 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
         let mut reader = match Reader::open(&options.name) {
             Ok(reader) => reader,
             Err(shmframe::Error::NoStream { .. }) => {
+                counters.subscribed = subscribed(&publisher);
                 status.note(&format!("export: waiting for stream `{}`", options.name));
                 report.tick(&counters);
                 std::thread::sleep(RETRY_OPEN);
@@ -90,6 +93,18 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
         let mut last_number = 0u64;
         while !stop.load(Ordering::Relaxed) {
             report.tick(&counters);
+            // With no importer there is nothing to encode: leave the frames
+            // unread, so the first importer gets the current one at once.
+            counters.subscribed = subscribed(&publisher);
+            if !counters.subscribed {
+                status.note(&format!(
+                    "export {} -> {}: no importer subscribed yet",
+                    options.name, options.key
+                ));
+                last_sent = None;
+                std::thread::sleep(NOBODY_POLL);
+                continue;
+            }
             let frame = if options.every {
                 reader.wait_next(&mut buf, POLL)
             } else {
@@ -160,6 +175,15 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
     }
     report.write(&counters);
     Ok(())
+}
+
+/// Whether an importer (any subscriber) matches the key; `true` if Zenoh cannot tell.
+fn subscribed(publisher: &zenoh::pubsub::Publisher<'_>) -> bool {
+    publisher
+        .matching_status()
+        .wait()
+        .map(|m| m.matching())
+        .unwrap_or(true)
 }
 
 /// Frames between the previous one sent and this one that were never read.

@@ -53,6 +53,7 @@ impl Report {
             "lost": c.lost,
             "refused": c.refused,
             "failed": c.failed,
+            "subscribed": c.subscribed,
             "last_problem": c.last_problem,
             "latency_ns": { "p50": p50, "p90": p90, "p99": p99, "max": max },
         });

@@ -27,6 +27,8 @@ pub struct Counters {
     pub refused: u64,
     /// Messages that could not be sent or frames that could not be published.
     pub failed: u64,
+    /// Whether a subscriber matches the exporter's key (export only).
+    pub subscribed: bool,
     /// The last refusal or failure, for the report.
     pub last_problem: Option<String>,
     /// Latency samples in nanoseconds (see `Latencies`).
