@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 rounds="${ROUNDS:-3}"
 secs="${SECONDS_EACH:-8}"
 codecs="${CODECS:-raw lossless lz4 jpeg:85}"
+# Throughput: frames offered at this rate (above what the link carries) by the
+# source and by the floor's publisher alike; latency: offered at 10 fps.
+offered="${OFFERED_FPS:-200}"
 size=1920x1080
 
 cargo build --release -q -p shmframe-bridge
@@ -20,7 +23,9 @@ bin="$PWD/target/release"
 work="$(mktemp -d "${TMPDIR:-/tmp}/shmframe-bridge-bench.XXXXXX")"
 tag="sfbb$$"
 cleanup() {
-    jobs -p | xargs -r kill 2>/dev/null || true
+    for ns in "${tag}a" "${tag}b"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    done
     wait 2>/dev/null || true
     ip netns del "${tag}a" 2>/dev/null || true
     ip netns del "${tag}b" 2>/dev/null || true
@@ -47,32 +52,34 @@ for ns in "${tag}a" "${tag}b"; do
     ip -n "$ns" link set veth0 up
     ip -n "$ns" link set lo up
 done
-in_a() { SHMFRAME_DIR="$work/a" ip netns exec "${tag}a" "$@"; }
-in_b() { SHMFRAME_DIR="$work/b" ip netns exec "${tag}b" "$@"; }
+# `ip netns exec` runs the program in the same process, so $! of
+# `in_a ... &` would be a subshell: background jobs are started with env directly.
+in_a=(env SHMFRAME_DIR="$work/a" ip netns exec "${tag}a")
+in_b=(env SHMFRAME_DIR="$work/b" ip netns exec "${tag}b")
 mkdir -p "$work/a" "$work/b"
 port=7500
 
-# One measurement: $1 = floor or a codec, $2 = offered fps (0 = as fast as possible).
+# One measurement: $1 = floor or a codec, $2 = offered fps, $3 = the JSON result.
 measure() {
     local what="$1" fps="$2" out="$3"
     port=$((port + 1))
     if [ "$what" = floor ]; then
-        in_b "$bin/shmframe-bridge-probe" floor-sub --key bench/floor --seconds "$secs" \
+        "${in_b[@]}" "$bin/shmframe-bridge-probe" floor-sub --key bench/floor --seconds "$secs" \
             --listen "tcp/192.0.2.2:$port" >"$out" &
         local sub=$!
         sleep 1
-        in_a "$bin/shmframe-bridge-probe" floor-pub --key bench/floor --bytes $((1920 * 1080 * 4)) \
+        "${in_a[@]}" "$bin/shmframe-bridge-probe" floor-pub --key bench/floor --bytes $((1920 * 1080 * 4)) \
             --fps "$fps" --seconds $((secs - 1)) --connect "tcp/192.0.2.2:$port" >/dev/null
         wait "$sub"
     else
-        in_a "$bin/shmframe-bridge-probe" source --name bench --size "$size" --fps "$fps" \
+        "${in_a[@]}" "$bin/shmframe-bridge-probe" source --name bench --size "$size" --fps "$fps" \
             --raw "$work/clean.rgba" &
         local src=$!
-        in_a "$bin/shmframe-bridge" export --name bench --key bench/frames --codec "$what" \
+        "${in_a[@]}" "$bin/shmframe-bridge" export --name bench --key bench/frames --codec "$what" \
             --listen "tcp/192.0.2.1:$port" --quiet &
         local exp=$!
         # The first second (connection, first frames) is left out of the window.
-        in_b "$bin/shmframe-bridge" import --name bench --key bench/frames \
+        "${in_b[@]}" "$bin/shmframe-bridge" import --name bench --key bench/frames \
             --connect "tcp/192.0.2.1:$port" --quiet --report "$work/import.json" &
         local imp=$!
         sleep 2
@@ -95,14 +102,14 @@ PY
 for round in $(seq 1 "$rounds"); do
     for what in floor $codecs; do
         echo "round $round: $what"
-        measure "$what" 0 "$work/tmp.json"
+        measure "$what" "$offered" "$work/tmp.json"
         sed "s/^{/{\"round\":$round,\"what\":\"$what\",\"test\":\"throughput\",/" "$work/tmp.json" >>"$work/runs.jsonl"
         measure "$what" 10 "$work/tmp.json"
         sed "s/^{/{\"round\":$round,\"what\":\"$what\",\"test\":\"latency\",/" "$work/tmp.json" >>"$work/runs.jsonl"
     done
 done
 
-python3 - "$work/runs.jsonl" "$work/codecs.jsonl" <<'PY'
+python3 - "$work/runs.jsonl" "$work/codecs.jsonl" "$offered" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 codecs = [json.loads(l) for l in open(sys.argv[2])]
@@ -116,7 +123,7 @@ for r in runs:
 floor_fps = med("floor", "throughput", lambda r: r["fps"])
 floor_lat = med("floor", "latency", lambda r: r["latency_ns"]["p50"])
 print()
-print("| over veth, 1080p RGBA | fps (as fast as possible) | x floor | p50 latency at 10 fps | added vs floor | p99 at 10 fps |")
+print(f"| over veth, 1080p RGBA | fps received ({sys.argv[3]} offered) | x floor | p50 latency at 10 fps | added vs floor | p99 at 10 fps |")
 print("|---|---|---|---|---|---|")
 for what in order:
     fps = med(what, "throughput", lambda r: r["fps"])

@@ -24,5 +24,5 @@ pub mod net;
 
 pub use codec::Codec;
 pub use error::{Error, Result};
-pub use message::{decode_message, Outgoing, Received, Stamp};
+pub use message::{decode_frame, decode_message, Outgoing, Received, Stamp};
 pub use wire::{CodecId, Limits, WireHeader};

@@ -109,6 +109,31 @@ pub struct Received {
 /// `limits.max_frame_bytes` is allocated, and a compressed payload must be
 /// large enough for the frame it claims before the frame is allocated.
 pub fn decode_message(message: &[u8], limits: &Limits, out: &mut Vec<u8>) -> Result<Received> {
+    let (received, payload) = check_message(message, limits)?;
+    out.resize(received.header.frame_len as usize, 0);
+    codec::decode(received.header.codec, &received.meta, payload, out)?;
+    Ok(received)
+}
+
+/// As [`decode_message`], but returns the frame's bytes: a raw payload as it
+/// lies in `message` (no copy), anything else decoded into `out`.
+pub fn decode_frame<'a>(
+    message: &'a [u8],
+    limits: &Limits,
+    out: &'a mut Vec<u8>,
+) -> Result<(Received, &'a [u8])> {
+    let (received, payload) = check_message(message, limits)?;
+    if received.header.codec == CodecId::Raw {
+        // `check_message` checked its length is the frame's.
+        return Ok((received, payload));
+    }
+    out.resize(received.header.frame_len as usize, 0);
+    codec::decode(received.header.codec, &received.meta, payload, out)?;
+    Ok((received, out.as_slice()))
+}
+
+/// The header checks, and whether the payload can be large enough for the frame.
+fn check_message<'m>(message: &'m [u8], limits: &Limits) -> Result<(Received, &'m [u8])> {
     let (header, payload) = WireHeader::parse(message, limits)?;
     let meta = header.meta()?;
     // `parse` checked frame_len against the geometry and the limit.
@@ -132,9 +157,7 @@ pub fn decode_message(message: &[u8], limits: &Limits, out: &mut Vec<u8>) -> Res
             payload.len()
         )));
     }
-    out.resize(len, 0);
-    codec::decode(header.codec, &meta, payload, out)?;
-    Ok(Received { header, meta })
+    Ok((Received { header, meta }, payload))
 }
 
 /// Most output bytes one payload byte can give, where the format bounds it.
@@ -181,6 +204,10 @@ mod tests {
             let mut out = Vec::new();
             let got = decode_message(&msg.to_vec(), &Limits::default(), &mut out).unwrap();
             assert_eq!(out, pixels);
+            let bytes = msg.to_vec();
+            let mut other = Vec::new();
+            let (_, frame) = decode_frame(&bytes, &Limits::default(), &mut other).unwrap();
+            assert_eq!(frame, pixels);
             assert_eq!(got.meta, info.meta);
             assert_eq!(
                 (got.header.frame_number, got.header.timestamp_ns),

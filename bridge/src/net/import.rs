@@ -4,7 +4,7 @@ use super::report::Report;
 use super::status::{Counters, StatusLine};
 use super::POLL;
 use crate::error::{Error, Result};
-use crate::message::{decode_message, Received};
+use crate::message::{decode_frame, Received};
 use crate::wire::Limits;
 use shmframe::{Writer, WriterOptions};
 use std::path::PathBuf;
@@ -118,8 +118,16 @@ impl<'o> Importer<'o> {
     /// Handles one message: refused and counted, or published locally.
     /// Only a failure of the local stream is an error.
     fn receive(&mut self, message: &[u8]) -> Result<()> {
-        let received = match decode_message(message, &self.options.limits, &mut self.pixels) {
-            Ok(received) => received,
+        let mut buf = std::mem::take(&mut self.pixels);
+        let result = self.receive_with(message, &mut buf);
+        self.pixels = buf;
+        result
+    }
+
+    /// `receive`, decoding into `buf` where the codec needs it.
+    fn receive_with(&mut self, message: &[u8], buf: &mut Vec<u8>) -> Result<()> {
+        let (received, pixels) = match decode_frame(message, &self.options.limits, buf) {
+            Ok(frame) => frame,
             Err(e) => {
                 self.refuse(e);
                 return Ok(());
@@ -135,11 +143,11 @@ impl<'o> Importer<'o> {
         }
         // Count gaps within one exporter run before publishing.
         self.count_gaps(&received);
-        self.publish(&received)?;
+        self.publish(&received, pixels)?;
         let c = &mut self.counters;
         c.frames += 1;
         c.wire_bytes += message.len() as u64;
-        c.frame_bytes += self.pixels.len() as u64;
+        c.frame_bytes += pixels.len() as u64;
         // Sender's publish to our publish. Meaningful where both share
         // CLOCK_MONOTONIC (one machine, namespaces); across hosts compare
         // the realtime `sent_unix_ns` with synchronized clocks instead.
@@ -178,8 +186,8 @@ impl<'o> Importer<'o> {
     }
 
     /// Publishes the decoded frame, creating the stream or growing its slots as needed.
-    fn publish(&mut self, r: &Received) -> Result<()> {
-        let len = self.pixels.len();
+    fn publish(&mut self, r: &Received, pixels: &[u8]) -> Result<()> {
+        let len = pixels.len();
         let options = WriterOptions {
             slots: self.options.slots,
             slot_capacity: len,
@@ -191,7 +199,7 @@ impl<'o> Importer<'o> {
             None => self.writer = Some(Writer::create(&self.options.name, &options)?),
         }
         if let Some(writer) = &mut self.writer {
-            writer.publish(&r.meta, &self.pixels)?;
+            writer.publish(&r.meta, pixels)?;
         }
         Ok(())
     }
