@@ -1,4 +1,9 @@
 //! `export`: the local stream's frames, encoded and put on a Zenoh key.
+//!
+//! Two stages overlap: this thread reads (and encodes) the next frame while a
+//! sender thread puts the previous one, which for large frames is the slow
+//! part. They hand over through a rendezvous channel, so at most one frame
+//! waits: in latest-frame mode the reader then takes whatever is newest.
 
 use super::report::Report;
 use super::status::{Counters, StatusLine};
@@ -10,8 +15,11 @@ use shmframe::{FrameInfo, Reader};
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Mutex;
+use std::time::Duration;
 use zenoh::bytes::ZBytes;
+use zenoh::pubsub::Publisher;
 use zenoh::qos::CongestionControl;
 use zenoh::Wait;
 
@@ -40,6 +48,21 @@ pub struct ExportOptions {
     pub report: Option<PathBuf>,
 }
 
+/// One encoded frame on its way from the reader to the sender.
+struct Encoded {
+    message: ZBytes,
+    wire_bytes: u64,
+    frame_bytes: u64,
+    timestamp_ns: u64,
+}
+
+/// What both stages update: counters, the status line and the report.
+struct Shared {
+    counters: Counters,
+    status: StatusLine,
+    report: Report,
+}
+
 /// Exports until `stop` is set: reads the stream (following writer restarts,
 /// waiting for it to appear) and puts each frame on the key.
 pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool) -> Result<()> {
@@ -58,33 +81,61 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
         .congestion_control(congestion)
         .wait()
         .map_err(|e| Error::Zenoh(format!("cannot publish on `{}`: {e}", options.key)))?;
+    let shared = Mutex::new(Shared {
+        counters: Counters::default(),
+        status: StatusLine::new(
+            format!(
+                "export {} -> {} [{}]",
+                options.name,
+                options.key,
+                options.codec.id().name()
+            ),
+            options.quiet,
+        ),
+        report: Report::new(options.report.as_deref()),
+    });
+    let (to_sender, from_reader) = std::sync::mpsc::sync_channel(0);
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| send(&publisher, from_reader, &shared));
+        // Returning drops `to_sender`, which ends the sender.
+        read(options, &publisher, to_sender, &shared, stop)
+    });
+    let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+    let Shared {
+        counters, report, ..
+    } = &mut *shared;
+    report.write(counters);
+    result
+}
 
+/// The reading stage: frames from the local stream, encoded, handed to the sender.
+fn read(
+    options: &ExportOptions,
+    publisher: &Publisher<'_>,
+    to_sender: SyncSender<Encoded>,
+    shared: &Mutex<Shared>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
     let source_id = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish()
         ^ u64::from(std::process::id());
-    let mut counters = Counters::default();
-    let mut status = StatusLine::new(
-        format!(
-            "export {} -> {} [{}]",
-            options.name,
-            options.key,
-            options.codec.id().name()
-        ),
-        options.quiet,
-    );
-    let mut report = Report::new(options.report.as_deref());
     let mut seq = 0u64;
     let mut buf = Vec::new();
-    let mut last_sent: Option<(ZBytes, Instant)> = None;
-
     while !stop.load(Ordering::Relaxed) {
         let mut reader = match Reader::open(&options.name) {
             Ok(reader) => reader,
             Err(shmframe::Error::NoStream { .. }) => {
-                counters.subscribed = subscribed(&publisher);
-                status.note(&format!("export: waiting for stream `{}`", options.name));
-                report.tick(&counters);
+                let mut s = lock();
+                s.counters.subscribed = subscribed(publisher);
+                s.status
+                    .note(&format!("export: waiting for stream `{}`", options.name));
+                let Shared {
+                    counters, report, ..
+                } = &mut *s;
+                report.tick(counters);
+                drop(s);
                 std::thread::sleep(RETRY_OPEN);
                 continue;
             }
@@ -92,16 +143,24 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
         };
         let mut last_number = 0u64;
         while !stop.load(Ordering::Relaxed) {
-            report.tick(&counters);
             // With no importer there is nothing to encode: leave the frames
             // unread, so the first importer gets the current one at once.
-            counters.subscribed = subscribed(&publisher);
-            if !counters.subscribed {
-                status.note(&format!(
-                    "export {} -> {}: no importer subscribed yet",
-                    options.name, options.key
-                ));
-                last_sent = None;
+            let matching = subscribed(publisher);
+            {
+                let mut s = lock();
+                s.counters.subscribed = matching;
+                let Shared {
+                    counters, report, ..
+                } = &mut *s;
+                report.tick(counters);
+                if !matching {
+                    s.status.note(&format!(
+                        "export {} -> {}: no importer subscribed yet",
+                        options.name, options.key
+                    ));
+                }
+            }
+            if !matching {
                 std::thread::sleep(NOBODY_POLL);
                 continue;
             }
@@ -112,27 +171,19 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
             };
             let info = match frame {
                 Ok(Some(info)) => info,
-                Ok(None) => {
-                    if let Some((message, at)) = &mut last_sent {
-                        if at.elapsed() >= REPEAT_AFTER {
-                            // Same message number: importers that have it skip it.
-                            let _ = publisher.put(message.clone()).wait();
-                            *at = Instant::now();
-                        }
-                    }
-                    status.update(&counters, 0, 0);
-                    continue;
-                }
+                Ok(None) => continue,
                 Err(e) => {
                     // A corrupt or vanished segment: say so and open it again.
-                    counters.failed += 1;
-                    counters.last_problem = Some(e.to_string());
+                    let mut s = lock();
+                    s.counters.failed += 1;
+                    s.counters.last_problem = Some(e.to_string());
                     eprintln!("shmframe-bridge export: {e}");
+                    drop(s);
                     std::thread::sleep(RETRY_OPEN);
                     break;
                 }
             };
-            counters.skipped += skipped(&info, last_number);
+            lock().counters.skipped += skipped(&info, last_number);
             last_number = info.number;
             seq += 1;
             let stamp = Stamp {
@@ -143,8 +194,9 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
             let message = match Outgoing::encode(options.codec, &info, &mut buf, stamp) {
                 Ok(message) => message,
                 Err(e) => {
-                    counters.failed += 1;
-                    counters.last_problem = Some(e.to_string());
+                    let mut s = lock();
+                    s.counters.failed += 1;
+                    s.counters.last_problem = Some(e.to_string());
                     continue;
                 }
             };
@@ -153,32 +205,67 @@ pub fn export(options: &ExportOptions, config: zenoh::Config, stop: &AtomicBool)
             let mut writer = ZBytes::writer();
             writer.append(ZBytes::from(message.header.to_vec()));
             writer.append(ZBytes::from(message.payload));
-            let message = writer.finish();
-            match publisher.put(message.clone()).wait() {
-                Ok(()) => {
-                    last_sent = Some((message, Instant::now()));
-                    counters.frames += 1;
-                    counters.wire_bytes += wire_bytes;
-                    counters.frame_bytes += info.len as u64;
-                    // The frame's age when handed to Zenoh: read and encode time.
-                    counters
-                        .latencies
-                        .push(shmframe::monotonic_ns().saturating_sub(info.timestamp_ns));
-                    status.update(&counters, wire_bytes, 1);
-                }
-                Err(e) => {
-                    counters.failed += 1;
-                    counters.last_problem = Some(format!("put failed: {e}"));
-                }
+            let encoded = Encoded {
+                message: writer.finish(),
+                wire_bytes,
+                frame_bytes: info.len as u64,
+                timestamp_ns: info.timestamp_ns,
+            };
+            if to_sender.send(encoded).is_err() {
+                return Err(Error::Zenoh("the sending thread stopped".into()));
             }
         }
     }
-    report.write(&counters);
     Ok(())
 }
 
+/// The sending stage: puts each encoded frame; repeats the last one when idle.
+fn send(publisher: &Publisher<'_>, from_reader: Receiver<Encoded>, shared: &Mutex<Shared>) {
+    let mut last: Option<ZBytes> = None;
+    loop {
+        let encoded = match from_reader.recv_timeout(REPEAT_AFTER) {
+            Ok(encoded) => encoded,
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(message) = &last {
+                    // Same message number: importers that have it skip it.
+                    let _ = publisher.put(message.clone()).wait();
+                }
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let Shared {
+                    counters, status, ..
+                } = &mut *s;
+                status.update(counters, 0, 0);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let result = publisher.put(encoded.message.clone()).wait();
+        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Shared {
+            counters, status, ..
+        } = &mut *s;
+        match result {
+            Ok(()) => {
+                last = Some(encoded.message);
+                counters.frames += 1;
+                counters.wire_bytes += encoded.wire_bytes;
+                counters.frame_bytes += encoded.frame_bytes;
+                // The frame's age once handed to Zenoh: read, encode and put.
+                counters
+                    .latencies
+                    .push(shmframe::monotonic_ns().saturating_sub(encoded.timestamp_ns));
+                status.update(counters, encoded.wire_bytes, 1);
+            }
+            Err(e) => {
+                counters.failed += 1;
+                counters.last_problem = Some(format!("put failed: {e}"));
+            }
+        }
+    }
+}
+
 /// Whether an importer (any subscriber) matches the key; `true` if Zenoh cannot tell.
-fn subscribed(publisher: &zenoh::pubsub::Publisher<'_>) -> bool {
+fn subscribed(publisher: &Publisher<'_>) -> bool {
     publisher
         .matching_status()
         .wait()
