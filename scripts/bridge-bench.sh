@@ -4,8 +4,9 @@
 # Zenoh putting the same raw bytes with nothing around it (the floor), in one
 # run, rounds interleaved. Also each codec's byte ratio on a camera-like video.
 #
-#   scripts/bridge-bench.sh                # 3 rounds
+#   scripts/bridge-bench.sh                # 3 rounds, the clean video
 #   ROUNDS=5 SECONDS_EACH=10 scripts/bridge-bench.sh
+#   VIDEO=noisy CODECS="raw lossless lz4" scripts/bridge-bench.sh
 #
 # Needs ffmpeg (for the test video) and python3 (for the table).
 set -euo pipefail
@@ -16,6 +17,8 @@ codecs="${CODECS:-raw lossless lz4 jpeg:85}"
 # Throughput: frames offered at this rate (above what the link carries) by the
 # source and by the floor's publisher alike; latency: offered at 10 fps.
 offered="${OFFERED_FPS:-200}"
+# The frames the source loops over: clean (testsrc2) or noisy (with sensor-like noise).
+video="${VIDEO:-clean}"
 size=1920x1080
 
 cargo build --release -q -p shmframe-bridge
@@ -37,9 +40,9 @@ echo "== test videos (ffmpeg testsrc2, 30 frames of $size RGBA; and with sensor-
 ffmpeg -v error -f lavfi -i "testsrc2=size=$size:rate=30" -frames:v 30 -pix_fmt rgba -f rawvideo "$work/clean.rgba"
 ffmpeg -v error -f lavfi -i "testsrc2=size=$size:rate=30" -vf noise=alls=6:allf=t -frames:v 30 \
     -pix_fmt rgba -f rawvideo "$work/noisy.rgba"
-for video in clean noisy; do
-    "$bin/shmframe-bridge-probe" codecs --raw "$work/$video.rgba" --size "$size" \
-        --codecs raw,lz4,qoi,jpeg:85 | sed "s/^{/{\"video\":\"$video\",/" >>"$work/codecs.jsonl"
+for v in clean noisy; do
+    "$bin/shmframe-bridge-probe" codecs --raw "$work/$v.rgba" --size "$size" \
+        --codecs raw,lz4,qoi,jpeg:85 | sed "s/^{/{\"video\":\"$v\",/" >>"$work/codecs.jsonl"
 done
 
 echo "== namespaces ${tag}a (192.0.2.1) and ${tag}b (192.0.2.2), joined by veth"
@@ -73,7 +76,7 @@ measure() {
         wait "$sub"
     else
         "${in_a[@]}" "$bin/shmframe-bridge-probe" source --name bench --size "$size" --fps "$fps" \
-            --raw "$work/clean.rgba" &
+            --raw "$work/$video.rgba" &
         local src=$!
         "${in_a[@]}" "$bin/shmframe-bridge" export --name bench --key bench/frames --codec "$what" \
             --listen "tcp/192.0.2.1:$port" --quiet &
@@ -109,7 +112,7 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-python3 - "$work/runs.jsonl" "$work/codecs.jsonl" "$offered" <<'PY'
+python3 - "$work/runs.jsonl" "$work/codecs.jsonl" "$offered" "$video" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 codecs = [json.loads(l) for l in open(sys.argv[2])]
@@ -123,7 +126,7 @@ for r in runs:
 floor_fps = med("floor", "throughput", lambda r: r["fps"])
 floor_lat = med("floor", "latency", lambda r: r["latency_ns"]["p50"])
 print()
-print(f"| over veth, 1080p RGBA | fps received ({sys.argv[3]} offered) | x floor | p50 latency at 10 fps | added vs floor | p99 at 10 fps |")
+print(f"| over veth, 1080p RGBA ({sys.argv[4]} video) | fps received ({sys.argv[3]} offered) | x floor | p50 latency at 10 fps | added vs floor | p99 at 10 fps |")
 print("|---|---|---|---|---|---|")
 for what in order:
     fps = med(what, "throughput", lambda r: r["fps"])
