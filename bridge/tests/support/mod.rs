@@ -122,7 +122,24 @@ pub struct Proc {
     child: Option<Child>,
 }
 
+impl From<Child> for Proc {
+    fn from(child: Child) -> Proc {
+        Proc { child: Some(child) }
+    }
+}
+
 impl Proc {
+    /// Stops it with SIGTERM and returns what it printed on stderr (if piped).
+    pub fn stop_and_stderr(mut self) -> String {
+        let mut stderr = self.child.as_mut().and_then(|c| c.stderr.take());
+        self.terminate();
+        let mut text = String::new();
+        if let Some(err) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(err, &mut text);
+        }
+        text
+    }
+
     /// Stops it with SIGTERM, as Ctrl-C would, and waits up to 5 s.
     pub fn stop(mut self) {
         self.terminate();
