@@ -137,3 +137,24 @@ fn every_mode_delivers_every_frame_in_order() {
     );
     assert_eq!(got["skipped"], 0, "{got}");
 }
+
+#[test]
+fn a_restarted_writer_with_bigger_frames_grows_the_imported_stream() {
+    let (a, b) = (Side::loopback(), Side::loopback());
+    let port = free_port();
+    let _exp = exporter(&a, "grow", port, "lossless", &[]);
+    let _imp = importer(&b, "grow", "127.0.0.1", port, &[]);
+    let small = source(&a, "grow", &[]);
+    b.check("grow", 5, 0.0).unwrap();
+    // The local writer restarts with frames four times larger: the exporter
+    // follows it, and the importer moves its stream to bigger slots.
+    small.stop();
+    let _big = a.spawn(
+        probe(),
+        &[
+            "source", "--name", "grow", "--size", "800x480", "--fps", "30",
+        ],
+    );
+    b.check_size("grow", "800x480", 5, 0.0)
+        .expect("the larger frames arrive, exactly");
+}

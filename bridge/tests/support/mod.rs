@@ -72,6 +72,17 @@ impl Side {
     /// Checks that stream `name` here carries at least `min_frames` distinct
     /// pattern frames, exactly (`max_mae` 0) or within `max_mae`.
     pub fn check(&self, name: &str, min_frames: usize, max_mae: f64) -> Result<String, String> {
+        self.check_size(name, SIZE, min_frames, max_mae)
+    }
+
+    /// `check`, for frames of `size` (WIDTHxHEIGHT).
+    pub fn check_size(
+        &self,
+        name: &str,
+        size: &str,
+        min_frames: usize,
+        max_mae: f64,
+    ) -> Result<String, String> {
         let out = self.run(
             probe(),
             &[
@@ -79,7 +90,7 @@ impl Side {
                 "--name",
                 name,
                 "--size",
-                SIZE,
+                size,
                 "--min-frames",
                 &min_frames.to_string(),
                 "--max-mae",
