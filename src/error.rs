@@ -55,6 +55,10 @@ pub enum Error {
     #[error("got {got} bytes of pixels, but the frame metadata says {expected}")]
     LengthMismatch { got: usize, expected: usize },
 
+    /// The caller's buffer is smaller than the frame; nothing was read.
+    #[error("the frame is {len} bytes but the buffer holds only {got}: read its size first (the frame's metadata) and pass a buffer at least that large")]
+    BufferTooSmall { len: usize, got: usize },
+
     /// The reader could not get a consistent copy in a bounded number of attempts.
     #[error("could not read a consistent frame after {attempts} attempts: the writer kept overwriting it (a reader slower than the writer needs more slots), or the segment is corrupt")]
     Starved { attempts: u32 },

@@ -425,6 +425,47 @@ enum SlotRead {
     Busy,
 }
 
+/// Where a read puts the frame's pixels.
+#[derive(Debug)]
+pub enum Destination<'b> {
+    /// Nowhere: only the metadata is read.
+    Nowhere,
+    /// A vector, resized to the frame's length (its allocation is reused).
+    Vec(&'b mut Vec<u8>),
+    /// The start of a caller's slice, which must hold at least the frame's
+    /// length; the bytes past the frame keep their values.
+    Slice(&'b mut [u8]),
+}
+
+impl Destination<'_> {
+    /// The bytes a frame of `len` bytes is copied into; `None` if it goes
+    /// nowhere or does not fit (the read then checks the slot and copies nothing).
+    fn room(&mut self, len: usize) -> Option<&mut [u8]> {
+        match self {
+            Destination::Nowhere => None,
+            Destination::Vec(buf) => {
+                if buf.len() < len {
+                    buf.resize(len, 0);
+                }
+                buf.truncate(len);
+                Some(buf.as_mut_slice())
+            }
+            Destination::Slice(out) => out.get_mut(..len),
+        }
+    }
+
+    /// `info`, if its pixels fit here; the error says how much room it needs.
+    fn fitting(&self, info: FrameInfo) -> Result<FrameInfo> {
+        match self {
+            Destination::Slice(out) if out.len() < info.len => Err(Error::BufferTooSmall {
+                len: info.len,
+                got: out.len(),
+            }),
+            _ => Ok(info),
+        }
+    }
+}
+
 /// A reader's side of the protocol: where it is in the stream.
 #[derive(Debug, Clone)]
 pub struct RingReader {
@@ -461,28 +502,47 @@ impl RingReader {
         region: &Region<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameInfo>> {
-        self.read_latest_with(region, buf, Patience::default())
+        self.read_latest_to(region, &mut Destination::Vec(buf))
     }
 
-    /// As [`read_latest`](Self::read_latest), but gives up retrying a slot the
-    /// writer keeps busy at `deadline` (a waiting reader's own deadline).
+    /// Copies the latest frame into the start of `out`; `None` if nothing was
+    /// published yet, [`Error::BufferTooSmall`] if the frame does not fit.
+    pub fn read_latest_into(
+        &mut self,
+        region: &Region<'_>,
+        out: &mut [u8],
+    ) -> Result<Option<FrameInfo>> {
+        self.read_latest_to(region, &mut Destination::Slice(out))
+    }
+
+    /// As [`read_latest`](Self::read_latest) into `dest`, but gives up retrying
+    /// a slot the writer keeps busy at `deadline` (a waiting reader's own deadline).
     #[cfg(not(loom))]
     pub fn read_latest_until(
         &mut self,
         region: &Region<'_>,
-        buf: &mut Vec<u8>,
+        dest: &mut Destination<'_>,
         deadline: std::time::Instant,
     ) -> Result<Option<FrameInfo>> {
-        self.read_latest_with(region, buf, Patience::until(deadline))
+        self.read_latest_with(region, dest, Patience::until(deadline))
+    }
+
+    /// [`read_latest`](Self::read_latest) into `dest`.
+    pub fn read_latest_to(
+        &mut self,
+        region: &Region<'_>,
+        dest: &mut Destination<'_>,
+    ) -> Result<Option<FrameInfo>> {
+        self.read_latest_with(region, dest, Patience::default())
     }
 
     fn read_latest_with(
         &mut self,
         region: &Region<'_>,
-        buf: &mut Vec<u8>,
+        dest: &mut Destination<'_>,
         patience: Patience,
     ) -> Result<Option<FrameInfo>> {
-        let info = latest_slot(region, Some(buf), patience)?;
+        let info = latest_slot(region, dest, patience)?;
         if let Some(info) = &info {
             self.last_seen = info.number;
         }
@@ -491,7 +551,7 @@ impl RingReader {
 
     /// The latest frame's metadata, without copying its pixels.
     pub fn peek_latest(&self, region: &Region<'_>) -> Result<Option<FrameInfo>> {
-        latest_slot(region, None, Patience::default())
+        latest_slot(region, &mut Destination::Nowhere, Patience::default())
     }
 
     /// Copies the next frame in order into `buf`; `None` if the reader is caught up.
@@ -502,6 +562,26 @@ impl RingReader {
         &mut self,
         region: &Region<'_>,
         buf: &mut Vec<u8>,
+    ) -> Result<Option<FrameInfo>> {
+        self.read_next_to(region, &mut Destination::Vec(buf))
+    }
+
+    /// [`read_next`](Self::read_next) into the start of `out`. If the frame
+    /// does not fit, [`Error::BufferTooSmall`] is returned and the frame stays
+    /// next, so a read into a larger buffer gets it.
+    pub fn read_next_into(
+        &mut self,
+        region: &Region<'_>,
+        out: &mut [u8],
+    ) -> Result<Option<FrameInfo>> {
+        self.read_next_to(region, &mut Destination::Slice(out))
+    }
+
+    /// [`read_next`](Self::read_next) into `dest`.
+    pub fn read_next_to(
+        &mut self,
+        region: &Region<'_>,
+        dest: &mut Destination<'_>,
     ) -> Result<Option<FrameInfo>> {
         let slots = region.geometry.slot_count as u64;
         for _ in 0..MAX_ATTEMPTS {
@@ -515,8 +595,9 @@ impl RingReader {
                 self.missed = self.missed.saturating_add(oldest_intact - self.next);
                 self.next = oldest_intact;
             }
-            match read_slot(region, region.geometry.slot_of(self.next), Some(buf))? {
+            match read_slot(region, region.geometry.slot_of(self.next), dest)? {
                 SlotRead::Frame(info) if info.number == self.next => {
+                    let info = dest.fitting(info)?;
                     self.next = self.next.saturating_add(1);
                     self.last_seen = info.number;
                     let missed = std::mem::take(&mut self.missed);
@@ -544,11 +625,11 @@ impl RingReader {
     }
 }
 
-/// Reads the latest frame's slot (pixels into `buf` if given), retrying while
-/// the writer laps the reader.
+/// Reads the latest frame's slot (pixels into `dest`), retrying while the
+/// writer laps the reader.
 fn latest_slot(
     region: &Region<'_>,
-    mut buf: Option<&mut Vec<u8>>,
+    dest: &mut Destination<'_>,
     mut patience: Patience,
 ) -> Result<Option<FrameInfo>> {
     loop {
@@ -556,8 +637,8 @@ fn latest_slot(
         if number == 0 {
             return Ok(None);
         }
-        match read_slot(region, region.geometry.slot_of(number), buf.as_deref_mut())? {
-            SlotRead::Frame(info) if info.number == number => return Ok(Some(info)),
+        match read_slot(region, region.geometry.slot_of(number), dest)? {
+            SlotRead::Frame(info) if info.number == number => return dest.fitting(info).map(Some),
             SlotRead::Frame(info) if info.number < number => {
                 return Err(Error::CorruptFrame {
                     reason: format!(
@@ -577,8 +658,8 @@ fn latest_slot(
     }
 }
 
-/// One seqlock read of slot `index` into `buf`; with `None`, of its metadata only.
-fn read_slot(region: &Region<'_>, index: usize, buf: Option<&mut Vec<u8>>) -> Result<SlotRead> {
+/// One seqlock read of slot `index`, its pixels into `dest` if they fit there.
+fn read_slot(region: &Region<'_>, index: usize, dest: &mut Destination<'_>) -> Result<SlotRead> {
     let words = region.slot(index);
     // Pairs with the writer's Release stores of the even sequence value.
     let seq = words[slot::SEQ].load(Acquire);
@@ -588,12 +669,8 @@ fn read_slot(region: &Region<'_>, index: usize, buf: Option<&mut Vec<u8>>) -> Re
     let meta: [u64; slot::META_WORDS] =
         std::array::from_fn(|i| words[slot::FRAME_NUMBER + i].load(Relaxed));
     let decoded = decode_meta(&meta, region.geometry.slot_capacity);
-    if let (Ok(info), Some(buf)) = (&decoded, buf) {
-        if buf.len() < info.len {
-            buf.resize(info.len, 0);
-        }
-        buf.truncate(info.len);
-        load_bytes(&words[SLOT_HEADER_SIZE / 8..], buf);
+    if let Some(room) = decoded.as_ref().ok().and_then(|info| dest.room(info.len)) {
+        load_bytes(&words[SLOT_HEADER_SIZE / 8..], room);
     }
     // Pairs with the writer's Release fence after it made the sequence odd: if
     // any load above saw a store of a newer frame, the load below sees the

@@ -57,6 +57,60 @@ fn published_frame_reads_back_exactly() {
 }
 
 #[test]
+fn a_slice_read_fills_its_start_like_a_vector_read() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let meta = FrameMeta::packed(3, 2, PixelFormat::Rgb8);
+    let pixels: Vec<u8> = (0..18).collect();
+    writer.publish(&region, &meta, || 77, &pixels).unwrap();
+    let (mut by_vec, mut latest, mut in_order) = (
+        RingReader::new(&region),
+        RingReader::new(&region),
+        RingReader::new(&region),
+    );
+    let want = by_vec.read_latest(&region, &mut Vec::new()).unwrap();
+    let mut out = [0xAA; 21];
+    assert_eq!(latest.read_latest_into(&region, &mut out).unwrap(), want);
+    assert_eq!((&out[..18], &out[18..]), (&pixels[..], &[0xAA; 3][..]));
+    let mut exact = [0; 18];
+    assert_eq!(in_order.read_next_into(&region, &mut exact).unwrap(), want);
+    assert_eq!(exact[..], pixels[..]);
+    assert_eq!(in_order.read_next_into(&region, &mut exact).unwrap(), None);
+    assert_eq!(latest.last_seen(), 1);
+}
+
+#[test]
+fn a_slice_too_small_is_refused_and_the_frame_stays_unread() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let (meta, pixels) = frame(5, 2);
+    writer.publish(&region, &meta, || 0, &pixels).unwrap();
+    let mut reader = RingReader::new(&region);
+    let mut small = [0xAA; 15];
+    for got in [
+        reader.read_latest_into(&region, &mut small),
+        reader.read_next_into(&region, &mut small),
+    ] {
+        assert!(
+            matches!(got, Err(Error::BufferTooSmall { len: 16, got: 15 })),
+            "{got:?}"
+        );
+    }
+    assert_eq!(
+        small, [0xAA; 15],
+        "nothing is copied into a slice too small"
+    );
+    assert_eq!((reader.last_seen(), reader.next_number()), (0, 1));
+    // The metadata says how much room the frame needs; then it reads in order.
+    let needed = reader.peek_latest(&region).unwrap().unwrap().len;
+    let mut out = vec![0; needed];
+    let info = reader.read_next_into(&region, &mut out).unwrap().unwrap();
+    assert_eq!((info.number, info.missed, &out), (1, 0, &pixels));
+}
+
+#[test]
 fn frames_change_size_within_capacity() {
     let heap = heap(2, 64);
     let region = heap.region();
@@ -167,7 +221,13 @@ fn a_slot_being_written_is_never_returned() {
                 // The latest frame (2) is in the other slot: intact.
                 let latest = reader.read_latest(&region, &mut buf)?.unwrap();
                 assert_eq!((latest.number, &buf), (2, &second));
+                let mut out = [0; 16];
+                let latest = reader.read_latest_into(&region, &mut out)?.unwrap();
+                assert_eq!((latest.number, &out[..]), (2, &second[..]));
                 // Frame 1's slot is mid-write: the in-order reader skips it, counted.
+                let mut skipping = in_order.clone();
+                let next = skipping.read_next_into(&region, &mut out)?.unwrap();
+                assert_eq!((next.number, next.missed, &out[..]), (2, 1, &second[..]));
                 let next = in_order.read_next(&region, &mut buf)?.unwrap();
                 assert_eq!((next.number, next.missed, &buf), (2, 1, &second));
                 fill.write(4, &[3; 4])
@@ -239,25 +299,33 @@ fn corrupt_metadata_is_an_error_not_a_panic() {
 fn concurrent_readers_never_see_torn_or_mixed_frames() {
     let heap = Arc::new(heap(2, 64));
     let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
+    // Latest and in-order readers, into a vector and into a slice.
+    let readers: Vec<_> = (0..4)
         .map(|i| {
             let (heap, done) = (heap.clone(), done.clone());
             std::thread::spawn(move || {
                 let region = heap.region();
                 let mut reader = RingReader::new(&region);
                 let mut buf = Vec::new();
+                let mut slice = [0u8; 64];
                 let mut last = 0;
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    let got = if i == 0 {
-                        reader.read_latest(&region, &mut buf)
-                    } else {
-                        reader.read_next(&region, &mut buf)
+                    let got = match i {
+                        0 => reader.read_latest(&region, &mut buf),
+                        1 => reader.read_next(&region, &mut buf),
+                        2 => reader.read_latest_into(&region, &mut slice),
+                        _ => reader.read_next_into(&region, &mut slice),
                     };
                     if let Some(info) = got.unwrap() {
                         assert!(info.number >= last, "frames go backwards");
-                        assert_eq!(buf.len(), info.len);
+                        let pixels = if i < 2 {
+                            assert_eq!(buf.len(), info.len);
+                            &buf[..]
+                        } else {
+                            &slice[..info.len]
+                        };
                         assert!(
-                            buf.iter().all(|&b| b == info.number as u8),
+                            pixels.iter().all(|&b| b == info.number as u8),
                             "torn frame {}",
                             info.number
                         );

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::layout::{header, FrameInfo, STATE_LIVE};
-use crate::protocol::{Region, RingReader};
+use crate::protocol::{Destination, Region, RingReader};
 use crate::segment::Segment;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -84,7 +84,19 @@ impl Reader {
     /// Copies the latest frame into `buf` (resized to the frame's length, reusing
     /// its allocation); `None` if nothing has been published yet.
     pub fn latest(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_latest(&self.segment.region(), buf);
+        self.latest_to(&mut Destination::Vec(buf))
+    }
+
+    /// Copies the latest frame into the start of `out` (the bytes past the
+    /// frame's `len` keep their values); `None` if nothing has been published
+    /// yet, [`Error::BufferTooSmall`] if the frame does not fit (see
+    /// [`latest_info`](Self::latest_info) for its size).
+    pub fn latest_into(&mut self, out: &mut [u8]) -> Result<Option<FrameInfo>> {
+        self.latest_to(&mut Destination::Slice(out))
+    }
+
+    fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
+        let got = self.ring.read_latest_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
@@ -100,7 +112,18 @@ impl Reader {
     /// opened. If the writer lapped the reader, `missed` in the result says how
     /// many frames were skipped.
     pub fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_next(&self.segment.region(), buf);
+        self.next_to(&mut Destination::Vec(buf))
+    }
+
+    /// [`next`](Self::next) into the start of `out`. If the frame does not fit,
+    /// [`Error::BufferTooSmall`] says its size and the frame stays next, so a
+    /// read into a larger buffer gets it.
+    pub fn next_into(&mut self, out: &mut [u8]) -> Result<Option<FrameInfo>> {
+        self.next_to(&mut Destination::Slice(out))
+    }
+
+    fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
+        let got = self.ring.read_next_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
@@ -122,17 +145,37 @@ impl Reader {
         buf: &mut Vec<u8>,
         timeout: Duration,
     ) -> Result<Option<FrameInfo>> {
-        self.wait(buf, timeout, Want::Latest)
+        self.wait(&mut Destination::Vec(buf), timeout, Want::Latest)
+    }
+
+    /// [`wait_latest`](Self::wait_latest) into the start of `out`;
+    /// [`Error::BufferTooSmall`] at once if the frame does not fit.
+    pub fn wait_latest_into(
+        &mut self,
+        out: &mut [u8],
+        timeout: Duration,
+    ) -> Result<Option<FrameInfo>> {
+        self.wait(&mut Destination::Slice(out), timeout, Want::Latest)
     }
 
     /// Waits up to `timeout` for the next frame in order; `None` on timeout.
     pub fn wait_next(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<Option<FrameInfo>> {
-        self.wait(buf, timeout, Want::Next)
+        self.wait(&mut Destination::Vec(buf), timeout, Want::Next)
+    }
+
+    /// [`wait_next`](Self::wait_next) into the start of `out`;
+    /// [`Error::BufferTooSmall`] at once if the frame does not fit (it stays next).
+    pub fn wait_next_into(
+        &mut self,
+        out: &mut [u8],
+        timeout: Duration,
+    ) -> Result<Option<FrameInfo>> {
+        self.wait(&mut Destination::Slice(out), timeout, Want::Next)
     }
 
     fn wait(
         &mut self,
-        buf: &mut Vec<u8>,
+        dest: &mut Destination<'_>,
         timeout: Duration,
         want: Want,
     ) -> Result<Option<FrameInfo>> {
@@ -148,10 +191,12 @@ impl Reader {
                 Want::Next => self.ring.next_number() - 1,
             };
             if self.segment.truncated() || self.segment.region().latest() > seen {
-                let got = self.read_before(buf, want, deadline);
+                let got = self.read_before(dest, want, deadline);
                 match self.unless_truncated(got) {
                     Ok(Some(info)) => return Ok(Some(info)),
                     Ok(None) => {}
+                    // The caller's buffer, not the segment, is at fault.
+                    Err(e @ Error::BufferTooSmall { .. }) => return Err(e),
                     // This segment cannot be read: a successor may be there
                     // already (read it now), or arrive before the deadline.
                     Err(_) if self.follow()? => {
@@ -189,7 +234,7 @@ impl Reader {
     /// left in a segment is read before a successor is followed.
     fn read_before(
         &mut self,
-        buf: &mut Vec<u8>,
+        dest: &mut Destination<'_>,
         want: Want,
         deadline: Instant,
     ) -> Result<Option<FrameInfo>> {
@@ -202,9 +247,9 @@ impl Reader {
                 } else {
                     Instant::now()
                 };
-                self.ring.read_latest_until(&region, buf, give_up_at)
+                self.ring.read_latest_until(&region, dest, give_up_at)
             }
-            Want::Next => self.next(buf),
+            Want::Next => self.next_to(dest),
         }
     }
 

@@ -97,10 +97,23 @@ fn publishing_and_reading_allocate_nothing_in_steady_state() {
             writer.publish(&meta, &pixels).unwrap();
             reader.wait_next(&mut buf, timeout).unwrap().unwrap();
         });
+        let mut out = vec![0u8; pixels.len()];
+        let reads_into = count(n, || {
+            writer.publish(&meta, &pixels).unwrap();
+            reader.latest_into(&mut out).unwrap().unwrap();
+            writer.publish(&meta, &pixels).unwrap();
+            reader.next_into(&mut out).unwrap();
+            writer.publish(&meta, &pixels).unwrap();
+            reader.wait_latest_into(&mut out, timeout).unwrap().unwrap();
+            writer.publish(&meta, &pixels).unwrap();
+            reader.wait_next_into(&mut out, timeout).unwrap().unwrap();
+        });
+        assert_eq!(out, pixels);
         assert_eq!(
-            (publish, publish_with, latest, reads),
-            (0, 0, 0, 0),
-            "allocations over {n} frames of {width}x{height}: publish, publish_with, latest, next/wait_latest/wait_next"
+            (publish, publish_with, latest, reads, reads_into),
+            (0, 0, 0, 0, 0),
+            "allocations over {n} frames of {width}x{height}: publish, publish_with, latest, \
+             next/wait_latest/wait_next, the same into a slice"
         );
     }
 }

@@ -50,9 +50,10 @@ class Reader:
     ``timeout`` is in seconds (None: wait for ever); waits release the GIL and
     wake on the writer's futex, not by polling. ``out=`` copies the frame into
     a preallocated C-contiguous array of the frame's exact shape and dtype
-    (see :func:`shmframe.out_shape`), so a loop allocates nothing per frame;
-    if the frame does not fit, FrameValueError or FrameTypeError is raised and
-    that frame is skipped. Without ``out=``, each frame's array is new and the
+    (see :func:`shmframe.out_shape`), so a loop allocates nothing per frame
+    and a packed frame is copied once, straight from shared memory; if the
+    frame does not fit, FrameValueError or FrameTypeError is raised and that
+    frame is skipped (``out`` may then hold part of it). Without ``out=``, each frame's array is new and the
     caller owns it.
 
     A Reader serves one thread at a time (calls from several threads are
@@ -67,11 +68,10 @@ class Reader:
     # -- reading ---------------------------------------------------------------
 
     def _read(self, next: bool, timeout: Optional[float], out: Optional[np.ndarray]) -> Optional[Frame]:
-        if out is not None:
-            check_out(out)
+        out_bytes = None if out is None else check_out(out).reshape(-1).view(np.uint8)
         if timeout is None:  # only look
             with self._lock:
-                return self._frame(self._native.read(next, None), out)
+                return self._read_once(next, None, out, out_bytes)
         if not timeout >= 0:  # negative or NaN
             raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
         deadline = time.monotonic() + timeout
@@ -80,18 +80,26 @@ class Reader:
             # handled and other threads may use the reader.
             remaining = max(0.0, deadline - time.monotonic())
             with self._lock:
-                frame = self._frame(self._native.read(next, min(remaining, _SLICE)), out)
+                frame = self._read_once(next, min(remaining, _SLICE), out, out_bytes)
             if frame is not None or remaining <= _SLICE:
                 return frame
 
-    def _frame(self, info: Optional[Tuple[Any, ...]], out: Optional[np.ndarray]) -> Optional[Frame]:
-        """The Frame for `info` from the native buffer, or copied into `out` (the lock is held)."""
-        if info is None:
+    def _read_once(
+        self, next: bool, timeout: Optional[float], out: Optional[np.ndarray], out_bytes: Optional[np.ndarray]
+    ) -> Optional[Frame]:
+        """One native read (the lock is held): into ``out`` straight from the segment when
+        the frame fits its bytes, else into the native buffer, shaped or copied into ``out``."""
+        if out is None or out_bytes is None:
+            info = self._native.read(next, timeout)
+            return None if info is None else Frame(info, view_of(info, self._native.take()))
+        got = self._native.read_into(next, timeout, out_bytes)
+        if got is None:
             return None
-        if out is None:
-            return Frame(info, view_of(info, self._native.take()))
+        info, copied = got
+        # Raises if the frame's shape, dtype or size is not out's.
         flat, rows, row_bytes, stride = fit_out(info, out)
-        self._native.copy_to(flat, rows, row_bytes, stride)
+        if not copied:  # too large for out as it lies, or rows with padding
+            self._native.copy_to(flat, rows, row_bytes, stride)
         return Frame(info, out)
 
     def latest(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:

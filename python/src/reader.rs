@@ -1,8 +1,8 @@
 //! `shmframe._native.Reader`: the native half of `shmframe.Reader`.
 //!
-//! It copies frames out of the segment into a buffer it owns, with the GIL
-//! released; the Python half (`shmframe/_reader.py`) shapes that buffer into a
-//! numpy array of the frame's format, or has it copied into the caller's `out=`.
+//! It copies frames out of the segment, with the GIL released, into a buffer
+//! it owns, which the Python half (`shmframe/_reader.py`) shapes into a numpy
+//! array of the frame's format, or straight into the caller's `out=`.
 
 use crate::errors::{self, IntoPyResult};
 use crate::formats::color_names;
@@ -85,16 +85,7 @@ impl Reader {
     fn read(&mut self, py: Python<'_>, next: bool, timeout: Option<f64>) -> PyResult<Option<Info>> {
         let Reader { inner, buf, name } = self;
         let reader = inner.as_mut().ok_or_else(|| closed(py, name))?;
-        let timeout = match timeout {
-            None => None,
-            Some(t) if t >= 0.0 => Some(Duration::from_secs_f64(t.min(MAX_WAIT.as_secs_f64()))),
-            Some(t) => {
-                return Err(errors::value_error(
-                    py,
-                    format!("timeout must be a number of seconds >= 0 (or None), got {t}"),
-                ))
-            }
-        };
+        let timeout = slice_of(py, timeout)?;
         let got = py.detach(|| match (timeout, next) {
             (None, false) => reader.latest(buf),
             (None, true) => reader.next(buf),
@@ -102,6 +93,51 @@ impl Reader {
             (Some(t), true) => reader.wait_next(buf, t),
         });
         Ok(got.py_result(py)?.map(info_tuple))
+    }
+
+    /// Reads like `read`, but copies the frame straight from the segment into
+    /// the contiguous bytes `out` (one copy, GIL released) when it fits there.
+    /// Returns None, or the info and whether the frame is in `out`; if it was
+    /// too large for `out` it is read into the buffer instead, as `read` does
+    /// (so an in-order reader moves past it either way).
+    #[pyo3(signature = (next, timeout, out))]
+    fn read_into(
+        &mut self,
+        py: Python<'_>,
+        next: bool,
+        timeout: Option<f64>,
+        mut out: PyReadwriteArray1<'_, u8>,
+    ) -> PyResult<Option<(Info, bool)>> {
+        let timeout = slice_of(py, timeout)?;
+        let out = out
+            .as_slice_mut()
+            .map_err(|_| errors::value_error(py, "out must be C-contiguous".to_owned()))?;
+        let Reader { inner, buf, name } = self;
+        let reader = inner.as_mut().ok_or_else(|| closed(py, name))?;
+        let got = py.detach(|| {
+            let into = match (timeout, next) {
+                (None, false) => reader.latest_into(out),
+                (None, true) => reader.next_into(out),
+                (Some(t), false) => reader.wait_latest_into(out, t),
+                (Some(t), true) => reader.wait_next_into(out, t),
+            };
+            match into {
+                Ok(info) => Ok(info.map(|info| (info, true))),
+                // Still there: read it as `read` would, for the caller to refuse.
+                Err(shmframe::Error::BufferTooSmall { .. }) => {
+                    let info = if next {
+                        reader.next(buf)
+                    } else {
+                        reader.latest(buf)
+                    };
+                    info.map(|info| info.map(|info| (info, false)))
+                }
+                Err(e) => Err(e),
+            }
+        });
+        Ok(got
+            .py_result(py)?
+            .map(|(info, copied)| (info_tuple(info), copied)))
     }
 
     /// Hands the last frame's bytes to numpy as a 1-D uint8 array, without a copy.
@@ -197,6 +233,18 @@ impl Reader {
     #[getter]
     fn path(&self) -> Option<PathBuf> {
         self.inner.as_ref().map(|r| r.path().to_owned())
+    }
+}
+
+/// One native wait's duration for `timeout` seconds (None: only look).
+fn slice_of(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    match timeout {
+        None => Ok(None),
+        Some(t) if t >= 0.0 => Ok(Some(Duration::from_secs_f64(t.min(MAX_WAIT.as_secs_f64())))),
+        Some(t) => Err(errors::value_error(
+            py,
+            format!("timeout must be a number of seconds >= 0 (or None), got {t}"),
+        )),
     }
 }
 

@@ -121,6 +121,24 @@ def test_out_must_fit_the_frame(writer, name, make_out, error, match):
         assert reader.latest(out=np.empty((4, 6, 3), np.uint8)) is not None  # a fitting one works
 
 
+def test_an_in_order_frame_that_does_not_fit_out_is_skipped(writer, name):
+    reader = shmframe.Reader(name)
+    out = np.full((4, 6, 3), 7, np.uint8)
+    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    # Within the ring's intact frames: more bytes than out holds, fewer, as
+    # many in another shape; then one that fits.
+    for shape in [(8, 6, 3), (2, 6, 3), (6, 4, 3)]:
+        writer.publish(np.zeros(shape, np.uint8))
+        with pytest.raises(ValueError, match="shape"):
+            reader.next(out=out)
+    writer.publish(pixels)
+    frame = reader.next(out=out)
+    assert (frame.number, frame.missed) == (4, 0) and frame.array is out
+    np.testing.assert_array_equal(out, pixels)
+    assert reader.next(out=out) is None
+    reader.close()
+
+
 def _read_only(array):
     array.flags.writeable = False
     return array
