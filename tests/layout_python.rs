@@ -85,8 +85,10 @@ fn the_documented_python_reader_reads_live_writers_correctly() {
         format!("1 {hex}")
     );
 
-    // A writer publishing as fast as it can, with sizes changing: every frame
-    // the reader returns is whole (each byte is its number) and of its size.
+    // A writer publishing in bursts as fast as it can, with sizes changing:
+    // every frame the reader returns is whole (each byte is its number) and of
+    // its size. The pauses between bursts give this slow reader a chance: a
+    // writer that never pauses laps it on every attempt, and it rightly gives up.
     let stop = Arc::new(AtomicBool::new(false));
     let flooding = {
         let stop = stop.clone();
@@ -98,6 +100,9 @@ fn the_documented_python_reader_reads_live_writers_correctly() {
                 let meta = FrameMeta::packed(1 + (n % 64) as u32, 64, PixelFormat::Rgba8);
                 let len = meta.checked_len().unwrap();
                 writer.publish(&meta, &vec![n as u8; len]).unwrap();
+                if n % 100 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
             }
         })
     };
