@@ -272,22 +272,27 @@ mod tests {
 
     #[test]
     fn jpeg_stays_close() {
-        // A smooth image: JPEG at quality 95 keeps every channel within a few levels.
-        let meta = FrameMeta::packed(64, 48, PixelFormat::Rgb8);
+        // A smooth image: JPEG at quality 95 keeps every channel within a few
+        // levels, and the channels come back in the frame's byte order (the
+        // three channels differ, so a swap would show as a large error).
         let pixels: Vec<u8> = (0..48u32)
             .flat_map(|y| (0..64u32).flat_map(move |x| [(x * 4) as u8, (y * 5) as u8, 128]))
             .collect();
-        let mut payload = Vec::new();
-        encode(Codec::Jpeg { quality: 95 }, &meta, &pixels, &mut payload).unwrap();
-        let mut out = vec![0u8; pixels.len()];
-        decode(CodecId::Jpeg, &meta, &payload, &mut out).unwrap();
-        let worst = pixels
-            .iter()
-            .zip(&out)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
-        assert!(worst <= 12, "worst channel error {worst}");
+        for format in [PixelFormat::Rgb8, PixelFormat::Bgr8] {
+            let meta = FrameMeta::packed(64, 48, format);
+            let mut payload = Vec::new();
+            let used = encode(Codec::Jpeg { quality: 95 }, &meta, &pixels, &mut payload).unwrap();
+            assert_eq!(used, Codec::Jpeg { quality: 95 }, "{format}");
+            let mut out = vec![0u8; pixels.len()];
+            decode(CodecId::Jpeg, &meta, &payload, &mut out).unwrap();
+            let worst = pixels
+                .iter()
+                .zip(&out)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap();
+            assert!(worst <= 12, "{format}: worst channel error {worst}");
+        }
     }
 
     #[test]
