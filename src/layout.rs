@@ -9,8 +9,10 @@ use crate::error::{Error, Result};
 
 /// `b"SHMFRAME"` read as a little-endian `u64`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFRAME");
-/// Layout version; bumped on any incompatible change (2: the wake file).
-pub const VERSION: u32 = 2;
+/// Layout version; bumped on any incompatible change (2: the wake file; 3: a
+/// frame's number and timestamp apart from its index in the ring, and the time
+/// it was published here).
+pub const VERSION: u32 = 3;
 /// Bytes of the segment header, before the first slot.
 pub const HEADER_SIZE: usize = 128;
 /// Bytes of each slot's header, before its pixels.
@@ -89,20 +91,27 @@ pub const STATE_REPLACED: u64 = 2;
 pub mod slot {
     /// Sequence word: odd while the writer is changing the slot.
     pub const SEQ: usize = 0;
-    /// Frame number (first frame is 1; 0 marks a slot with no valid frame).
-    pub const FRAME_NUMBER: usize = 1;
-    /// CLOCK_MONOTONIC nanoseconds at publish.
+    /// The frame's index in this segment: 1, 2, 3, ... without gaps (0 marks a
+    /// slot with no valid frame). Frame index `i` lives in slot `i % slots`.
+    pub const INDEX: usize = 1;
+    /// The frame's timestamp: CLOCK_MONOTONIC nanoseconds at publish, unless
+    /// the writer gave its own (an importer gives the sender's).
     pub const TIMESTAMP_NS: usize = 2;
     /// Width (low half), height (high half), in pixels.
     pub const WIDTH_HEIGHT: usize = 3;
-    /// Stride in bytes (low half), pixel format code (high half).
+    /// Stride in bytes (bits 0..32), pixel format code (bits 32..48), and for
+    /// YUV frames the colour matrix code (bits 48..56) and range code (56..64).
     pub const STRIDE_FORMAT: usize = 4;
     /// Length of the pixel data in bytes.
     pub const LEN: usize = 5;
-    /// Colorimetry of YUV frames: matrix code (byte 0), range code (byte 1); zero otherwise.
-    pub const COLOR: usize = 6;
-    /// Number of metadata words the reader copies under the seqlock (words 1..=6).
-    pub const META_WORDS: usize = 6;
+    /// CLOCK_MONOTONIC nanoseconds at which this segment's writer committed the
+    /// frame (for an imported frame: when it arrived on this machine).
+    pub const PUBLISHED_NS: usize = 6;
+    /// The frame's number: its index unless the writer gave another (an
+    /// importer gives the sender's).
+    pub const FRAME_NUMBER: usize = 7;
+    /// Number of metadata words the reader copies under the seqlock (words 1..=7).
+    pub const META_WORDS: usize = 7;
 }
 
 /// How the bytes of a frame encode its pixels.
@@ -265,12 +274,12 @@ pub struct Colorimetry {
 }
 
 impl Colorimetry {
-    /// The slot word that stores this colorimetry: matrix in byte 0, range in byte 1.
+    /// The 16 bits that store this colorimetry: matrix in the low byte, range in the high one.
     pub const fn word(self) -> u64 {
         self.matrix as u64 | (self.range as u64) << 8
     }
 
-    /// The colorimetry stored in a slot word, if every code in it is known.
+    /// The colorimetry stored in `word` (see [`word`](Self::word)), if every code in it is known.
     pub fn from_word(word: u64) -> Option<Self> {
         let matrix = match word & 0xff {
             0 => ColorMatrix::Bt601,
@@ -472,10 +481,19 @@ fn fits_in_memory(total: u64) -> Result<usize> {
 /// Everything a reader learns about one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameInfo {
-    /// Frame number: 1 for the first frame of a segment, then consecutive.
+    /// The frame's number: equal to `index` unless the writer gave its own
+    /// (a bridge's importer keeps the sender's numbers, which may skip).
     pub number: u64,
-    /// CLOCK_MONOTONIC nanoseconds at which the writer published it.
+    /// The frame's place in this segment: 1 for the first frame, then
+    /// consecutive. `missed` counts indexes.
+    pub index: u64,
+    /// The frame's timestamp, CLOCK_MONOTONIC nanoseconds: when the writer
+    /// published it, unless the writer gave its own (an importer keeps the
+    /// sender's, taken on the sender's clock).
     pub timestamp_ns: u64,
+    /// CLOCK_MONOTONIC nanoseconds on this machine at which the frame was
+    /// published into this segment (for an imported frame, when it arrived).
+    pub published_ns: u64,
     /// Size, stride and format.
     pub meta: FrameMeta,
     /// Bytes of pixel data (`stride * height`).
@@ -619,42 +637,46 @@ pub const fn split(word: u64) -> (u32, u32) {
     (word as u32, (word >> 32) as u32)
 }
 
-/// Slot metadata words as the writer stores them.
+/// Slot metadata words (1..=7) as the writer stores them before it fills the
+/// pixels; the two timestamps are stored after the fill.
 pub(crate) fn encode_meta(
+    index: u64,
     number: u64,
-    timestamp_ns: u64,
     meta: &FrameMeta,
     len: usize,
 ) -> [u64; slot::META_WORDS] {
-    // RGB and gray frames store zero, so the word means nothing for them.
+    // RGB and gray frames store zero, so the bits mean nothing for them.
     let color = if meta.format.is_yuv() {
         meta.color.word()
     } else {
         0
     };
     [
-        number,
-        timestamp_ns,
+        index,
+        0,
         join(meta.width, meta.height),
-        join(meta.stride, meta.format.code()),
+        join(meta.stride, meta.format.code()) | color << 48,
         len as u64,
-        color,
+        0,
+        number,
     ]
 }
 
-/// Checks slot metadata words copied from the segment; the frame length is
-/// also checked against the slot capacity.
+/// Checks slot metadata words (1..=7) copied from the segment; the frame
+/// length is also checked against the slot capacity.
 pub(crate) fn decode_meta(words: &[u64; slot::META_WORDS], capacity: usize) -> Result<FrameInfo> {
     let bad = |reason: String| Err(Error::CorruptFrame { reason });
     let (width, height) = split(words[2]);
-    let (stride, code) = split(words[3]);
+    let (stride, format_and_color) = split(words[3]);
+    let code = format_and_color & 0xffff;
     let Some(format) = PixelFormat::from_code(code) else {
         return Err(Error::UnknownFormat { code });
     };
-    let color = match (format.is_yuv(), Colorimetry::from_word(words[5])) {
+    let color_bits = u64::from(format_and_color >> 16);
+    let color = match (format.is_yuv(), Colorimetry::from_word(color_bits)) {
         (false, _) => Colorimetry::default(),
         (true, Some(color)) => color,
-        (true, None) => return bad(format!("unknown colorimetry word {:#x}", words[5])),
+        (true, None) => return bad(format!("unknown colorimetry bits {color_bits:#x}")),
     };
     let meta = FrameMeta {
         width,
@@ -677,8 +699,10 @@ pub(crate) fn decode_meta(words: &[u64; slot::META_WORDS], capacity: usize) -> R
         return bad(format!("length {len} exceeds the slot capacity {capacity}"));
     }
     Ok(FrameInfo {
-        number: words[0],
+        number: words[6],
+        index: words[0],
         timestamp_ns: words[1],
+        published_ns: words[5],
         meta,
         len,
         missed: 0,
@@ -792,13 +816,13 @@ mod tests {
         let rgb = FrameMeta::packed(2, 2, PixelFormat::Rgb8).with_color(color);
         let info = decode_meta(&encode_meta(1, 0, &rgb, 12), 12).unwrap();
         assert_eq!(info.meta.color, Colorimetry::default());
-        let mut words = encode_meta(1, 0, &nv12, 24);
-        words[5] = 0x0102;
+        let mut words = encode_meta(1, 1, &nv12, 24);
+        words[3] |= 0x0102 << 48;
         assert!(matches!(
             decode_meta(&words, 24),
             Err(Error::CorruptFrame { .. })
         ));
-        words = encode_meta(1, 0, &nv12, 24);
+        words = encode_meta(1, 1, &nv12, 24);
         words[2] = join(4, 4);
         words[3] = join(4, 99);
         assert!(matches!(
@@ -812,7 +836,10 @@ mod tests {
         let meta = FrameMeta::packed(4, 2, PixelFormat::Rgb8);
         let words = encode_meta(9, 5, &meta, 24);
         let info = decode_meta(&words, 24).unwrap();
-        assert_eq!((info.number, info.meta, info.len), (9, meta, 24));
+        assert_eq!(
+            (info.index, info.number, info.meta, info.len),
+            (9, 5, meta, 24)
+        );
         assert!(decode_meta(&words, 23).is_err(), "over capacity");
         let mut bad = words;
         bad[3] = join(12, 99);

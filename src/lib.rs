@@ -65,7 +65,7 @@ pub use layout::{
     ColorMatrix, ColorRange, Colorimetry, FrameInfo, FrameMeta, PixelFormat, Plane, Planes,
 };
 pub use name::{validate_name, MAX_NAME_LEN};
-pub use protocol::{Destination, SlotFill};
+pub use protocol::{Destination, FrameOrigin, SlotFill};
 
 #[cfg(not(loom))]
 pub use clock::monotonic_ns;

@@ -3,7 +3,11 @@
 //! This is written once, over a [`Region`] it does not own, so the same code
 //! runs on the real mapping, on a heap region (unit tests, Miri) and under loom.
 //!
-//! **Writer** (one per stream), publishing frame `n` into slot `n % N`:
+//! Frames are placed by their *index*, 1, 2, 3, ... without gaps, which is
+//! also what `latest` counts; a frame's *number* is its index unless the
+//! writer gives another (an importer keeps its sender's numbers).
+//!
+//! **Writer** (one per stream), publishing frame index `n` into slot `n % N`:
 //! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence;
 //! 2. store the metadata and pixels with Relaxed word stores;
 //! 3. make the sequence word even again (Release);
@@ -14,7 +18,7 @@
 //! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
 //! word loads, an Acquire fence, load the sequence word again: if it changed the
-//! copy may be torn and is thrown away. The slot must also hold frame `n`; if it
+//! copy may be torn and is thrown away. The slot must also hold index `n`; if it
 //! holds a later one the writer lapped the reader.
 //!
 //! **Sleeper**: load the futex word (Acquire), then `latest` (`L`), poll
@@ -205,6 +209,18 @@ fn deadline_after(timeout: Duration) -> u64 {
     now.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// A frame's own number and timestamp, for a writer that republishes frames
+/// from elsewhere (the bridge's importer keeps its sender's). Without one, a
+/// frame's number is its index in the segment and its timestamp the moment it
+/// is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameOrigin {
+    /// The frame's number (any value; it need not grow or be consecutive).
+    pub number: u64,
+    /// The frame's timestamp in nanoseconds (on whatever clock it came with).
+    pub timestamp_ns: u64,
+}
+
 /// Fills a slot in place; given to the closure of [`RingWriter::publish_with`].
 pub struct SlotFill<'a> {
     payload: &'a [AtomicU64],
@@ -286,7 +302,30 @@ impl RingWriter {
                 expected,
             });
         }
-        self.publish_checked(region, meta, expected, stamp, |fill| fill.write(0, pixels))
+        self.publish_checked(region, meta, expected, None, stamp, |fill| {
+            fill.write(0, pixels)
+        })
+    }
+
+    /// [`publish`](Self::publish) with the frame's own number and timestamp.
+    pub fn publish_from(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        origin: FrameOrigin,
+        stamp: impl FnOnce() -> u64,
+        pixels: &[u8],
+    ) -> Result<u64> {
+        let expected = meta.checked_len()?;
+        if pixels.len() != expected {
+            return Err(Error::LengthMismatch {
+                got: pixels.len(),
+                expected,
+            });
+        }
+        self.publish_checked(region, meta, expected, Some(origin), stamp, |fill| {
+            fill.write(0, pixels)
+        })
     }
 
     /// Publishes the next frame, filled in place by `fill`; returns its number.
@@ -305,15 +344,17 @@ impl RingWriter {
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let len = meta.checked_len()?;
-        self.publish_checked(region, meta, len, stamp, fill)
+        self.publish_checked(region, meta, len, None, stamp, fill)
     }
 
-    /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is checked.
+    /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is
+    /// checked, numbered and stamped by `origin` if given. Returns the index.
     fn publish_checked<E: From<Error>>(
         &mut self,
         region: &Region<'_>,
         meta: &FrameMeta,
         len: usize,
+        origin: Option<FrameOrigin>,
         stamp: impl FnOnce() -> u64,
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
@@ -321,8 +362,8 @@ impl RingWriter {
         if len > capacity {
             return Err(Error::FrameTooLarge { len, capacity }.into());
         }
-        let number = self.next;
-        let slot_words = region.slot(region.geometry.slot_of(number));
+        let index = self.next;
+        let slot_words = region.slot(region.geometry.slot_of(index));
         let seq_word = &slot_words[slot::SEQ];
         // Only this writer stores the sequence word, so Relaxed reads its own
         // value. `| 1` makes it odd whatever it held, so a slot can never end
@@ -338,8 +379,9 @@ impl RingWriter {
             slot_words,
             even: odd.wrapping_add(1),
         };
-        let meta_words = encode_meta(number, 0, meta, len);
-        for (cell, word) in slot_words[slot::FRAME_NUMBER..].iter().zip(meta_words) {
+        let number = origin.map_or(index, |o| o.number);
+        let meta_words = encode_meta(index, number, meta, len);
+        for (cell, word) in slot_words[slot::INDEX..].iter().zip(meta_words) {
             cell.store(word, Relaxed);
         }
         let mut slot_fill = SlotFill {
@@ -347,18 +389,21 @@ impl RingWriter {
             len,
         };
         fill(&mut slot_fill)?;
-        slot_words[slot::TIMESTAMP_NS].store(stamp(), Relaxed);
+        let now = stamp();
+        let timestamp = origin.map_or(now, |o| o.timestamp_ns);
+        slot_words[slot::TIMESTAMP_NS].store(timestamp, Relaxed);
+        slot_words[slot::PUBLISHED_NS].store(now, Relaxed);
         std::mem::forget(unpublished);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
         seq_word.store(odd.wrapping_add(1), Release);
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
-        region.header(header::LATEST).store(number, Release);
+        region.header(header::LATEST).store(index, Release);
         self.next += 1;
-        if bump_and_wake(region, number) {
+        if bump_and_wake(region, index) {
             self.wakes += 1;
         }
-        Ok(number)
+        Ok(index)
     }
 
     /// Marks the region closed (or replaced) and wakes every waiting reader.
@@ -381,9 +426,9 @@ struct EmptyOnDrop<'a> {
 
 impl Drop for EmptyOnDrop<'_> {
     fn drop(&mut self) {
-        self.slot_words[slot::FRAME_NUMBER].store(0, Relaxed);
+        self.slot_words[slot::INDEX].store(0, Relaxed);
         // Pairs with the reader's first Acquire sequence load: a reader that
-        // sees this even value sees frame number 0 (no frame).
+        // sees this even value sees index 0 (no frame).
         self.slot_words[slot::SEQ].store(self.even, Release);
     }
 }
@@ -544,7 +589,7 @@ impl RingReader {
     ) -> Result<Option<FrameInfo>> {
         let info = latest_slot(region, dest, patience)?;
         if let Some(info) = &info {
-            self.last_seen = info.number;
+            self.last_seen = info.index;
         }
         Ok(info)
     }
@@ -595,19 +640,13 @@ impl RingReader {
                 self.missed = self.missed.saturating_add(oldest_intact - self.next);
                 self.next = oldest_intact;
             }
-            match read_slot(region, region.geometry.slot_of(self.next), dest)? {
-                SlotRead::Frame(info) if info.number == self.next => {
-                    let info = dest.fitting(info)?;
-                    self.next = self.next.saturating_add(1);
-                    self.last_seen = info.number;
-                    let missed = std::mem::take(&mut self.missed);
-                    return Ok(Some(FrameInfo { missed, ..info }));
-                }
-                SlotRead::Frame(info) if info.number < self.next => {
+            match read_slot(region, self.next, dest)? {
+                SlotRead::Frame(info) if info.index == self.next => return self.took(info, dest),
+                SlotRead::Frame(info) if info.index < self.next => {
                     return Err(Error::CorruptFrame {
                         reason: format!(
-                            "the slot of published frame {} holds older frame {}",
-                            self.next, info.number
+                            "the slot of published frame index {} holds older index {}",
+                            self.next, info.index
                         ),
                     })
                 }
@@ -623,6 +662,16 @@ impl RingReader {
             attempts: MAX_ATTEMPTS,
         })
     }
+
+    /// Moves past `info`, the frame at the wanted index now in `dest`, and
+    /// returns it with the frames missed before it.
+    fn took(&mut self, info: FrameInfo, dest: &Destination<'_>) -> Result<Option<FrameInfo>> {
+        let info = dest.fitting(info)?;
+        self.next = self.next.saturating_add(1);
+        self.last_seen = info.index;
+        let missed = std::mem::take(&mut self.missed);
+        Ok(Some(FrameInfo { missed, ..info }))
+    }
 }
 
 /// Reads the latest frame's slot (pixels into `dest`), retrying while the
@@ -637,13 +686,13 @@ fn latest_slot(
         if number == 0 {
             return Ok(None);
         }
-        match read_slot(region, region.geometry.slot_of(number), dest)? {
-            SlotRead::Frame(info) if info.number == number => return dest.fitting(info).map(Some),
-            SlotRead::Frame(info) if info.number < number => {
+        match read_slot(region, number, dest)? {
+            SlotRead::Frame(info) if info.index == number => return dest.fitting(info).map(Some),
+            SlotRead::Frame(info) if info.index < number => {
                 return Err(Error::CorruptFrame {
                     reason: format!(
-                        "the slot of latest frame {number} holds older frame {}",
-                        info.number
+                        "the slot of latest frame index {number} holds older index {}",
+                        info.index
                     ),
                 })
             }
@@ -658,18 +707,20 @@ fn latest_slot(
     }
 }
 
-/// One seqlock read of slot `index`, its pixels into `dest` if they fit there.
-fn read_slot(region: &Region<'_>, index: usize, dest: &mut Destination<'_>) -> Result<SlotRead> {
-    let words = region.slot(index);
+/// One seqlock read of the slot of frame index `wanted`; its pixels go into
+/// `dest` only if it holds that frame and they fit there.
+fn read_slot(region: &Region<'_>, wanted: u64, dest: &mut Destination<'_>) -> Result<SlotRead> {
+    let words = region.slot(region.geometry.slot_of(wanted));
     // Pairs with the writer's Release stores of the even sequence value.
     let seq = words[slot::SEQ].load(Acquire);
     if seq & 1 == 1 {
         return Ok(SlotRead::Busy);
     }
     let meta: [u64; slot::META_WORDS] =
-        std::array::from_fn(|i| words[slot::FRAME_NUMBER + i].load(Relaxed));
+        std::array::from_fn(|i| words[slot::INDEX + i].load(Relaxed));
     let decoded = decode_meta(&meta, region.geometry.slot_capacity);
-    if let Some(room) = decoded.as_ref().ok().and_then(|info| dest.room(info.len)) {
+    let copy = decoded.as_ref().ok().filter(|info| info.index == wanted);
+    if let Some(room) = copy.and_then(|info| dest.room(info.len)) {
         load_bytes(&words[SLOT_HEADER_SIZE / 8..], room);
     }
     // Pairs with the writer's Release fence after it made the sequence odd: if

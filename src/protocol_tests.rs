@@ -261,6 +261,78 @@ fn in_order_reader_counts_missed_frames_exactly() {
 }
 
 #[test]
+fn a_frame_keeps_the_number_and_timestamp_it_came_with() {
+    let heap = heap(3, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut next = RingReader::new(&region);
+    let mut latest = RingReader::new(&region);
+    let mut buf = Vec::new();
+    // Numbers that skip, repeat and go back: indexes stay 1, 2, 3, 4.
+    for (k, number) in [(1, 500), (2, 502), (3, 502), (4, 7)] {
+        let (meta, pixels) = frame(k, 1);
+        let origin = FrameOrigin {
+            number,
+            timestamp_ns: 1000 + number,
+        };
+        let index = writer
+            .publish_from(&region, &meta, origin, || 90 + k, &pixels)
+            .unwrap();
+        assert_eq!(index, k);
+        let info = next.read_next(&region, &mut buf).unwrap().unwrap();
+        assert_eq!(
+            (
+                info.index,
+                info.number,
+                info.timestamp_ns,
+                info.published_ns
+            ),
+            (k, number, 1000 + number, 90 + k)
+        );
+        assert_eq!((info.missed, buf[0]), (0, k as u8));
+        let info = latest.read_latest(&region, &mut buf).unwrap().unwrap();
+        assert_eq!((info.index, info.number), (k, number));
+    }
+    // Without an origin, the number is the index and the timestamp the publish time.
+    let (meta, pixels) = frame(5, 1);
+    writer.publish(&region, &meta, || 95, &pixels).unwrap();
+    let info = next.read_next(&region, &mut buf).unwrap().unwrap();
+    assert_eq!(
+        (
+            info.index,
+            info.number,
+            info.timestamp_ns,
+            info.published_ns
+        ),
+        (5, 5, 95, 95)
+    );
+}
+
+#[test]
+fn a_caught_up_in_order_read_copies_nothing() {
+    let heap = heap(3, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut reader = RingReader::new(&region);
+    for n in 1..=2 {
+        let (meta, pixels) = frame(n, 1);
+        writer.publish(&region, &meta, || 0, &pixels).unwrap();
+    }
+    let mut out = [0u8; 8];
+    let info = reader.read_next_into(&region, &mut out).unwrap().unwrap();
+    assert_eq!((info.index, out), (1, [1; 8]));
+    reader.read_next_into(&region, &mut out).unwrap().unwrap();
+    // Caught up: nothing new, and nothing is copied.
+    out = [0xEE; 8];
+    assert_eq!(reader.read_next_into(&region, &mut out).unwrap(), None);
+    assert_eq!(out, [0xEE; 8]);
+    let (meta, pixels) = frame(3, 1);
+    writer.publish(&region, &meta, || 0, &pixels).unwrap();
+    let info = reader.read_next_into(&region, &mut out).unwrap().unwrap();
+    assert_eq!((info.index, info.missed, out), (3, 0, [3; 8]));
+}
+
+#[test]
 fn corrupt_metadata_is_an_error_not_a_panic() {
     let heap = heap(2, 64);
     let region = heap.region();
@@ -282,7 +354,7 @@ fn corrupt_metadata_is_an_error_not_a_panic() {
         Err(Error::UnknownFormat { code: 99 })
     ));
     slot[slot::STRIDE_FORMAT].store(crate::layout::join(8, 1), Relaxed);
-    slot[slot::FRAME_NUMBER].store(0, Relaxed);
+    slot[slot::INDEX].store(0, Relaxed);
     // A slot that never completes a frame: bounded retries, then an error.
     assert!(matches!(
         reader.read_latest(&region, &mut buf),

@@ -4,7 +4,7 @@ use crate::clock::monotonic_ns;
 use crate::error::{Error, Result};
 use crate::install::create_pending;
 use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
-use crate::protocol::{RingWriter, SlotFill};
+use crate::protocol::{FrameOrigin, RingWriter, SlotFill};
 use crate::segment::Segment;
 use std::path::Path;
 
@@ -71,6 +71,23 @@ impl Writer {
     pub fn publish(&mut self, meta: &FrameMeta, pixels: &[u8]) -> Result<u64> {
         let region = self.segment.region();
         self.ring.publish(&region, meta, monotonic_ns, pixels)
+    }
+
+    /// Publishes a frame copied from `pixels` under its own number and
+    /// timestamp (see [`FrameOrigin`]); returns its index in the stream.
+    ///
+    /// For a writer that republishes frames from elsewhere, such as the
+    /// bridge's importer: readers see `origin`'s number and timestamp, and
+    /// the time of this publish as [`FrameInfo::published_ns`](crate::FrameInfo).
+    pub fn publish_from(
+        &mut self,
+        origin: FrameOrigin,
+        meta: &FrameMeta,
+        pixels: &[u8],
+    ) -> Result<u64> {
+        let region = self.segment.region();
+        self.ring
+            .publish_from(&region, meta, origin, monotonic_ns, pixels)
     }
 
     /// Publishes a frame filled in place by `fill`; returns its frame number.

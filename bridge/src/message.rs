@@ -57,8 +57,8 @@ impl Outgoing {
             width: info.meta.width,
             height: info.meta.height,
             stride: info.meta.stride,
-            // Colour description: 0 (unspecified) until frames carry one.
-            colour: 0,
+            // The engine stores 0 for formats other than YUV.
+            colour: info.meta.color.word() as u32,
             frame_len: info.len as u64,
             payload_len: payload.len() as u64,
             source_id: stamp.source_id,
@@ -183,6 +183,8 @@ mod tests {
         let info = FrameInfo {
             number: 42,
             timestamp_ns: 1_000,
+            index: 42,
+            published_ns: 1_000,
             meta,
             len,
             missed: 0,

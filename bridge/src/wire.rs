@@ -6,7 +6,7 @@
 //! against the header.
 
 use crate::error::{Error, Result};
-use shmframe::{FrameMeta, PixelFormat};
+use shmframe::{Colorimetry, FrameMeta, PixelFormat};
 
 /// The first four bytes of every message.
 pub const MAGIC: [u8; 4] = *b"SFBR";
@@ -85,7 +85,9 @@ pub struct WireHeader {
     pub height: u32,
     /// Row stride in bytes of the reconstructed frame.
     pub stride: u32,
-    /// Colour description word (matrix and range); 0 = unspecified.
+    /// Colour description of a YUV frame: matrix code in the low byte, range
+    /// code in the next (`shmframe::Colorimetry::word`); 0 = BT.601 limited
+    /// range, what untagged video means, and always 0 for other formats.
     pub colour: u32,
     /// Bytes of the reconstructed frame (`stride * height`).
     pub frame_len: u64,
@@ -228,10 +230,16 @@ impl WireHeader {
                 self.format_code
             ))
         })?;
+        let color = Colorimetry::from_word(u64::from(self.colour)).ok_or_else(|| {
+            Error::refused(format!(
+                "unknown colour description {:#x} (a newer sender?)",
+                self.colour
+            ))
+        })?;
         // Built from `packed` so that fields the engine adds keep their defaults.
         Ok(FrameMeta {
             stride: self.stride,
-            ..FrameMeta::packed(self.width, self.height, format)
+            ..FrameMeta::packed(self.width, self.height, format).with_color(color)
         })
     }
 }

@@ -20,6 +20,8 @@ fn seed(codec: Codec, format: PixelFormat) -> Vec<u8> {
     let info = FrameInfo {
         number: 3,
         timestamp_ns: 1,
+        index: 3,
+        published_ns: 1,
         meta,
         len: pixels.len(),
         missed: 0,

@@ -50,8 +50,17 @@ fn loopback_carries_exact_pixels_refuses_hostile_messages_and_resumes() {
 
     exp.kill();
     let _exp = exporter(&a, "loop", port, "lossless", &[]);
-    b.check("loop", 10, 0.0)
+    let out = b
+        .check("loop", 10, 0.0)
         .expect("frames flow again after the exporter restarts");
+    // The check refuses a frame whose number is not the sender's. The frames
+    // published while no exporter ran never arrived, so the importer's indexes
+    // now lag the sender's numbers: the numbers it shows are kept, not its own.
+    let out: serde_json::Value = serde_json::from_str(&out).expect("check JSON");
+    assert!(
+        out["renumbered"].as_u64() > Some(0),
+        "imported frames carry the sender's numbers: {out}"
+    );
 }
 
 #[test]

@@ -190,7 +190,7 @@ fn headless(
         }
         match reader.wait_latest(&mut pixels, (end - now).min(POLL))? {
             Some(frame) => {
-                latencies_ns.push(monotonic_ns().saturating_sub(frame.timestamp_ns));
+                latencies_ns.push(monotonic_ns().saturating_sub(frame.published_ns));
                 first.get_or_insert(frame);
                 last = Some(frame);
             }
@@ -213,11 +213,11 @@ fn headless(
     };
     latencies_ns.sort_unstable();
     let received = latencies_ns.len();
-    let span_ns = last.timestamp_ns.saturating_sub(first.timestamp_ns);
+    let span_ns = last.published_ns.saturating_sub(first.published_ns);
     let published_fps = if span_ns == 0 {
         0.0
     } else {
-        (last.number - first.number) as f64 * 1e9 / span_ns as f64
+        (last.index - first.index) as f64 * 1e9 / span_ns as f64
     };
     outln!(
         "received {received} frames in {elapsed:.2} s: {:.1} fps (publisher: {published_fps:.1} fps, frames {}..={})",

@@ -59,10 +59,10 @@ pub fn run(args: InfoArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Frames per second between two frames of one segment, from their timestamps.
+/// Frames per second published between two frames of one segment.
 fn rate_between(a: &FrameInfo, b: &FrameInfo) -> f64 {
-    let frames = b.number.saturating_sub(a.number);
-    let nanos = b.timestamp_ns.saturating_sub(a.timestamp_ns);
+    let frames = b.index.saturating_sub(a.index);
+    let nanos = b.published_ns.saturating_sub(a.published_ns);
     if frames == 0 || nanos == 0 {
         0.0
     } else {
@@ -78,9 +78,12 @@ fn report(
     fps: Option<f64>,
 ) -> Value {
     let latest = latest.map(|frame| {
-        let age_ns = monotonic_ns().saturating_sub(frame.timestamp_ns);
+        let age_ns = monotonic_ns().saturating_sub(frame.published_ns);
         json!({
             "number": frame.number,
+            "index": frame.index,
+            "timestamp_ns": frame.timestamp_ns,
+            "published_ns": frame.published_ns,
             "width": frame.meta.width,
             "height": frame.meta.height,
             "stride": frame.meta.stride,
@@ -147,9 +150,14 @@ fn print_text(report: &Value) {
                 color["range"].as_str().unwrap_or("?")
             )
         };
+        // An imported stream keeps its sender's numbers: say where it is here too.
+        let number = if latest["number"] == latest["index"] {
+            format!("#{}", latest["number"])
+        } else {
+            format!("#{} (index {} here)", latest["number"], latest["index"])
+        };
         outln!(
-            "latest   #{}: {}x{} {} (ffmpeg {}{color}), {:.1} ms old",
-            latest["number"],
+            "latest   {number}: {}x{} {} (ffmpeg {}{color}), {:.1} ms old",
             latest["width"],
             latest["height"],
             latest["format"].as_str().unwrap_or("?"),
@@ -172,7 +180,9 @@ mod tests {
         let meta = FrameMeta::packed(1, 1, PixelFormat::Gray8);
         FrameInfo {
             number,
+            index: number,
             timestamp_ns,
+            published_ns: timestamp_ns,
             meta,
             len: 1,
             missed: 0,

@@ -9,7 +9,7 @@ use loom::sync::Arc;
 use loom::thread;
 use shmframe::heap::HeapRegion;
 use shmframe::layout::Geometry;
-use shmframe::protocol::{RingReader, RingWriter};
+use shmframe::protocol::{FrameOrigin, RingReader, RingWriter};
 use shmframe::{FrameInfo, FrameMeta, PixelFormat};
 use std::time::Duration;
 
@@ -239,5 +239,55 @@ fn a_panicking_fill_leaves_its_slot_consistent() {
             .expect("frame 2");
         check_whole(&info, &buf);
         assert_eq!(info.number, 2);
+    });
+}
+
+/// Frames published with their own number and timestamp (an importer's): a
+/// reader, in order and then latest, only ever returns a frame whose index,
+/// number, both timestamps and pixels belong together, while the writer
+/// overwrites the slot of frame 1 with frame 3.
+#[test]
+fn frames_with_an_origin_are_never_mixed() {
+    fn publish_from(writer: &mut RingWriter, heap: &HeapRegion, index: u64) {
+        let meta = FrameMeta::packed(2, 1, PixelFormat::Rgba8);
+        let origin = FrameOrigin {
+            number: 100 + index,
+            timestamp_ns: 200 + index,
+        };
+        let got = writer.publish_from(&heap.region(), &meta, origin, || index, &[index as u8; 8]);
+        assert_eq!(got.unwrap(), index);
+    }
+    fn check(info: &FrameInfo, buf: &[u8]) {
+        let i = info.index;
+        assert_eq!(
+            (info.number, info.timestamp_ns, info.published_ns),
+            (100 + i, 200 + i, i),
+            "metadata of two frames mixed"
+        );
+        assert!(
+            buf.iter().all(|&b| u64::from(b) == i),
+            "torn frame {info:?}: {buf:?}"
+        );
+    }
+    model(|| {
+        let (heap, mut writer) = setup(2);
+        publish_from(&mut writer, &heap, 1);
+        let mut reader = RingReader::new(&heap.region());
+        publish_from(&mut writer, &heap, 2);
+        let reader = {
+            let heap = heap.clone();
+            thread::spawn(move || {
+                let mut buf = Vec::new();
+                let region = heap.region();
+                let info = reader.read_next(&region, &mut buf).unwrap().unwrap();
+                check(&info, &buf);
+                // Frame 1, or (if frame 3 was overwriting it) frame 2 with 1 missed.
+                assert_eq!(info.index, 1 + info.missed);
+                let info = reader.read_latest(&region, &mut buf).unwrap().unwrap();
+                check(&info, &buf);
+            })
+        };
+        publish_from(&mut writer, &heap, 3);
+        reader.join().unwrap();
     });
 }

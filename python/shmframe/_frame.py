@@ -53,9 +53,16 @@ class Frame:
             padded in memory (``array.strides[0] == stride``), unless read into
             ``out=``. YUV formats (nv12, i420, yuyv) give the frame's bytes as a
             1-D uint8 array; ``planes`` and ``plane(i)`` say where each plane is.
-        number: frame number (1 for a segment's first frame, then consecutive).
-        timestamp_ns: CLOCK_MONOTONIC nanoseconds at which it was published
-            (compare with ``time.monotonic_ns()``).
+        number: frame number: its index, unless the writer gave its own (a
+            stream imported by shmframe-bridge keeps the sender's numbers).
+        index: the frame's place in this stream's segment (1 for the first
+            frame, then consecutive); ``missed`` counts indexes.
+        timestamp_ns: the frame's timestamp: CLOCK_MONOTONIC nanoseconds at
+            which it was published, unless the writer gave its own (an
+            imported frame keeps its sender's, on the sender's clock).
+        published_ns: CLOCK_MONOTONIC nanoseconds on this machine at which it
+            was published into this stream (compare with ``time.monotonic_ns()``
+            for its age; for an imported frame, when it arrived).
         missed: frames skipped since the previous in-order read because the
             writer lapped this reader (always 0 for latest-frame reads).
         width, height: size in pixels.
@@ -68,7 +75,9 @@ class Frame:
     __slots__ = (
         "array",
         "number",
+        "index",
         "timestamp_ns",
+        "published_ns",
         "missed",
         "width",
         "height",
@@ -90,6 +99,8 @@ class Frame:
             self.matrix,
             self.range,
             _length,
+            self.index,
+            self.published_ns,
         ) = info
         self.array = array
 

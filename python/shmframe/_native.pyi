@@ -8,7 +8,7 @@ import numpy.typing as npt
 
 DEFAULT_CAPACITY: int
 
-_Info = Tuple[int, int, int, int, int, int, str, str, str, int]
+_Info = Tuple[int, int, int, int, int, int, str, str, str, int, int, int]
 
 class Writer:
     """The one writer of a stream: creates it and publishes numpy arrays into it."""

@@ -17,7 +17,7 @@ use std::time::Duration;
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
 /// What Python learns about a frame: (number, timestamp_ns, missed, width,
-/// height, stride, format, matrix, range, length).
+/// height, stride, format, matrix, range, length, index, published_ns).
 type Info = (
     u64,
     u64,
@@ -29,6 +29,8 @@ type Info = (
     &'static str,
     &'static str,
     usize,
+    u64,
+    u64,
 );
 
 fn info_tuple(info: FrameInfo) -> Info {
@@ -45,6 +47,8 @@ fn info_tuple(info: FrameInfo) -> Info {
         matrix,
         range,
         info.len,
+        info.index,
+        info.published_ns,
     )
 }
 

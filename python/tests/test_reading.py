@@ -120,6 +120,9 @@ def test_timestamps_are_monotonic_clock_nanoseconds(writer, name):
         frame = reader.latest()
     assert before <= frame.timestamp_ns <= time.monotonic_ns()
     assert before <= shmframe.monotonic_ns()
+    # A local writer's frames: the number is the index, the timestamp the publish time.
+    assert (frame.number, frame.index) == (1, 1)
+    assert frame.published_ns == frame.timestamp_ns
 
 
 def test_a_frame_array_is_owned_by_the_caller(writer, name):

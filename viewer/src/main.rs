@@ -102,7 +102,7 @@ fn run(args: &Args) -> Result<(), ViewerError> {
     loop {
         match poll {
             Poll::Frame(info) => {
-                meter.record(shmframe::monotonic_ns().saturating_sub(info.timestamp_ns));
+                meter.record(shmframe::monotonic_ns().saturating_sub(info.published_ns));
                 // A new size or format changes the title.
                 title_stale |= view
                     .frame()

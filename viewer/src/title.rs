@@ -158,7 +158,9 @@ mod tests {
         );
         let info = FrameInfo {
             number: 42,
+            index: 42,
             timestamp_ns: 0,
+            published_ns: 0,
             meta: FrameMeta::packed(320, 240, PixelFormat::Rgba8),
             len: 320 * 240 * 4,
             missed: 0,

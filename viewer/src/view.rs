@@ -208,7 +208,9 @@ mod tests {
         let meta = FrameMeta::packed(width, height, format);
         FrameInfo {
             number: 1,
+            index: 1,
             timestamp_ns: 0,
+            published_ns: 0,
             meta,
             len: meta.checked_len().unwrap(),
             missed: 0,

@@ -284,6 +284,8 @@ fn check(
     let mut seen = BTreeSet::new();
     let mut worst = 0.0f64;
     let mut other = 0u64;
+    // Frames whose number differs from their index in this stream.
+    let mut renumbered = 0u64;
     while seen.len() < min_frames && Instant::now() < deadline {
         let Some(info) = reader.wait_latest(&mut buf, Duration::from_millis(100))? else {
             continue;
@@ -295,6 +297,17 @@ fn check(
             continue;
         }
         let index = pattern::read_index(&meta, &buf).ok_or("frame too small for the pattern")?;
+        // A moving source draws its frame number: an importer must keep it.
+        if index != 0 && info.number != index {
+            println!(
+                "{{\"ok\":false,\"error\":\"frame number {} is not the sender's {index}\"}}",
+                info.number
+            );
+            return Ok(false);
+        }
+        if info.number != info.index {
+            renumbered += 1;
+        }
         pattern::fill(&meta, index, &mut expected);
         let mae = pattern::mean_abs_error(&buf, &expected);
         let exact = buf == expected;
@@ -307,7 +320,7 @@ fn check(
     }
     let ok = seen.len() >= min_frames;
     println!(
-        "{{\"ok\":{ok},\"distinct_frames\":{},\"worst_mae\":{worst:.4},\"first\":{},\"last\":{},\"other_frames\":{other}}}",
+        "{{\"ok\":{ok},\"distinct_frames\":{},\"worst_mae\":{worst:.4},\"first\":{},\"last\":{},\"other_frames\":{other},\"renumbered\":{renumbered}}}",
         seen.len(),
         seen.first().copied().unwrap_or(0),
         seen.last().copied().unwrap_or(0)
@@ -335,6 +348,8 @@ fn codec_table(raw: &PathBuf, meta: FrameMeta, codecs: &str) -> Result<bool> {
             let info = shmframe::FrameInfo {
                 number: i as u64 + 1,
                 timestamp_ns: 0,
+                index: i as u64 + 1,
+                published_ns: 0,
                 meta,
                 len,
                 missed: 0,
@@ -374,6 +389,8 @@ fn hostile_messages() -> Vec<Vec<u8>> {
     let info = shmframe::FrameInfo {
         number: 1,
         timestamp_ns: 0,
+        index: 1,
+        published_ns: 0,
         meta,
         len: pixels.len(),
         missed: 0,

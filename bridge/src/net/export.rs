@@ -53,7 +53,7 @@ struct Encoded {
     message: ZBytes,
     wire_bytes: u64,
     frame_bytes: u64,
-    timestamp_ns: u64,
+    published_ns: u64,
 }
 
 /// What both stages update: counters, the status line and the report.
@@ -209,7 +209,7 @@ fn read(
                 message: writer.finish(),
                 wire_bytes,
                 frame_bytes: info.len as u64,
-                timestamp_ns: info.timestamp_ns,
+                published_ns: info.published_ns,
             };
             if to_sender.send(encoded).is_err() {
                 return Err(Error::Zenoh("the sending thread stopped".into()));
@@ -253,7 +253,7 @@ fn send(publisher: &Publisher<'_>, from_reader: Receiver<Encoded>, shared: &Mute
                 // The frame's age once handed to Zenoh: read, encode and put.
                 counters
                     .latencies
-                    .push(shmframe::monotonic_ns().saturating_sub(encoded.timestamp_ns));
+                    .push(shmframe::monotonic_ns().saturating_sub(encoded.published_ns));
                 status.update(counters, encoded.wire_bytes, 1);
             }
             Err(e) => {

@@ -6,7 +6,7 @@ use super::POLL;
 use crate::error::{Error, Result};
 use crate::message::{decode_frame, Received};
 use crate::wire::Limits;
-use shmframe::{Writer, WriterOptions};
+use shmframe::{FrameOrigin, Writer, WriterOptions};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -199,7 +199,13 @@ impl<'o> Importer<'o> {
             None => self.writer = Some(Writer::create(&self.options.name, &options)?),
         }
         if let Some(writer) = &mut self.writer {
-            writer.publish(&r.meta, pixels)?;
+            // Local readers see the sender's number and timestamp, and the
+            // time of this publish as the frame's `published_ns`.
+            let origin = FrameOrigin {
+                number: r.header.frame_number,
+                timestamp_ns: r.header.timestamp_ns,
+            };
+            writer.publish_from(origin, &r.meta, pixels)?;
         }
         Ok(())
     }

@@ -208,20 +208,18 @@ impl ShmFrameSrc {
         pts: Option<gst::ClockTime>,
     ) -> (bool, Option<gst::Message>) {
         // The segment's creation time tells a restarted or moved writer apart;
-        // it is looked up only when the numbers do not simply go on by one.
+        // it is looked up only when the indexes do not simply go on by one.
         let created = |state: &State| state.reader.as_ref().map_or(0, |r| r.status().created_ns);
         let (skipped, segment) = match state.last {
-            Some((number, segment)) if info.number == number + 1 && info.missed == 0 => {
-                (0, segment)
-            }
-            // `missed` is exact for in-order reads; for latest reads the gap in numbers says it.
-            Some((number, segment)) if info.number > number && created(state) == segment => {
-                (info.missed.max(info.number - number - 1), segment)
+            Some((index, segment)) if info.index == index + 1 && info.missed == 0 => (0, segment),
+            // `missed` is exact for in-order reads; for latest reads the gap in indexes says it.
+            Some((index, segment)) if info.index > index && created(state) == segment => {
+                (info.missed.max(info.index - index - 1), segment)
             }
             _ => (info.missed, created(state)),
         };
         let new_segment = state.last.is_some_and(|(_, last)| last != segment);
-        state.last = Some((info.number, segment));
+        state.last = Some((info.index, segment));
         state.processed += 1;
         if skipped == 0 {
             return (new_segment, None);
@@ -442,7 +440,9 @@ impl PushSrcImpl for ShmFrameSrc {
         let video_info = self.negotiate_frame(&info.meta)?;
         let (pts, discont, qos) = {
             let mut state = lock(&self.state);
-            let pts = self.timestamp(&mut state, info.timestamp_ns);
+            // The time of the publish on this machine: an imported frame's
+            // own timestamp is on its sender's clock.
+            let pts = self.timestamp(&mut state, info.published_ns);
             let (discont, qos) = self.account(&mut state, &info, pts);
             (pts, discont, qos)
         };
