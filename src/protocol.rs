@@ -295,24 +295,28 @@ impl RingWriter {
         stamp: impl FnOnce() -> u64,
         pixels: &[u8],
     ) -> Result<u64> {
-        let expected = meta.checked_len()?;
-        if pixels.len() != expected {
-            return Err(Error::LengthMismatch {
-                got: pixels.len(),
-                expected,
-            });
-        }
-        self.publish_checked(region, meta, expected, None, stamp, |fill| {
-            fill.write(0, pixels)
-        })
+        self.publish_pixels(region, meta, None, stamp, pixels)
     }
 
-    /// [`publish`](Self::publish) with the frame's own number and timestamp.
+    /// [`publish`](Self::publish) with the frame's own number and timestamp;
+    /// returns its index.
     pub fn publish_from(
         &mut self,
         region: &Region<'_>,
         meta: &FrameMeta,
         origin: FrameOrigin,
+        stamp: impl FnOnce() -> u64,
+        pixels: &[u8],
+    ) -> Result<u64> {
+        self.publish_pixels(region, meta, Some(origin), stamp, pixels)
+    }
+
+    /// Publishes a copy of `pixels`, which must be exactly the frame's length.
+    fn publish_pixels(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        origin: Option<FrameOrigin>,
         stamp: impl FnOnce() -> u64,
         pixels: &[u8],
     ) -> Result<u64> {
@@ -323,7 +327,7 @@ impl RingWriter {
                 expected,
             });
         }
-        self.publish_checked(region, meta, expected, Some(origin), stamp, |fill| {
+        self.publish_checked(region, meta, expected, origin, stamp, |fill| {
             fill.write(0, pixels)
         })
     }

@@ -280,15 +280,7 @@ fn a_frame_keeps_the_number_and_timestamp_it_came_with() {
             .unwrap();
         assert_eq!(index, k);
         let info = next.read_next(&region, &mut buf).unwrap().unwrap();
-        assert_eq!(
-            (
-                info.index,
-                info.number,
-                info.timestamp_ns,
-                info.published_ns
-            ),
-            (k, number, 1000 + number, 90 + k)
-        );
+        assert_eq!(ids(&info), (k, number, 1000 + number, 90 + k));
         assert_eq!((info.missed, buf[0]), (0, k as u8));
         let info = latest.read_latest(&region, &mut buf).unwrap().unwrap();
         assert_eq!((info.index, info.number), (k, number));
@@ -297,15 +289,17 @@ fn a_frame_keeps_the_number_and_timestamp_it_came_with() {
     let (meta, pixels) = frame(5, 1);
     writer.publish(&region, &meta, || 95, &pixels).unwrap();
     let info = next.read_next(&region, &mut buf).unwrap().unwrap();
-    assert_eq!(
-        (
-            info.index,
-            info.number,
-            info.timestamp_ns,
-            info.published_ns
-        ),
-        (5, 5, 95, 95)
-    );
+    assert_eq!(ids(&info), (5, 5, 95, 95));
+}
+
+/// A frame's index, number, timestamp and publish time.
+fn ids(info: &FrameInfo) -> (u64, u64, u64, u64) {
+    (
+        info.index,
+        info.number,
+        info.timestamp_ns,
+        info.published_ns,
+    )
 }
 
 #[test]
