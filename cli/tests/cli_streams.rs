@@ -42,6 +42,11 @@ fn info_reports_a_live_writer_then_a_dead_one() {
         latest["age_ms"].as_f64().is_some_and(|age| age >= 0.0),
         "{info}"
     );
+    // A local writer's frame: its number is its index, its timestamp the publish time.
+    assert!(latest["index"].as_u64() >= Some(1), "{info}");
+    assert_eq!(latest["number"], latest["index"], "{info}");
+    assert!(latest["published_ns"].as_u64() > Some(0), "{info}");
+    assert_eq!(latest["timestamp_ns"], latest["published_ns"], "{info}");
     assert!(info["fps"].as_f64().is_some_and(|fps| fps >= 0.0), "{info}");
 
     // The text form says the same in words.
