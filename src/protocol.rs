@@ -351,6 +351,20 @@ impl RingWriter {
         self.publish_checked(region, meta, len, None, stamp, fill)
     }
 
+    /// [`publish_with`](Self::publish_with) with the frame's own number and
+    /// timestamp; returns its index.
+    pub fn publish_with_from<E: From<Error>>(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        origin: FrameOrigin,
+        stamp: impl FnOnce() -> u64,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let len = meta.checked_len()?;
+        self.publish_checked(region, meta, len, Some(origin), stamp, fill)
+    }
+
     /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is
     /// checked, numbered and stamped by `origin` if given. Returns the index.
     fn publish_checked<E: From<Error>>(

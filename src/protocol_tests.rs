@@ -290,6 +290,16 @@ fn a_frame_keeps_the_number_and_timestamp_it_came_with() {
     writer.publish(&region, &meta, || 95, &pixels).unwrap();
     let info = next.read_next(&region, &mut buf).unwrap().unwrap();
     assert_eq!(ids(&info), (5, 5, 95, 95));
+    // Filled in place, with an origin.
+    let origin = FrameOrigin {
+        number: 42,
+        timestamp_ns: 4242,
+    };
+    let index = writer
+        .publish_with_from::<Error>(&region, &meta, origin, || 96, |fill| fill.write(0, &pixels))
+        .unwrap();
+    let info = next.read_next(&region, &mut buf).unwrap().unwrap();
+    assert_eq!((index, ids(&info), &buf), (6, (6, 42, 4242, 96), &pixels));
 }
 
 /// A frame's index, number, timestamp and publish time.

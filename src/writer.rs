@@ -104,6 +104,19 @@ impl Writer {
         self.ring.publish_with(&region, meta, monotonic_ns, fill)
     }
 
+    /// [`publish_with`](Self::publish_with) under the frame's own number and
+    /// timestamp (see [`publish_from`](Self::publish_from)); returns its index.
+    pub fn publish_with_from<E: From<Error>>(
+        &mut self,
+        origin: FrameOrigin,
+        meta: &FrameMeta,
+        fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let region = self.segment.region();
+        self.ring
+            .publish_with_from(&region, meta, origin, monotonic_ns, fill)
+    }
+
     /// Moves the stream to a new segment with other options (for example bigger
     /// slots). Readers follow on their own; frame numbers start again at 1.
     pub fn reconfigure(&mut self, options: &WriterOptions) -> Result<()> {

@@ -24,8 +24,13 @@ class Writer:
         stride: Optional[int] = None,
         matrix: Optional[str] = None,
         range: Optional[str] = None,
+        number: Optional[int] = None,
+        timestamp_ns: Optional[int] = None,
     ) -> int:
-        """Publishes ``frame`` as the next frame and returns its frame number."""
+        """Publishes ``frame`` as the next frame and returns its index in the stream.
+
+        ``number`` and ``timestamp_ns``, given together, are the frame's own
+        (by default its index and the publish time)."""
     def close(self) -> None:
         """Closes the stream: readers see the writer gone and the name is removed."""
     @property

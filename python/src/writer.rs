@@ -8,7 +8,7 @@ use crate::formats::{
 use numpy::{PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use shmframe::{FrameMeta, PixelFormat, WriterOptions};
+use shmframe::{FrameMeta, FrameOrigin, PixelFormat, SlotFill, WriterOptions};
 use std::path::PathBuf;
 
 /// The one writer of a stream: creates it and publishes numpy arrays into it.
@@ -63,11 +63,18 @@ impl Writer {
     /// is the luma row pitch in bytes (default: packed), and `matrix`
     /// ("bt601", "bt709") and `range` ("limited", "full") its colorimetry.
     ///
+    /// `number` and `timestamp_ns`, given together, are the frame's own (a
+    /// camera's frame counter and capture time, or those of the frame a
+    /// processing stage read): readers see them as Frame.number and
+    /// Frame.timestamp_ns, and the publish time as Frame.published_ns. By
+    /// default a frame's number is its index and its timestamp the publish time.
+    ///
     /// Raises TypeError for a wrong dtype or a non-array, ValueError for a
-    /// wrong shape, non-contiguous rows, a frame larger than the slots, or a
-    /// closed writer (all also shmframe.Error). The GIL is released while the
-    /// pixels are copied.
-    #[pyo3(signature = (frame, format = None, *, width = None, height = None, stride = None, matrix = None, range = None))]
+    /// wrong shape, non-contiguous rows, a frame larger than the slots, only
+    /// one of number and timestamp_ns, or a closed writer (all also
+    /// shmframe.Error). The GIL is released while the pixels are copied.
+    /// Returns the frame's index in the stream.
+    #[pyo3(signature = (frame, format = None, *, width = None, height = None, stride = None, matrix = None, range = None, number = None, timestamp_ns = None))]
     #[allow(clippy::too_many_arguments)]
     fn publish(
         &mut self,
@@ -79,8 +86,23 @@ impl Writer {
         stride: Option<u32>,
         matrix: Option<&str>,
         range: Option<&str>,
+        number: Option<u64>,
+        timestamp_ns: Option<u64>,
     ) -> PyResult<u64> {
         let writer = self.inner.as_mut().ok_or_else(|| closed(py, &self.name))?;
+        let origin = match (number, timestamp_ns) {
+            (None, None) => None,
+            (Some(number), Some(timestamp_ns)) => Some(FrameOrigin {
+                number,
+                timestamp_ns,
+            }),
+            _ => {
+                return Err(errors::value_error(
+                    py,
+                    "number and timestamp_ns go together: give both or neither".to_string(),
+                ))
+            }
+        };
         let Ok(array) = frame.cast::<PyUntypedArray>() else {
             return Err(errors::type_error(
                 py,
@@ -118,7 +140,13 @@ impl Writer {
         };
         let meta = meta.with_color(color);
         with_bytes(array, element, rows.span(), |bytes| {
-            py.detach(|| writer.publish_with(&meta, |fill| fill.write(0, bytes)))
+            py.detach(|| {
+                let fill = |fill: &mut SlotFill<'_>| fill.write(0, bytes);
+                match origin {
+                    Some(origin) => writer.publish_with_from(origin, &meta, fill),
+                    None => writer.publish_with(&meta, fill),
+                }
+            })
         })?
         .py_result(py)
     }

@@ -125,6 +125,29 @@ def test_timestamps_are_monotonic_clock_nanoseconds(writer, name):
     assert frame.published_ns == frame.timestamp_ns
 
 
+def test_a_frame_keeps_the_number_and_timestamp_its_writer_gave(writer, name):
+    with shmframe.Reader(name) as reader:
+        before = time.monotonic_ns()
+        assert writer.publish(numbered(1), number=9001, timestamp_ns=123) == 1
+        assert writer.publish(numbered(2)) == 2
+        assert writer.publish(numbered(3), number=7, timestamp_ns=2**64 - 1) == 3
+        got = [reader.next() for _ in range(3)]
+    assert [(f.index, f.number, f.timestamp_ns) for f in got] == [
+        (1, 9001, 123),
+        (2, 2, got[1].published_ns),
+        (3, 7, 2**64 - 1),
+    ]
+    assert all(before <= f.published_ns <= time.monotonic_ns() for f in got)
+    assert [f.array[0, 0] for f in got] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("given", [{"number": 5}, {"timestamp_ns": 5}])
+def test_a_number_without_a_timestamp_is_refused(writer, given):
+    with pytest.raises(shmframe.Error, match="give both or neither"):
+        writer.publish(numbered(1), **given)
+    assert writer.frames_published == 0
+
+
 def test_a_frame_array_is_owned_by_the_caller(writer, name):
     writer.publish(numbered(1))
     with shmframe.Reader(name) as reader:
