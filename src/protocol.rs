@@ -549,12 +549,12 @@ impl RingReader {
         }
     }
 
-    /// Number of the frame an in-order read returns next.
+    /// Index of the frame an in-order read returns next.
     pub fn next_number(&self) -> u64 {
         self.next
     }
 
-    /// Number of the last frame this reader returned (0 if none).
+    /// Index of the last frame this reader returned (0 if none).
     pub fn last_seen(&self) -> u64 {
         self.last_seen
     }
@@ -659,7 +659,13 @@ impl RingReader {
                 self.next = oldest_intact;
             }
             match read_slot(region, self.next, dest)? {
-                SlotRead::Frame(info) if info.index == self.next => return self.took(info, dest),
+                SlotRead::Frame(info) if info.index == self.next => {
+                    let info = dest.fitting(info)?;
+                    self.next = self.next.saturating_add(1);
+                    self.last_seen = info.index;
+                    let missed = std::mem::take(&mut self.missed);
+                    return Ok(Some(FrameInfo { missed, ..info }));
+                }
                 SlotRead::Frame(info) if info.index < self.next => {
                     return Err(Error::CorruptFrame {
                         reason: format!(
@@ -680,16 +686,6 @@ impl RingReader {
             attempts: MAX_ATTEMPTS,
         })
     }
-
-    /// Moves past `info`, the frame at the wanted index now in `dest`, and
-    /// returns it with the frames missed before it.
-    fn took(&mut self, info: FrameInfo, dest: &Destination<'_>) -> Result<Option<FrameInfo>> {
-        let info = dest.fitting(info)?;
-        self.next = self.next.saturating_add(1);
-        self.last_seen = info.index;
-        let missed = std::mem::take(&mut self.missed);
-        Ok(Some(FrameInfo { missed, ..info }))
-    }
 }
 
 /// Reads the latest frame's slot (pixels into `dest`), retrying while the
@@ -700,16 +696,16 @@ fn latest_slot(
     mut patience: Patience,
 ) -> Result<Option<FrameInfo>> {
     loop {
-        let number = region.latest();
-        if number == 0 {
+        let latest = region.latest();
+        if latest == 0 {
             return Ok(None);
         }
-        match read_slot(region, number, dest)? {
-            SlotRead::Frame(info) if info.index == number => return dest.fitting(info).map(Some),
-            SlotRead::Frame(info) if info.index < number => {
+        match read_slot(region, latest, dest)? {
+            SlotRead::Frame(info) if info.index == latest => return dest.fitting(info).map(Some),
+            SlotRead::Frame(info) if info.index < latest => {
                 return Err(Error::CorruptFrame {
                     reason: format!(
-                        "the slot of latest frame index {number} holds older index {}",
+                        "the slot of latest frame index {latest} holds older index {}",
                         info.index
                     ),
                 })
