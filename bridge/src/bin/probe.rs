@@ -7,7 +7,7 @@
 //! - `hostile` puts malformed messages on a key;
 //! - `floor-pub` / `floor-sub` put and take plain bytes with Zenoh alone (the floor).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
 use shmframe_bridge::net::ZenohArgs;
 use shmframe_bridge::wire::{CodecId, WireHeader, HEADER_LEN};
@@ -30,16 +30,29 @@ struct Cli {
     command: Command,
 }
 
+/// The local stream a pattern source writes or a check reads, and its frames.
+#[derive(Args)]
+struct StreamArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long, default_value = "640x360", value_parser = parse_size)]
+    size: (u32, u32),
+    #[arg(long, default_value = "rgba8", value_parser = parse_format)]
+    format: PixelFormat,
+}
+
+impl StreamArgs {
+    fn meta(&self) -> FrameMeta {
+        FrameMeta::packed(self.size.0, self.size.1, self.format)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Publish the test pattern (or frames of a raw RGBA file) into a local stream.
     Source {
-        #[arg(long)]
-        name: String,
-        #[arg(long, default_value = "640x360", value_parser = parse_size)]
-        size: (u32, u32),
-        #[arg(long, default_value = "rgba8", value_parser = parse_format)]
-        format: PixelFormat,
+        #[command(flatten)]
+        stream: StreamArgs,
         /// Frames per second (0: as fast as possible).
         #[arg(long, default_value_t = 30.0)]
         fps: f64,
@@ -58,12 +71,8 @@ enum Command {
     },
     /// Read a local stream and check it carries the test pattern.
     Check {
-        #[arg(long)]
-        name: String,
-        #[arg(long, default_value = "640x360", value_parser = parse_size)]
-        size: (u32, u32),
-        #[arg(long, default_value = "rgba8", value_parser = parse_format)]
-        format: PixelFormat,
+        #[command(flatten)]
+        stream: StreamArgs,
         /// Distinct pattern frames to see before succeeding.
         #[arg(long, default_value_t = 5)]
         min_frames: usize,
@@ -156,31 +165,27 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<bool> {
     match command {
         Command::Source {
-            name,
-            size,
-            format,
+            stream,
             fps,
             frames,
             still,
             raw,
             slots,
         } => source(
-            &name,
-            FrameMeta::packed(size.0, size.1, format),
+            &stream.name,
+            stream.meta(),
             (fps, frames, still),
             raw,
             slots,
         ),
         Command::Check {
-            name,
-            size,
-            format,
+            stream,
             min_frames,
             max_mae,
             timeout,
         } => check(
-            &name,
-            FrameMeta::packed(size.0, size.1, format),
+            &stream.name,
+            stream.meta(),
             min_frames,
             max_mae,
             Duration::from_secs_f64(timeout),
