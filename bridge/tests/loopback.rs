@@ -21,23 +21,7 @@ fn loopback_carries_exact_pixels_refuses_hostile_messages_and_resumes() {
         port,
         &["--listen", &import_listen, "--report", report_arg],
     );
-    let out = a.run(
-        probe(),
-        &[
-            "hostile",
-            "--key",
-            &key("loop"),
-            "--connect",
-            &import_listen,
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe JSON");
-    let sent = sent["sent"].as_u64().expect("a count");
+    let sent = send_hostile(&a, "loop", &import_listen);
     report_when(&report, Duration::from_secs(10), |r| {
         r["refused"] == sent && r["frames"] == 0
     })

@@ -112,17 +112,7 @@ fn hostile_messages_are_refused_and_counted() {
         &["--listen", &listen, "--report", report_arg],
     );
     // Garbage, truncations and huge claimed sizes from a peer in the other namespace.
-    let out = a.run(
-        probe(),
-        &["hostile", "--key", &key("hostile"), "--connect", &listen],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe JSON");
-    let sent = sent["sent"].as_u64().expect("a count");
+    let sent = send_hostile(&a, "hostile", &listen);
     let counted = report_when(&report, Duration::from_secs(10), |r| r["refused"] == sent)
         .expect("every hostile message refused and counted");
     assert_eq!(counted["frames"], 0, "nothing hostile was published");

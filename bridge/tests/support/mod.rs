@@ -349,3 +349,19 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }
+
+/// Has the probe on `side` put its malformed messages on stream `name`'s key
+/// through `connect`; returns how many it sent.
+pub fn send_hostile(side: &Side, name: &str, connect: &str) -> u64 {
+    let out = side.run(
+        probe(),
+        &["hostile", "--key", &key(name), "--connect", connect],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe JSON");
+    sent["sent"].as_u64().expect("a count")
+}
