@@ -107,16 +107,22 @@ mod tests {
             .collect()
     }
 
+    /// Short lengths, and lengths around the fast copy's switch from 8-byte
+    /// moves to `rep movsb`.
+    fn lengths() -> impl Iterator<Item = usize> {
+        (0..26).chain(120..=136).chain(250..=260)
+    }
+
     #[test]
     fn store_at_every_offset_and_length_touches_only_its_range() {
         for (copy, store, _) in COPIES {
             for offset in 0..17 {
-                for len in 0..26 {
-                    let cells = words(6);
-                    let src: Vec<u8> = (0..len as u8).map(|b| b + 1).collect();
+                for len in lengths() {
+                    let cells = words((offset + len) / 8 + 2);
+                    let src: Vec<u8> = (0..len).map(|b| b as u8 ^ 0x5A).collect();
                     store(&cells, offset, &src);
                     let got = bytes_of(&cells);
-                    let mut want = vec![0xFF; 48];
+                    let mut want = vec![0xFF; cells.len() * 8];
                     want[offset..offset + len].copy_from_slice(&src);
                     assert_eq!(got, want, "{copy}: offset {offset} len {len}");
                 }
@@ -127,10 +133,10 @@ mod tests {
     #[test]
     fn load_round_trips_any_length() {
         for (copy, store, load) in COPIES {
-            let cells = words(4);
-            let src: Vec<u8> = (0..32u8).collect();
+            let cells = words(33);
+            let src: Vec<u8> = (0..264).map(|b| b as u8 ^ 0xA5).collect();
             store(&cells, 0, &src);
-            for len in 0..=32 {
+            for len in lengths() {
                 let mut out = vec![0u8; len];
                 load(&cells, &mut out);
                 assert_eq!(out, src[..len], "{copy}: len {len}");

@@ -1,4 +1,6 @@
-//! The payload copy on the real mapping: x86-64 `rep movsb`, at memory speed.
+//! The payload copy on the real mapping: x86-64 `rep movsb`, at memory speed
+//! (and, for small copies, where its start-up costs more than the copy, a
+//! loop of 8-byte moves).
 //!
 //! # Why this is sound
 //!
@@ -11,7 +13,9 @@
 //! byte load and byte store of `rep movsb` is single-copy atomic (an aligned
 //! byte access cannot tear), so the block is exactly a loop of Relaxed
 //! `AtomicU8` loads and stores: the byte-wise atomic memcpy of C++ proposal
-//! P1478. Relaxed atomic accesses may race; the seqlock's fences order them as
+//! P1478. The small-copy loop's 8-byte `mov`s are the same: an 8-byte access,
+//! even one that is unaligned or split across cache lines, never tears a byte,
+//! so each is eight Relaxed byte accesses performed at once. Relaxed atomic accesses may race; the seqlock's fences order them as
 //! they order the word copy's Relaxed loads and stores (writer: odd sequence,
 //! Release fence, payload, Release store of the even sequence; reader: Acquire
 //! load of the sequence, payload, Acquire fence, sequence again).
@@ -47,7 +51,7 @@ pub(crate) fn store_bytes_at(dst: &[AtomicU64], offset: usize, src: &[u8]) {
     // `to + offset` is valid for `src.len()` byte writes; `src` is valid for as
     // many reads and cannot overlap shared words that we only hold as atomics.
     // The writes are byte-wise atomic (see the module docs).
-    unsafe { rep_movsb(to.add(offset), src.as_ptr(), src.len()) }
+    unsafe { copy_bytes(to.add(offset), src.as_ptr(), src.len()) }
 }
 
 /// Copies the first `dst.len()` bytes held in `src` into `dst`.
@@ -62,7 +66,70 @@ pub(crate) fn load_bytes(src: &[AtomicU64], dst: &mut [u8]) {
     // an exclusive buffer of that length, so the ranges cannot overlap. The
     // reads are byte-wise atomic (see the module docs), so racing the writer's
     // stores is not a data race; the seqlock discards a torn copy.
-    unsafe { rep_movsb(dst.as_mut_ptr(), src.as_ptr().cast::<u8>(), dst.len()) }
+    unsafe { copy_bytes(dst.as_mut_ptr(), src.as_ptr().cast::<u8>(), dst.len()) }
+}
+
+/// Below this many bytes a loop of 8-byte moves is faster than `rep movsb`,
+/// whose start-up dominates (64 bytes: 2.0 ns against 3.8 ns on the
+/// benchmark machine, an AMD EPYC).
+const SMALL_COPY: usize = 128;
+
+/// Copies `len` bytes from `src` to `dst`, each byte one atomic access.
+///
+/// # Safety
+///
+/// As [`rep_movsb`].
+#[inline]
+unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: both copies have `rep_movsb`'s contract, which the caller keeps.
+    unsafe {
+        if len < SMALL_COPY {
+            move_words(dst, src, len)
+        } else {
+            rep_movsb(dst, src, len)
+        }
+    }
+}
+
+/// Copies `len` bytes from `src` to `dst` eight at a time, then the rest one
+/// by one; each byte one atomic access (see the module docs).
+///
+/// # Safety
+///
+/// As [`rep_movsb`].
+#[inline]
+unsafe fn move_words(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller guarantees `len` readable bytes at `src` and `len`
+    // writable ones at `dst`, not overlapping; the loop touches exactly those
+    // (8 at a time while at least 8 remain, then single bytes) and no stack.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "cmp {len}, 8",
+            "jb 3f",
+            "mov {tmp}, qword ptr [{src}]",
+            "mov qword ptr [{dst}], {tmp}",
+            "add {src}, 8",
+            "add {dst}, 8",
+            "sub {len}, 8",
+            "jmp 2b",
+            "3:",
+            "test {len}, {len}",
+            "jz 4f",
+            "mov {tmp:l}, byte ptr [{src}]",
+            "mov byte ptr [{dst}], {tmp:l}",
+            "inc {src}",
+            "inc {dst}",
+            "dec {len}",
+            "jmp 3b",
+            "4:",
+            len = inout(reg) len => _,
+            src = inout(reg) src => _,
+            dst = inout(reg) dst => _,
+            tmp = out(reg) _,
+            options(nostack),
+        );
+    }
 }
 
 /// `rep movsb`: copies `len` bytes from `src` to `dst`, each byte one atomic access.

@@ -83,6 +83,7 @@ impl Reader {
 
     /// Copies the latest frame into `buf` (resized to the frame's length, reusing
     /// its allocation); `None` if nothing has been published yet.
+    #[inline]
     pub fn latest(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
         self.latest_to(&mut Destination::Vec(buf))
     }
@@ -91,10 +92,12 @@ impl Reader {
     /// frame's `len` keep their values); `None` if nothing has been published
     /// yet, [`Error::BufferTooSmall`] if the frame does not fit (see
     /// [`latest_info`](Self::latest_info) for its size).
+    #[inline]
     pub fn latest_into(&mut self, out: &mut [u8]) -> Result<Option<FrameInfo>> {
         self.latest_to(&mut Destination::Slice(out))
     }
 
+    #[inline]
     fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
         let got = self.ring.read_latest_to(&self.segment.region(), dest);
         self.unless_truncated(got)
@@ -111,6 +114,7 @@ impl Reader {
     /// The first in-order frame is the one that was latest when the reader
     /// opened. If the writer lapped the reader, `missed` in the result says how
     /// many frames were skipped.
+    #[inline]
     pub fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<FrameInfo>> {
         self.next_to(&mut Destination::Vec(buf))
     }
@@ -118,10 +122,12 @@ impl Reader {
     /// [`next`](Self::next) into the start of `out`. If the frame does not fit,
     /// [`Error::BufferTooSmall`] says its size and the frame stays next, so a
     /// read into a larger buffer gets it.
+    #[inline]
     pub fn next_into(&mut self, out: &mut [u8]) -> Result<Option<FrameInfo>> {
         self.next_to(&mut Destination::Slice(out))
     }
 
+    #[inline]
     fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
         let got = self.ring.read_next_to(&self.segment.region(), dest);
         self.unless_truncated(got)
@@ -129,6 +135,7 @@ impl Reader {
 
     /// `result`, unless the segment was truncated under this reader: what was
     /// read may then be zeros standing in for the lost pages.
+    #[inline]
     fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
         if self.segment.truncated() {
             return Err(Error::Truncated {

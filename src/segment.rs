@@ -150,6 +150,7 @@ impl Segment {
     }
 
     /// The protocol's view of the mapping.
+    #[inline(always)]
     pub(crate) fn region(&self) -> Region<'_> {
         let base = self.map.as_ptr();
         // SAFETY: the mapping is page-aligned (so 8-aligned) and at least
@@ -190,6 +191,7 @@ impl Segment {
 
     /// Whether the file was truncated under this (reader's) mapping, which
     /// then reads as zeros.
+    #[inline]
     pub(crate) fn truncated(&self) -> bool {
         self.protected.as_ref().is_some_and(Protected::truncated)
     }

@@ -51,6 +51,7 @@ pub(crate) struct Protected {
 
 impl Protected {
     /// Whether the mapping's file was truncated under it (it now reads as zeros).
+    #[inline]
     pub(crate) fn truncated(&self) -> bool {
         // Pairs with the Release store in the handler.
         self.entry.is_some_and(|e| e.truncated.load(Acquire))

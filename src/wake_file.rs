@@ -115,10 +115,12 @@ impl WakeFile {
     }
 
     /// The word where sleepers register.
+    #[inline]
     pub(crate) fn asleep_after(&self) -> &AtomicU64 {
         self.word(wake::ASLEEP_AFTER)
     }
 
+    #[inline]
     fn word(&self, index: usize) -> &AtomicU64 {
         assert!(index < wake::FILE_SIZE / 8);
         // SAFETY: the mapping is page-aligned and `FILE_SIZE` bytes long, so

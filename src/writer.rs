@@ -68,6 +68,7 @@ impl Writer {
     }
 
     /// Publishes a frame copied from `pixels`; returns its frame number. Never waits for readers.
+    #[inline]
     pub fn publish(&mut self, meta: &FrameMeta, pixels: &[u8]) -> Result<u64> {
         let region = self.segment.region();
         self.ring.publish(&region, meta, monotonic_ns, pixels)
@@ -95,6 +96,7 @@ impl Writer {
     /// `fill` should write all `meta.stride * meta.height` bytes; bytes it does
     /// not write keep the slot's old contents. If `fill` returns an error, nothing
     /// is published.
+    #[inline]
     pub fn publish_with<E: From<Error>>(
         &mut self,
         meta: &FrameMeta,
