@@ -688,12 +688,12 @@ impl RingReader {
         dest: &mut Destination<'_>,
     ) -> Result<Option<FrameInfo>> {
         let slots = region.geometry.slot_count as u64;
-        let mut info = FrameInfo::NONE;
         for _ in 0..MAX_ATTEMPTS {
             let latest = region.latest();
             if self.next > latest {
                 return Ok(None);
             }
+            let mut info = FrameInfo::NONE;
             // Frames before `latest + 2 - slots` may be overwritten already.
             let oldest_intact = latest.saturating_add(2).saturating_sub(slots).max(1);
             if self.next < oldest_intact {
