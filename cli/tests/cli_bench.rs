@@ -46,6 +46,18 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
                 .is_some_and(|r| r > 0.0));
         }
     }
+    // Beside every end-to-end rate: the reading thread's CPU time per frame.
+    for case in ["throughput_1080p", "throughput_4k", "throughput_1080p_nv12"] {
+        for system in ["shmframe", "shmframe-in-order", "floor"] {
+            let row = find(case, system);
+            assert!(
+                row["reader_cpu_ns_per_frame"]
+                    .as_f64()
+                    .is_some_and(|ns| ns > 0.0),
+                "{row}"
+            );
+        }
+    }
     assert!(find("writer_rate_8_readers", "shmframe")["per_s"]
         .as_f64()
         .is_some_and(|r| r > 0.0));

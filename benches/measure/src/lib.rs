@@ -65,6 +65,9 @@ pub struct Timed {
     pub readers: usize,
     /// CPU time the writer's thread ran while publishing them (writer rates).
     pub writer_cpu: Duration,
+    /// CPU time the reader child's thread ran while receiving them, copying
+    /// and waiting alike (end-to-end throughput).
+    pub reader_cpu: Duration,
 }
 
 impl Timed {
@@ -75,6 +78,7 @@ impl Timed {
         self.frames_read += other.frames_read;
         self.readers = other.readers;
         self.writer_cpu += other.writer_cpu;
+        self.reader_cpu += other.reader_cpu;
     }
 
     /// Frames per second.
@@ -98,6 +102,12 @@ impl Timed {
     pub fn writer_cpu_ns_per_frame(&self) -> Option<f64> {
         (self.frames > 0 && !self.writer_cpu.is_zero())
             .then(|| self.writer_cpu.as_nanos() as f64 / self.frames as f64)
+    }
+
+    /// The reader's CPU time per received frame, in nanoseconds (throughput).
+    pub fn reader_cpu_ns_per_frame(&self) -> Option<f64> {
+        (self.frames > 0 && !self.reader_cpu.is_zero())
+            .then(|| self.reader_cpu.as_nanos() as f64 / self.frames as f64)
     }
 
     /// Bytes per second, for frames of `len` bytes.
@@ -290,10 +300,10 @@ pub fn run_with(
         }
         let names = std::iter::once("floor").chain(systems.iter().map(|s| s.name));
         for (name, timed) in names.zip(&pooled) {
-            out.push(Measurement::rate(case, name, timed.bytes_per_s(len)));
+            out.push(Measurement::throughput(case, name, timed, len));
         }
         // Beside shmframe: the same stream read in order (`wait_next`).
-        let row = Measurement::rate(case, "shmframe-in-order", in_order.bytes_per_s(len));
+        let row = Measurement::throughput(case, "shmframe-in-order", &in_order, len);
         out.insert(out.len() - systems.len() + 1, row);
     }
     let frames = plan.writer_rate_frames();

@@ -24,6 +24,8 @@ pub struct Measurement {
     pub reader_share: Option<f64>,
     /// The writer thread's CPU time per frame, nanoseconds (writer rates).
     pub writer_cpu_ns: Option<f64>,
+    /// The reader thread's CPU time per frame, nanoseconds (throughput).
+    pub reader_cpu_ns: Option<f64>,
 }
 
 impl Measurement {
@@ -40,6 +42,7 @@ impl Measurement {
             reader_per_s: None,
             reader_share: None,
             writer_cpu_ns: None,
+            reader_cpu_ns: None,
         }
     }
 
@@ -55,6 +58,16 @@ impl Measurement {
             reader_per_s: None,
             reader_share: None,
             writer_cpu_ns: None,
+            reader_cpu_ns: None,
+        }
+    }
+
+    /// An end-to-end throughput figure (bytes per second of `len`-byte
+    /// frames), with the reader's CPU time per frame.
+    pub fn throughput(case: &str, system: &str, timed: &crate::Timed, len: usize) -> Measurement {
+        Measurement {
+            reader_cpu_ns: timed.reader_cpu_ns_per_frame(),
+            ..Measurement::rate(case, system, timed.bytes_per_s(len))
         }
     }
 
@@ -144,11 +157,16 @@ pub fn table(all: &[Measurement]) -> String {
     out
 }
 
-/// What a writer-rate row adds: the writer's CPU time per frame and what each reader got.
+/// What a rate row adds: the writer's CPU time per frame and what each reader
+/// got (writer rates), or the reader's CPU time per frame (throughput).
 fn note(m: &Measurement) -> String {
     let cpu = m
         .writer_cpu_ns
-        .map(|ns| format!("writer CPU {ns:.0} ns/frame"));
+        .map(|ns| format!("writer CPU {ns:.0} ns/frame"))
+        .or_else(|| {
+            m.reader_cpu_ns
+                .map(|ns| format!("reader CPU {ns:.0} ns/frame"))
+        });
     let readers = m.reader_per_s.map(|r| {
         let share = m.reader_share.unwrap_or(f64::NAN) * 100.0;
         format!("each reader got {r:.0} fr/s ({share:.0}% of frames)")
@@ -177,6 +195,7 @@ pub fn json(all: &[Measurement]) -> String {
             put("per_s", m.per_s);
             put("reader_frames_per_s", m.reader_per_s);
             put("writer_cpu_ns_per_frame", m.writer_cpu_ns);
+            put("reader_cpu_ns_per_frame", m.reader_cpu_ns);
             if let Some(share) = m.reader_share {
                 obj.insert("reader_share".into(), serde_json::json!(share));
             }

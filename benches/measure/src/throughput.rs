@@ -5,6 +5,7 @@ use crate::affinity::pin;
 use crate::child::{spawn, wait_until, ChildArgs};
 use crate::frames::SourceFrames;
 use crate::shm::{SharedBlock, CONSUMED, PRODUCED, STOP};
+use crate::writer_rate::thread_cpu_time;
 use crate::{meta_for, unique_name, BenchResult, Cpus, Timed};
 use shmframe::{Reader, Writer, WriterOptions};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -38,13 +39,14 @@ pub fn child_args(
     ]
 }
 
-/// Turns a child's `[frames, elapsed_ns]` report into a [`Timed`].
+/// Turns a child's `[frames, elapsed_ns, cpu_ns]` report into a [`Timed`].
 pub fn timed_from(report: &[u64]) -> BenchResult<Timed> {
     match report {
         // A reader that got nothing reports a rate of zero, not an error.
-        [frames, nanos, ..] => Ok(Timed {
+        [frames, nanos, rest @ ..] => Ok(Timed {
             frames: *frames,
             elapsed: Duration::from_nanos((*nanos).max(1)),
+            reader_cpu: Duration::from_nanos(rest.first().copied().unwrap_or(0)),
             ..Timed::default()
         }),
         _ => Err("throughput child reported nothing".into()),
@@ -55,8 +57,8 @@ pub fn timed_from(report: &[u64]) -> BenchResult<Timed> {
 /// the budget (`BUDGET_NS`, counted from the first frame) runs out. A reader
 /// too starved to get past the warm-up is timed from its first frame.
 pub struct ReaderClock {
-    first: Option<Instant>,
-    warm: Option<Instant>,
+    first: Option<(Instant, Duration)>,
+    warm: Option<(Instant, Duration)>,
     seen: u64,
     frames: u64,
     budget: Duration,
@@ -77,23 +79,29 @@ impl ReaderClock {
     /// Counts one received frame; returns whether the measurement is complete.
     pub fn tick(&mut self) -> bool {
         let now = Instant::now();
-        let first = *self.first.get_or_insert(now);
+        let (first, _) = *self.first.get_or_insert_with(|| (now, thread_cpu_time()));
         self.seen += 1;
         if self.seen == WARMUP + 1 {
-            self.warm = Some(now);
+            self.warm = Some((now, thread_cpu_time()));
         }
         self.seen >= WARMUP + 1 + self.frames || now - first >= self.budget
     }
 
-    /// `[frames, elapsed_ns]`: frames after the warm-up and their time, or,
+    /// `[frames, elapsed_ns, cpu_ns]`: frames after the warm-up, their time
+    /// and this thread's CPU time meanwhile (copying and waiting alike), or,
     /// for a reader that got fewer than two frames after it, all but the first.
     pub fn report(&self) -> Vec<u64> {
-        let (frames, since) = match (self.warm, self.first) {
+        let (frames, (since, cpu_since)) = match (self.warm, self.first) {
             (Some(warm), _) if self.seen >= WARMUP + 3 => (self.seen - WARMUP - 1, warm),
             (_, Some(first)) => (self.seen - 1, first),
-            _ => return vec![0, 0],
+            _ => return vec![0, 0, 0],
         };
-        vec![frames, since.elapsed().as_nanos() as u64]
+        let cpu = thread_cpu_time().saturating_sub(cpu_since);
+        vec![
+            frames,
+            since.elapsed().as_nanos() as u64,
+            cpu.as_nanos() as u64,
+        ]
     }
 }
 
