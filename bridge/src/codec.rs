@@ -153,7 +153,23 @@ pub fn encode(codec: Codec, meta: &FrameMeta, pixels: &[u8], out: &mut Vec<u8>) 
 
 /// Decodes `payload` (untrusted) into `out`, which must be exactly the length
 /// of the frame `meta` describes; the payload must reconstruct exactly that.
+///
+/// A decoder that panics on a crafted payload (zune-jpeg has asserts that
+/// some JPEGs trip) refuses it like any other bad payload; `out` then holds
+/// garbage, as after any error.
 pub fn decode(codec: CodecId, meta: &FrameMeta, payload: &[u8], out: &mut [u8]) -> Result<()> {
+    shmframe_contain::contained(|| decode_payload(codec, meta, payload, out)).unwrap_or_else(
+        |reason| {
+            Err(Error::refused(format!(
+                "bad {} payload: its decoder failed on it ({reason})",
+                codec.name()
+            )))
+        },
+    )
+}
+
+/// [`decode`], unguarded.
+fn decode_payload(codec: CodecId, meta: &FrameMeta, payload: &[u8], out: &mut [u8]) -> Result<()> {
     let refuse = |what: &dyn std::fmt::Display| {
         Error::refused(format!("bad {} payload: {what}", codec.name()))
     };

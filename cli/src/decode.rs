@@ -16,12 +16,9 @@ use image::{
     AnimationDecoder, ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits,
 };
 use shmframe::{FrameMeta, PixelFormat};
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::time::Duration;
 
 /// Largest width or height of an input image.
@@ -88,38 +85,14 @@ fn decode_error(path: &Path, format: ImageFormat, err: image::ImageError) -> Cli
     }
 }
 
-thread_local! {
-    /// Whether this thread is inside a codec call run by `contained`.
-    static IN_CODEC: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Runs `decode` (codec calls on `path`, a `format` file) and turns a panic
-/// inside it into an error. The panic's report is kept off stderr: the error
-/// message carries it.
+/// inside it into an error naming the file (see `shmframe_contain`).
 fn contained<T>(
     path: &Path,
     format: ImageFormat,
     decode: impl FnOnce() -> CliResult<T>,
 ) -> CliResult<T> {
-    static QUIET_HOOK: Once = Once::new();
-    QUIET_HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !IN_CODEC.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    IN_CODEC.with(|flag| flag.set(true));
-    // Unwind safety: on a panic everything `decode` touched is dropped unused.
-    let result = catch_unwind(AssertUnwindSafe(decode));
-    IN_CODEC.with(|flag| flag.set(false));
-    result.unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("no reason given");
+    shmframe_contain::contained(decode).unwrap_or_else(|reason| {
         Err(file_error(
             path,
             format!("not a valid {format:?} image: its decoder failed on it ({reason})"),
