@@ -42,7 +42,7 @@ mutate "writer: even seq stored Relaxed" 'seq_word.store(odd.wrapping_add(1), Re
 mutate "writer: a panicking fill leaves its slot odd (no guard, odd as seq + 1)" \
     '        self.slot_words[slot::SEQ].store(self.even, Release);' '        let _ = self.even;' \
     'seq_word.load(Relaxed) | 1;' 'seq_word.load(Relaxed).wrapping_add(1);'
-mutate "writer: latest stored Relaxed" 'region.header(header::LATEST).store(number, Release);' 'region.header(header::LATEST).store(number, Relaxed);'
+mutate "writer: latest stored Relaxed" 'region.header(header::LATEST).store(index, Release);' 'region.header(header::LATEST).store(index, Relaxed);'
 mutate "writer: futex bump Relaxed" '    region.futex.store(ticket, Release);' '    region.futex.store(ticket, Relaxed);'
 mutate "writer: no wake after publishing" $'    if wake {\n        futex::wake_all(region.futex);' $'    if wake {\n        let _ = region.futex;'
 mutate "writer: no SeqCst fence before reading asleep_after" $'    fence(SeqCst);\n    // A sleeper that saw' '    // A sleeper that saw'
@@ -50,7 +50,11 @@ mutate "writer: wakes only for sleepers after this frame" 'region.asleep_after.l
 mutate "sleeper: no SeqCst fence after registering" $'        fence(SeqCst);\n        futex::wait_until' '        futex::wait_until'
 mutate "sleeper: registration overwrites, not a maximum" '.fetch_max(latest.saturating_add(1), Relaxed);' '.store(latest.saturating_add(1), Relaxed);'
 mutate "reader: first seq load Relaxed" '    let seq = words[slot::SEQ].load(Acquire);' '    let seq = words[slot::SEQ].load(Relaxed);'
-mutate "reader: no Acquire fence before the second seq load" $'    fence(Acquire);\n    if words' '    if words'
+mutate "reader: no Acquire fence before the second seq load" $'    fence(Acquire);\n    seq_word.load(Relaxed) == seq' '    seq_word.load(Relaxed) == seq'
+mutate "reader: each chunk checked before its copy, not after" \
+    $'                load_bytes(&payload[k * (COPY_CHUNK / 8)..], chunk);\n                if !unchanged(&words[slot::SEQ], seq) {\n                    return Ok(SlotRead::Busy);\n                }' \
+    $'                if !unchanged(&words[slot::SEQ], seq) {\n                    return Ok(SlotRead::Busy);\n                }\n                load_bytes(&payload[k * (COPY_CHUNK / 8)..], chunk);' \
+    $'    if !unchanged(&words[slot::SEQ], seq) {\n        return Ok(SlotRead::Busy);\n    }\n    if meta[0] == 0' $'    if meta[0] == 0'
 mutate "reader: futex ticket loaded after loading latest" $'        let ticket = self.futex.load(Acquire);\n        let latest = self.latest();' $'        let latest = self.latest();\n        let ticket = self.futex.load(Acquire);'
 mutate "in-order reader: a skipped frame not counted" $'                    self.missed = self.missed.saturating_add(1);\n                    self.next' '                    self.next'
 exit $escaped

@@ -18,8 +18,10 @@
 //! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
 //! word loads, an Acquire fence, load the sequence word again: if it changed the
-//! copy may be torn and is thrown away. The slot must also hold index `n`; if it
-//! holds a later one the writer lapped the reader.
+//! copy may be torn and is thrown away. A large copy takes that look after
+//! every `COPY_CHUNK` bytes (256 KiB) too, and stops at the first change. The
+//! slot must also hold index `n`; if it holds a later one the writer lapped
+//! the reader.
 //!
 //! **Sleeper**: load the futex word (Acquire), then `latest` (`L`), poll
 //! briefly; then raise `asleep_after` to `L + 1` (an atomic maximum), a SeqCst
@@ -785,20 +787,43 @@ fn read_slot(
     let decoded = decode_meta(&meta, region.geometry.slot_capacity, info);
     if decoded.is_ok() && info.index == wanted {
         if let Some(room) = dest.room(info.len) {
-            load_bytes(&words[SLOT_HEADER_SIZE / 8..], room);
+            let payload = &words[SLOT_HEADER_SIZE / 8..];
+            for (k, chunk) in room.chunks_mut(COPY_CHUNK).enumerate() {
+                load_bytes(&payload[k * (COPY_CHUNK / 8)..], chunk);
+                if !unchanged(&words[slot::SEQ], seq) {
+                    return Ok(SlotRead::Busy);
+                }
+            }
         }
     }
-    // Pairs with the writer's Release fence after it made the sequence odd: if
-    // any load above saw a store of a newer frame, the load below sees the
-    // changed sequence.
-    fence(Acquire);
-    if words[slot::SEQ].load(Relaxed) != seq {
+    if !unchanged(&words[slot::SEQ], seq) {
         return Ok(SlotRead::Busy);
     }
     if meta[0] == 0 {
         return Ok(SlotRead::Empty);
     }
     decoded.map(|()| SlotRead::Frame(info.index))
+}
+
+/// Bytes a read copies between two looks at the sequence word: a reader the
+/// writer laps in the middle of a large frame stops within this many bytes
+/// instead of finishing a copy it will throw away (its memory bandwidth is
+/// the writer's too). One word under loom, so a model of two-word frames
+/// takes the early exit.
+#[cfg(not(loom))]
+const COPY_CHUNK: usize = 256 * 1024;
+#[cfg(loom)]
+const COPY_CHUNK: usize = 8;
+
+/// Whether the sequence word still holds `seq` after the loads before this
+/// call: the seqlock's check, also taken between chunks of a copy.
+#[inline(always)]
+fn unchanged(seq_word: &AtomicU64, seq: u64) -> bool {
+    // Pairs with the writer's Release fence after it made the sequence odd: if
+    // any load before saw a store of a newer frame, the load below sees the
+    // changed sequence.
+    fence(Acquire);
+    seq_word.load(Relaxed) == seq
 }
 
 #[cfg(all(test, not(loom)))]

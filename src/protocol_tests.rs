@@ -424,6 +424,66 @@ fn concurrent_readers_never_see_torn_or_mixed_frames() {
     }
 }
 
+/// Frame `n` of `len` bytes whose byte `i` depends on both, so a chunk read
+/// from the wrong frame or the wrong place shows.
+fn patterned(n: u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (n as u8) ^ ((i / 4096) as u8) ^ (i as u8))
+        .collect()
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "copies megabytes")]
+fn large_frames_read_back_exactly_across_copy_chunks_while_the_writer_laps() {
+    // Three whole chunks and a tail of 3357 bytes (not whole words): the
+    // chunked copy's seams and its early exit.
+    let meta = FrameMeta::packed(1001, 263, PixelFormat::Rgb8);
+    let len = meta.checked_len().unwrap();
+    assert_eq!(len, 3 * super::COPY_CHUNK + 3357);
+    let heap = Arc::new(heap(2, len));
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let (heap, done) = (heap.clone(), done.clone());
+            std::thread::spawn(move || {
+                let region = heap.region();
+                let mut reader = RingReader::new(&region);
+                let mut buf = Vec::new();
+                let mut read = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let got = if i == 0 {
+                        reader.read_latest(&region, &mut buf)
+                    } else {
+                        reader.read_next(&region, &mut buf)
+                    };
+                    if let Some(info) = got.unwrap() {
+                        assert!(
+                            buf == patterned(info.number, len),
+                            "torn frame {}",
+                            info.number
+                        );
+                        read += 1;
+                    }
+                }
+                read
+            })
+        })
+        .collect();
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    for n in 1..=300 {
+        writer
+            .publish(&region, &meta, || n, &patterned(n, len))
+            .unwrap();
+    }
+    // A last frame nobody laps: every reader gets at least that one whole.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0, "a reader read nothing");
+    }
+}
+
 #[test]
 fn waiting_reader_wakes_on_publish() {
     let heap = Arc::new(heap(2, 64));

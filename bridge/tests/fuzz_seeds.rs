@@ -82,8 +82,8 @@ fn seeds_decode_as_committed() {
 #[test]
 fn saved_findings_are_refused_without_a_panic() {
     let findings = dir("tests/fuzz-inputs/bridge_message");
-    let entries = std::fs::read_dir(&findings)
-        .unwrap_or_else(|e| panic!("{}: {e}", findings.display()));
+    let entries =
+        std::fs::read_dir(&findings).unwrap_or_else(|e| panic!("{}: {e}", findings.display()));
     let mut seen = 0;
     for entry in entries {
         let path = entry.expect("directory entry").path();
@@ -91,7 +91,11 @@ fn saved_findings_are_refused_without_a_panic() {
         let mut out = Vec::new();
         let result = decode_message(&bytes, &Limits::default(), &mut out);
         let err = result.expect_err(&path.display().to_string());
-        assert!(err.to_string().contains("payload"), "{}: {err}", path.display());
+        assert!(
+            err.to_string().contains("payload"),
+            "{}: {err}",
+            path.display()
+        );
         seen += 1;
     }
     assert!(seen > 0, "no saved findings in {}", findings.display());
