@@ -6,7 +6,7 @@
 //! stdout and exits. Parameters travel as `SHMFRAME_BENCH_ARG_*` variables.
 
 use crate::affinity::pin;
-use crate::{latency, throughput, writer_rate, BenchResult};
+use crate::{latency, seqlock, throughput, writer_rate, BenchResult};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -158,6 +158,7 @@ fn core_role(role: &str, args: &ChildArgs) -> BenchResult<Vec<u64>> {
         latency::ROLE_FLOOR_LINE => latency::floor_cache_line_reader(args),
         latency::ROLE_FLOOR_FUTEX => latency::floor_futex_reader(args),
         latency::ROLE_FLOOR_MEMCPY => latency::floor_memcpy_reader(args),
+        seqlock::ROLE => seqlock::reader(args),
         throughput::ROLE_SHMFRAME => throughput::shmframe_reader(args),
         throughput::ROLE_FLOOR => throughput::floor_reader(args),
         writer_rate::ROLE_SHMFRAME => writer_rate::shmframe_reader(args),

@@ -21,6 +21,7 @@ pub mod child;
 pub mod frames;
 pub mod latency;
 pub mod report;
+pub mod seqlock;
 pub mod shm;
 pub mod stats;
 pub mod throughput;
@@ -357,18 +358,31 @@ fn latency_rows(
     rounds: usize,
 ) -> BenchResult<Vec<Measurement>> {
     let per_round = samples.div_ceil(rounds);
-    let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); systems.len() + 1];
+    let reference = latency_reference(len, wake);
+    let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); systems.len() + 2];
     for _ in 0..rounds {
         pooled[0].extend(latency_floor(len, wake, cpus, per_round)?);
+        if let Some((_, measure)) = reference {
+            pooled[1].extend(measure(len, wake, cpus, per_round)?);
+        }
         for (k, system) in systems.iter().enumerate() {
-            pooled[k + 1].extend((system.latency)(len, wake, cpus, per_round)?);
+            pooled[k + 2].extend((system.latency)(len, wake, cpus, per_round)?);
         }
     }
-    let names = std::iter::once("floor").chain(systems.iter().map(|s| s.name));
+    let names = ["floor", reference.map_or("", |(name, _)| name)]
+        .into_iter()
+        .chain(systems.iter().map(|s| s.name));
     Ok(names
         .zip(&pooled)
+        .filter(|(_, samples)| !samples.is_empty())
         .map(|(name, samples)| Measurement::latency(case, name, samples))
         .collect())
+}
+
+/// A reference measured beside the floor in one latency case: a bare seqlock
+/// over shmframe's three cache lines for 64 B polling (see [`seqlock`]).
+fn latency_reference(len: usize, wake: Wake) -> Option<(&'static str, LatencyFn)> {
+    (len <= 64 && wake == Wake::Poll).then_some(("bare-seqlock", seqlock::latency as LatencyFn))
 }
 
 /// The latency cases: name, frame bytes, wake mode, samples.

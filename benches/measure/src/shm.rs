@@ -124,6 +124,19 @@ impl SharedBlock {
         unsafe { self.map.as_ptr().add(CONTROL_BYTES) as *mut u8 }
     }
 
+    /// The data area as 64-bit words, for a block whose data area is only
+    /// accessed through atomics (the plain copies below are `unsafe` and
+    /// require that nobody else touches their range meanwhile).
+    pub fn data_words(&self) -> &[AtomicU64] {
+        // SAFETY: the data area starts page-aligned plus CONTROL_BYTES (so
+        // 8-aligned), holds `data_len() / 8` whole words inside the mapping,
+        // and lives as long as `&self`; other processes change it concurrently
+        // only through atomics or under the plain copies' exclusive contract.
+        unsafe {
+            std::slice::from_raw_parts(self.data_ptr() as *const AtomicU64, self.data_len() / 8)
+        }
+    }
+
     /// Bytes in the data area.
     pub fn data_len(&self) -> usize {
         self.map.len() - CONTROL_BYTES
