@@ -81,7 +81,7 @@ fn seeds_decode_as_committed() {
 /// zune-jpeg's AVX2 upsampler, found by the CI fuzz smoke.)
 #[test]
 fn saved_findings_are_refused_without_a_panic() {
-    let findings = dir("tests/fuzz-inputs/bridge_message");
+    let findings = dir("cli/tests/fuzz-inputs/bridge_message");
     let entries =
         std::fs::read_dir(&findings).unwrap_or_else(|e| panic!("{}: {e}", findings.display()));
     let mut seen = 0;

@@ -1,6 +1,7 @@
 //! Inputs the fuzz targets (fuzz/) once found crashing, hanging or slow, run
 //! through the same code in the normal suite. Drop a new finding into
-//! cli/tests/fuzz-inputs/<target>/ and it is tested here.
+//! cli/tests/fuzz-inputs/<target>/ and it is tested here (`bridge_message`
+//! findings by bridge/tests/fuzz_seeds.rs).
 
 mod cli_support;
 
