@@ -358,24 +358,21 @@ fn latency_rows(
     rounds: usize,
 ) -> BenchResult<Vec<Measurement>> {
     let per_round = samples.div_ceil(rounds);
-    let reference = latency_reference(len, wake);
-    let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); systems.len() + 2];
+    // The floor, the case's reference if it has one, then the systems.
+    let measures: Vec<(&str, LatencyFn)> = std::iter::once(("floor", latency_floor as LatencyFn))
+        .chain(latency_reference(len, wake))
+        .chain(systems.iter().map(|s| (s.name, s.latency)))
+        .collect();
+    let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); measures.len()];
     for _ in 0..rounds {
-        pooled[0].extend(latency_floor(len, wake, cpus, per_round)?);
-        if let Some((_, measure)) = reference {
-            pooled[1].extend(measure(len, wake, cpus, per_round)?);
-        }
-        for (k, system) in systems.iter().enumerate() {
-            pooled[k + 2].extend((system.latency)(len, wake, cpus, per_round)?);
+        for ((_, measure), samples) in measures.iter().zip(&mut pooled) {
+            samples.extend(measure(len, wake, cpus, per_round)?);
         }
     }
-    let names = ["floor", reference.map_or("", |(name, _)| name)]
-        .into_iter()
-        .chain(systems.iter().map(|s| s.name));
-    Ok(names
+    Ok(measures
+        .iter()
         .zip(&pooled)
-        .filter(|(_, samples)| !samples.is_empty())
-        .map(|(name, samples)| Measurement::latency(case, name, samples))
+        .map(|((name, _), samples)| Measurement::latency(case, name, samples))
         .collect())
 }
 
