@@ -15,8 +15,9 @@
 //! `AtomicU8` loads and stores: the byte-wise atomic memcpy of C++ proposal
 //! P1478. The small-copy loop's 8-byte `mov`s are the same: an 8-byte access,
 //! even one that is unaligned or split across cache lines, never tears a byte,
-//! so each is eight Relaxed byte accesses performed at once. Relaxed atomic accesses may race; the seqlock's fences order them as
-//! they order the word copy's Relaxed loads and stores (writer: odd sequence,
+//! so each is eight Relaxed byte accesses performed at once. Relaxed atomic
+//! accesses may race; the seqlock's fences order them as they order the word
+//! copy's Relaxed loads and stores (writer: odd sequence,
 //! Release fence, payload, Release store of the even sequence; reader: Acquire
 //! load of the sequence, payload, Acquire fence, sequence again).
 //!

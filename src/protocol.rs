@@ -789,10 +789,12 @@ fn read_slot(
         if let Some(room) = dest.room(info.len) {
             let payload = &words[SLOT_HEADER_SIZE / 8..];
             for (k, chunk) in room.chunks_mut(COPY_CHUNK).enumerate() {
-                load_bytes(&payload[k * (COPY_CHUNK / 8)..], chunk);
-                if !unchanged(&words[slot::SEQ], seq) {
+                // Between chunks, give up a copy the writer has lapped; the
+                // look after the last chunk is the seqlock's own, below.
+                if k > 0 && !unchanged(&words[slot::SEQ], seq) {
                     return Ok(SlotRead::Busy);
                 }
+                load_bytes(&payload[k * (COPY_CHUNK / 8)..], chunk);
             }
         }
     }
