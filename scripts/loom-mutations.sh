@@ -54,5 +54,7 @@ mutate "reader: no Acquire fence before the second seq load" $'    fence(Acquire
 mutate "reader: no seqlock check after the copy's last chunk" \
     $'    if !unchanged(&words[slot::SEQ], seq) {\n        return Ok(SlotRead::Busy);\n    }\n    if meta[0] == 0' $'    if meta[0] == 0'
 mutate "reader: futex ticket loaded after loading latest" $'        let ticket = self.futex.load(Acquire);\n        let latest = self.latest();' $'        let latest = self.latest();\n        let ticket = self.futex.load(Acquire);'
+mutate "in-order reader: its first look takes whatever frame the slot holds" \
+    'SlotRead::Frame(index) if index == self.next)' 'SlotRead::Frame(_))'
 mutate "in-order reader: a skipped frame not counted" $'                    self.missed = self.missed.saturating_add(1);\n                    self.next' '                    self.next'
 exit $escaped

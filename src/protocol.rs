@@ -21,7 +21,8 @@
 //! copy may be torn and is thrown away. A large copy takes that look after
 //! every `COPY_CHUNK` bytes (256 KiB) too, and stops at the first change. The
 //! slot must also hold index `n`; if it holds a later one the writer lapped
-//! the reader.
+//! the reader. An in-order reader first tries the slot of its next frame
+//! without loading `latest`: a frame the slot holds whole is published.
 //!
 //! **Sleeper**: load the futex word (Acquire), then `latest` (`L`), poll
 //! briefly; then raise `asleep_after` to `L + 1` (an atomic maximum), a SeqCst
@@ -122,6 +123,23 @@ impl<'a> Region<'a> {
         // Pairs with the writer's Release store of `latest` (step 4): the slot
         // holding that frame is then visible as complete.
         self.header(header::LATEST).load(Acquire)
+    }
+
+    /// Whether the slot of frame `wanted` holds that frame, committed: a look
+    /// at its sequence and index words only, which decides whether a full
+    /// read of the slot is worth trying before `latest` says the frame is there.
+    #[inline]
+    fn slot_holds(&self, wanted: u64) -> bool {
+        let words = self.slot(self.geometry.slot_of(wanted));
+        // Pairs with the writer's Release store of the even sequence: the
+        // read that follows sees the frame's stores. Checking the sequence
+        // again after the index is what keeps a stale sequence value from
+        // passing (and the loom models small: the read after it never mixes
+        // the stores of two frames in this slot).
+        let seq = words[slot::SEQ].load(Acquire);
+        seq & 1 == 0
+            && words[slot::INDEX].load(Relaxed) == wanted
+            && unchanged(&words[slot::SEQ], seq)
     }
 
     /// The writer's state word (`STATE_LIVE`, `STATE_CLOSED` or `STATE_REPLACED`).
@@ -689,6 +707,16 @@ impl RingReader {
         region: &Region<'_>,
         dest: &mut Destination<'_>,
     ) -> Result<Option<FrameInfo>> {
+        // A poller looks at its next frame's slot first, and needs `latest`
+        // (another cache line, stored after the slot) only if the frame is not
+        // there: a 64 B frame then reaches it 20-50 ns sooner.
+        if region.slot_holds(self.next) {
+            let mut info = FrameInfo::NONE;
+            let read = read_slot(region, self.next, dest, &mut info)?;
+            if matches!(read, SlotRead::Frame(index) if index == self.next) {
+                return self.took_next(dest, info);
+            }
+        }
         let slots = region.geometry.slot_count as u64;
         for _ in 0..MAX_ATTEMPTS {
             let latest = region.latest();
@@ -703,13 +731,7 @@ impl RingReader {
                 self.next = oldest_intact;
             }
             match read_slot(region, self.next, dest, &mut info)? {
-                SlotRead::Frame(index) if index == self.next => {
-                    dest.fitting(&info)?;
-                    self.next = self.next.saturating_add(1);
-                    self.last_seen = index;
-                    info.missed = std::mem::take(&mut self.missed);
-                    return Ok(Some(info));
-                }
+                SlotRead::Frame(index) if index == self.next => return self.took_next(dest, info),
                 SlotRead::Frame(index) if index < self.next => {
                     return Err(Error::CorruptFrame {
                         reason: format!(
@@ -729,6 +751,21 @@ impl RingReader {
         Err(Error::Starved {
             attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// Returns the next frame, read whole into `info` (and `dest` if it fit),
+    /// and moves on to the one after it.
+    #[inline(always)]
+    fn took_next(
+        &mut self,
+        dest: &Destination<'_>,
+        mut info: FrameInfo,
+    ) -> Result<Option<FrameInfo>> {
+        dest.fitting(&info)?;
+        self.last_seen = self.next;
+        self.next = self.next.saturating_add(1);
+        info.missed = std::mem::take(&mut self.missed);
+        Ok(Some(info))
     }
 }
 

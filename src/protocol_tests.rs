@@ -337,6 +337,32 @@ fn a_caught_up_in_order_read_copies_nothing() {
 }
 
 #[test]
+fn an_in_order_reader_takes_a_committed_frame_before_latest_names_it() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut reader = RingReader::new(&region);
+    let mut buf = Vec::new();
+    for n in 1..=2 {
+        let (meta, pixels) = frame(n, 1);
+        writer.publish(&region, &meta, || n, &pixels).unwrap();
+    }
+    // The moment between frame 2's commit and the writer's store of `latest`.
+    region.header(header::LATEST).store(1, Relaxed);
+    for n in 1..=2 {
+        let info = reader.read_next(&region, &mut buf).unwrap().unwrap();
+        assert_eq!((info.number, info.missed, buf[0]), (n, 0, n as u8));
+    }
+    assert_eq!(reader.read_next(&region, &mut buf).unwrap(), None);
+    // A slot older than `latest` promises is corruption, whichever way it is read.
+    region.header(header::LATEST).store(3, Relaxed);
+    assert!(matches!(
+        reader.read_next(&region, &mut buf),
+        Err(Error::CorruptFrame { .. })
+    ));
+}
+
+#[test]
 fn corrupt_metadata_is_an_error_not_a_panic() {
     let heap = heap(2, 64);
     let region = heap.region();

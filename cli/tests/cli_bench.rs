@@ -22,12 +22,14 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
             .find(|r| r["case"] == case && r["system"] == system)
             .unwrap_or_else(|| panic!("no {case}/{system} in {rows:?}"))
     };
-    // The bare seqlock is measured beside the floor for 64 B polling only.
-    let bare = find("latency_64B_poll", "bare-seqlock")["median_ns"].as_f64();
-    assert!(bare.is_some_and(|m| m > 0.0), "{bare:?}");
-    assert!(!rows
-        .iter()
-        .any(|r| r["system"] == "bare-seqlock" && r["case"] != "latency_64B_poll"));
+    // The bare seqlocks are measured beside the floor for 64 B polling only.
+    for reference in ["bare-seqlock", "bare-seqlock-unstamped"] {
+        let bare = find("latency_64B_poll", reference)["median_ns"].as_f64();
+        assert!(bare.is_some_and(|m| m > 0.0), "{reference}: {bare:?}");
+        assert!(!rows
+            .iter()
+            .any(|r| r["system"] == reference && r["case"] != "latency_64B_poll"));
+    }
     for case in [
         "latency_64B_poll",
         "latency_64B_futex",

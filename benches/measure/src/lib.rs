@@ -376,10 +376,17 @@ fn latency_rows(
         .collect())
 }
 
-/// A reference measured beside the floor in one latency case: a bare seqlock
-/// over shmframe's three cache lines for 64 B polling (see [`seqlock`]).
-fn latency_reference(len: usize, wake: Wake) -> Option<(&'static str, LatencyFn)> {
-    (len <= 64 && wake == Wake::Poll).then_some(("bare-seqlock", seqlock::latency as LatencyFn))
+/// References measured beside the floor in one latency case: for 64 B
+/// polling, a bare seqlock over shmframe's cache lines, with and without the
+/// commit stamp (see [`seqlock`]).
+fn latency_reference(len: usize, wake: Wake) -> Vec<(&'static str, LatencyFn)> {
+    if len > 64 || wake != Wake::Poll {
+        return Vec::new();
+    }
+    vec![
+        ("bare-seqlock", seqlock::latency as LatencyFn),
+        ("bare-seqlock-unstamped", seqlock::latency_unstamped),
+    ]
 }
 
 /// The latency cases: name, frame bytes, wake mode, samples.
