@@ -123,7 +123,7 @@ pub fn table(all: &[Measurement]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<28} {:<17} {:>14} {:>12} {:>9} {:>11}  note",
+        "{:<28} {:<22} {:>14} {:>12} {:>9} {:>11}  note",
         "case", "system", "median / rate", "p99", "x floor", "x shmframe"
     );
     let mut cases: Vec<&str> = Vec::new();
@@ -143,7 +143,7 @@ pub fn table(all: &[Measurement]) -> String {
             let note = note(m);
             let _ = writeln!(
                 out,
-                "{:<28} {:<17} {:>14} {:>12} {:>9} {:>11}  {}",
+                "{:<28} {:<22} {:>14} {:>12} {:>9} {:>11}  {}",
                 m.case,
                 m.system,
                 show(m, m.median_ns.or(m.per_s)),
