@@ -22,14 +22,35 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
             .find(|r| r["case"] == case && r["system"] == system)
             .unwrap_or_else(|| panic!("no {case}/{system} in {rows:?}"))
     };
-    // The bare seqlocks are measured beside the floor for 64 B polling only.
+    // The bare seqlocks are measured beside the floor for 64 B polling, and
+    // the stamped one beside the 64 B writer rates; nowhere else.
     for reference in ["bare-seqlock", "bare-seqlock-unstamped"] {
         let bare = find("latency_64B_poll", reference)["median_ns"].as_f64();
         assert!(bare.is_some_and(|m| m > 0.0), "{reference}: {bare:?}");
-        assert!(!rows
-            .iter()
-            .any(|r| r["system"] == reference && r["case"] != "latency_64B_poll"));
     }
+    for readers in [0, 8] {
+        let row = find(
+            &format!("writer_rate_64B_{readers}_readers"),
+            "bare-seqlock",
+        );
+        let cpu = row["writer_cpu_ns_per_frame"].as_f64();
+        assert!(cpu.is_some_and(|ns| ns > 0.0), "{row}");
+    }
+    let bare_cases: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["system"].as_str().is_some_and(|s| s.starts_with("bare-")))
+        .map(|r| &r["case"])
+        .collect();
+    assert_eq!(bare_cases.len(), 4, "{bare_cases:?}");
+    assert!(
+        bare_cases.iter().all(|c| [
+            "latency_64B_poll",
+            "writer_rate_64B_0_readers",
+            "writer_rate_64B_8_readers"
+        ]
+        .contains(&c.as_str().unwrap_or(""))),
+        "{bare_cases:?}"
+    );
     for case in [
         "latency_64B_poll",
         "latency_64B_futex",

@@ -159,6 +159,7 @@ fn core_role(role: &str, args: &ChildArgs) -> BenchResult<Vec<u64>> {
         latency::ROLE_FLOOR_FUTEX => latency::floor_futex_reader(args),
         latency::ROLE_FLOOR_MEMCPY => latency::floor_memcpy_reader(args),
         seqlock::ROLE => seqlock::reader(args),
+        seqlock::ROLE_RATE => seqlock::rate_reader(args),
         throughput::ROLE_SHMFRAME => throughput::shmframe_reader(args),
         throughput::ROLE_FLOOR => throughput::floor_reader(args),
         writer_rate::ROLE_SHMFRAME => writer_rate::shmframe_reader(args),

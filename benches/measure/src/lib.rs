@@ -316,10 +316,15 @@ pub fn run_with(
             .filter(|s| readers > 0 || !s.needs_readers)
             .collect();
         let mut floor = Timed::default();
+        let reference = writer_rate_reference(len);
+        let mut referenced = Timed::default();
         let mut pooled = vec![Timed::default(); applies.len()];
         for _ in 0..rounds {
             if readers == 0 {
                 floor.add(writer_rate::floor(len, cpus, frames, plan.budget())?);
+            }
+            if let Some((_, measure)) = reference {
+                referenced.add(measure(len, readers, cpus, frames, plan.budget())?);
             }
             for (k, system) in applies.iter().enumerate() {
                 pooled[k].add((system.writer_rate)(
@@ -333,6 +338,9 @@ pub fn run_with(
         }
         if readers == 0 {
             out.push(Measurement::writer_rate(&case, "floor", &floor));
+        }
+        if let Some((name, _)) = reference {
+            out.push(Measurement::writer_rate(&case, name, &referenced));
         }
         for (system, timed) in applies.iter().zip(&pooled) {
             out.push(Measurement::writer_rate(&case, system.name, timed));
@@ -387,6 +395,12 @@ fn latency_reference(len: usize, wake: Wake) -> Vec<(&'static str, LatencyFn)> {
         ("bare-seqlock", seqlock::latency as LatencyFn),
         ("bare-seqlock-unstamped", seqlock::latency_unstamped),
     ]
+}
+
+/// The reference measured beside the systems in a writer-rate case: for 64 B
+/// frames, a bare seqlock writer over shmframe's lines (see [`seqlock`]).
+fn writer_rate_reference(len: usize) -> Option<(&'static str, RateFn)> {
+    (len == 64).then_some(("bare-seqlock", seqlock::writer_rate as RateFn))
 }
 
 /// The latency cases: name, frame bytes, wake mode, samples.
