@@ -262,11 +262,7 @@ pub fn writer_rate(
     ctl.line(STOP).store(1, Release);
     classic.lock().broadcast();
     let frames_read = collect_reads(children)?;
-    Ok(Timed {
-        frames_read,
-        readers,
-        ..timed
-    })
+    Ok(timed.read_by(readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

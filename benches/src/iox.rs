@@ -284,11 +284,7 @@ pub fn writer_rate(
         send(&publisher, &notifier, true, source.get(i))
     })?;
     let frames_read = stop_readers(&ctl, children)?;
-    Ok(Timed {
-        frames_read,
-        readers,
-        ..timed
-    })
+    Ok(timed.read_by(readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

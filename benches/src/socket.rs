@@ -192,11 +192,7 @@ pub fn writer_rate(
     // Closing the sockets ends the readers.
     drop(streams);
     let frames_read = collect_reads(children)?;
-    Ok(Timed {
-        frames_read,
-        readers,
-        ..timed
-    })
+    Ok(timed.read_by(readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

@@ -82,6 +82,16 @@ impl Timed {
         self.reader_cpu += other.reader_cpu;
     }
 
+    /// This writer-rate measurement with what its `readers` children read,
+    /// `frames_read` frames all together.
+    pub fn read_by(self, readers: usize, frames_read: u64) -> Timed {
+        Timed {
+            frames_read,
+            readers,
+            ..self
+        }
+    }
+
     /// Frames per second.
     pub fn frames_per_s(&self) -> f64 {
         self.frames as f64 / self.elapsed.as_secs_f64()

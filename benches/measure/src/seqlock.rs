@@ -153,11 +153,7 @@ pub fn writer_rate(
         Ok(())
     })?;
     let frames_read = stop_readers(&block, children)?;
-    Ok(Timed {
-        frames_read,
-        readers,
-        ..timed
-    })
+    Ok(timed.read_by(readers, frames_read))
 }
 
 /// A reader child of [`writer_rate`]: reads each frame `latest` names, once.

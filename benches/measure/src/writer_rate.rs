@@ -120,11 +120,7 @@ pub fn shmframe(
             .map_err(|e| e.to_string())
     })?;
     let frames_read = stop_readers(&ctl, children)?;
-    Ok(Timed {
-        frames_read,
-        readers,
-        ..timed
-    })
+    Ok(timed.read_by(readers, frames_read))
 }
 
 /// A reader child of [`shmframe`].
