@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# System packages, the Python venv and the browser tests' npm packages: the one
+# set-up script (.ci/run has already run it when it sets SHMFRAME_SETUP_DONE).
+if [ "${SHMFRAME_SETUP_DONE:-0}" != 1 ]; then
+    echo "== set-up (scripts/setup.sh)"
+    bash scripts/setup.sh
+fi
+
 echo "== cargo test --workspace"
 cargo test --workspace
 
@@ -14,8 +21,7 @@ echo "== loom models (RUSTFLAGS=--cfg loom)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
     cargo test -p loom-tests --release --test protocol
 
-echo "== Python package: build ./python into target/pyenv, then pytest"
-bash scripts/python-env.sh
+echo "== Python package (built into target/pyenv by the set-up): pytest"
 cargo build -p shmframe-cli # the Python tests drive the `shmframe` command too
 # pytest exits 5 when it collects no test: like any non-zero exit, that fails here.
 SHMFRAME_CLI="$PWD/target/debug/shmframe" target/pyenv/bin/pytest -q python/tests
