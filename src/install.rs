@@ -13,16 +13,15 @@
 //! is a leftover that the next writer removes).
 
 use crate::error::{Error, Result};
+use crate::files::{link_unnamed, same_inode};
 use crate::layout::{header, wake, Geometry, HEADER_SIZE};
 use crate::liveness::{hold_writer_lock, writer_lock_held};
 use crate::protocol::RingWriter;
-use crate::segment::{
-    open_existing, same_inode, segment_path, writer_pid_of, Segment, TEMP_PREFIX,
-};
+use crate::segment::{open_existing, segment_path, writer_pid_of, Segment, TEMP_PREFIX};
 use crate::sync::{AtomicU64, Ordering::*};
 use crate::wake_file::WakeFile;
 use memmap2::{MmapOptions, MmapRaw};
-use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, RenameFlags, CWD};
+use rustix::fs::{FallocateFlags, Mode, OFlags, RenameFlags, CWD};
 use rustix::io::Errno;
 use std::fs::File;
 use std::hash::BuildHasher;
@@ -295,18 +294,6 @@ fn sweep_leftovers(dir: &Path) {
                 let _ = std::fs::remove_file(&path);
             }
         }
-    }
-}
-
-/// Links the unnamed (or named) file `file` at `path`; fails if `path` exists.
-pub(crate) fn link_unnamed(file: &File, path: &Path) -> rustix::io::Result<()> {
-    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-    match rustix::fs::linkat(CWD, &proc_path, CWD, path, AtFlags::SYMLINK_FOLLOW) {
-        // Without /proc, linking by descriptor needs CAP_DAC_READ_SEARCH.
-        Err(Errno::NOENT) if !Path::new("/proc/self/fd").exists() => {
-            rustix::fs::linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
-        }
-        other => other,
     }
 }
 

@@ -46,6 +46,8 @@ mod sync;
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
+mod files;
+#[cfg(not(loom))]
 mod install;
 #[cfg(not(loom))]
 mod liveness;

@@ -8,6 +8,7 @@
 //! place (`install`), so a reader never sees a half-initialised header.
 
 use crate::error::{Error, Result};
+use crate::files::{open_checked, same_inode};
 use crate::layout::{header, Geometry, HEADER_SIZE};
 use crate::liveness::writer_lock_held;
 use crate::name::validate_name;
@@ -16,8 +17,7 @@ use crate::sigbus::{self, Protected};
 use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use crate::wake_file::WakeFile;
 use memmap2::{MmapOptions, MmapRaw};
-use rustix::fs::{FileType, Mode, OFlags};
-use rustix::io::Errno;
+use rustix::fs::OFlags;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -233,56 +233,6 @@ impl Segment {
 /// Opens an existing segment file read-only for inspection; `None` if it vanished.
 pub(crate) fn open_existing(path: &Path, trusted_uids: &[u32]) -> Result<Option<(File, u64)>> {
     open_checked(path, trusted_uids, OFlags::RDONLY)
-}
-
-/// Opens an existing file with `access`, checked like a segment; `None` if it vanished.
-pub(crate) fn open_checked(
-    path: &Path,
-    trusted_uids: &[u32],
-    access: OFlags,
-) -> Result<Option<(File, u64)>> {
-    match rustix::fs::open(
-        path,
-        access | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
-        Mode::empty(),
-    ) {
-        Ok(fd) => {
-            let file = File::from(fd);
-            let size = check_file(&file, path, trusted_uids)?;
-            Ok(Some((file, size)))
-        }
-        Err(Errno::NOENT) => Ok(None),
-        Err(Errno::LOOP) => Err(Error::NotRegularFile {
-            path: path.to_path_buf(),
-        }),
-        Err(e) => Err(Error::io(format!("opening {}", path.display()), e)),
-    }
-}
-
-/// Checks that `file` is a regular file owned by us (or a trusted user); returns its size.
-fn check_file(file: &File, path: &Path, trusted_uids: &[u32]) -> Result<u64> {
-    let stat = rustix::fs::fstat(file)
-        .map_err(|e| Error::io(format!("inspecting {}", path.display()), e))?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err(Error::NotRegularFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let me = rustix::process::geteuid().as_raw();
-    if stat.st_uid != me && !trusted_uids.contains(&stat.st_uid) {
-        return Err(Error::ForeignOwner {
-            path: path.to_path_buf(),
-            uid: stat.st_uid,
-            me,
-        });
-    }
-    Ok(stat.st_size as u64)
-}
-
-/// Whether `path` names the inode of `file`; `None` if either cannot be examined.
-pub(crate) fn same_inode(file: &File, path: &Path) -> Option<bool> {
-    let (mine, now) = (rustix::fs::fstat(file).ok()?, rustix::fs::lstat(path).ok()?);
-    Some((mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino))
 }
 
 /// The writer pid recorded in a segment's header (0 if unreadable).

@@ -21,10 +21,9 @@
 //! that died (no writer lock).
 
 use crate::error::{Error, Result};
-use crate::install::link_unnamed;
+use crate::files::{link_unnamed, open_checked};
 use crate::layout::wake;
 use crate::liveness::hold_writer_lock;
-use crate::segment::open_checked;
 use crate::sigbus::{self, Protected};
 use crate::sync::{AtomicU64, Ordering::Relaxed};
 use memmap2::{MmapOptions, MmapRaw};

@@ -7,7 +7,7 @@ use crate::fail::{CliError, CliResult};
 use crate::frame_image::save_image;
 use crate::latency::percentile;
 use crate::output::outln;
-use crate::publish::parse_fps;
+use crate::publish_args::parse_fps;
 use crate::size::Size;
 use crate::stop::Stop;
 use clap::Args;

@@ -22,6 +22,7 @@ mod output;
 mod pace;
 mod pattern;
 mod publish;
+mod publish_args;
 mod publish_files;
 mod publish_pattern;
 mod publish_raw;
@@ -52,7 +53,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Publish(publish::PublishArgs),
+    Publish(publish_args::PublishArgs),
     Snapshot(snapshot::SnapshotArgs),
     Info(info::InfoArgs),
     List(list::ListArgs),

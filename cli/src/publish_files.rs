@@ -5,7 +5,7 @@ use crate::fail::{CliError, CliResult};
 use crate::ffmpeg::{self, NotVideo, VideoProbe};
 use crate::inputs;
 use crate::pace::{period_of, Pacer};
-use crate::publish::PublishArgs;
+use crate::publish_args::PublishArgs;
 use crate::publish_video;
 use crate::status::StatusLine;
 use crate::stop::Stop;

@@ -3,7 +3,7 @@
 use crate::fail::CliResult;
 use crate::pace::{period_of, Pacer};
 use crate::pattern::Pattern;
-use crate::publish::PublishArgs;
+use crate::publish_args::PublishArgs;
 use crate::size::Size;
 use crate::status::StatusLine;
 use crate::stop::Stop;

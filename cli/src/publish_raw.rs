@@ -8,7 +8,7 @@
 use crate::child::GuardedChild;
 use crate::fail::{CliError, CliResult};
 use crate::pace::{period_of, Pacer};
-use crate::publish::PublishArgs;
+use crate::publish_args::PublishArgs;
 use crate::size::Size;
 use crate::status::StatusLine;
 use crate::stop::Stop;

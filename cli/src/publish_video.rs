@@ -8,7 +8,7 @@
 use crate::child::GuardedChild;
 use crate::fail::{CliError, CliResult};
 use crate::ffmpeg::{self, Published, VideoProbe};
-use crate::publish::PublishArgs;
+use crate::publish_args::PublishArgs;
 use crate::publish_raw::{Pumped, RawSource};
 use crate::stop::Stop;
 use shmframe::{FrameMeta, Writer};

@@ -18,7 +18,7 @@ use crate::child::GuardedChild;
 use crate::color_names;
 use crate::fail::{CliError, CliResult};
 use crate::ffmpeg;
-use crate::publish::parse_fps;
+use crate::publish_args::parse_fps;
 use crate::rate::Rate;
 use crate::stop::Stop;
 use crate::y4m;

@@ -1,12 +1,13 @@
 //! Child processes: this executable started again in a role.
 //!
 //! [`spawn`] starts the current executable with the same arguments and
-//! [`ROLE_ENV`] naming the role; the child's `main` calls [`child_entry`]
-//! first, which runs the role, prints its results (numbers, one line) on
-//! stdout and exits. Parameters travel as `SHMFRAME_BENCH_ARG_*` variables.
+//! [`ROLE_ENV`] naming the role; the child's `main` calls
+//! [`crate::child_entry`] first (`roles.rs`), which runs the role, prints its
+//! results (numbers, one line) on stdout and exits. Parameters travel as
+//! `SHMFRAME_BENCH_ARG_*` variables. The measurements build on this module;
+//! it knows none of them.
 
-use crate::affinity::pin;
-use crate::{latency, seqlock, throughput, writer_rate, BenchResult};
+use crate::BenchResult;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -19,6 +20,11 @@ const ARG_PREFIX: &str = "SHMFRAME_BENCH_ARG_";
 pub struct ChildArgs(());
 
 impl ChildArgs {
+    /// The parameters of this process (it is a child).
+    pub(crate) fn of_this_process() -> ChildArgs {
+        ChildArgs(())
+    }
+
     /// Parameter `key`, parsed.
     pub fn get<T: FromStr>(&self, key: &str) -> BenchResult<T> {
         let raw = std::env::var(format!("{ARG_PREFIX}{key}"))
@@ -115,54 +121,4 @@ pub fn wait_until(
         }
     }
     Ok(())
-}
-
-/// If this process is a benchmark child, runs its role and exits; otherwise returns.
-pub fn child_entry() {
-    child_entry_with(|_, _| None);
-}
-
-/// Like [`child_entry`], but offers the role to `extra` first (for roles
-/// defined outside this crate); `extra` returns `None` for roles it does not know.
-pub fn child_entry_with(extra: impl FnOnce(&str, &ChildArgs) -> Option<BenchResult<Vec<u64>>>) {
-    let Ok(role) = std::env::var(ROLE_ENV) else {
-        return;
-    };
-    let args = ChildArgs(());
-    let result = args
-        .get::<usize>("CPU")
-        .ok()
-        .map_or(Ok(None), |cpu| pin(Some(cpu)).map(Some))
-        .and_then(|_pinned| {
-            // The pin guard must outlive the role.
-            let out = extra(&role, &args).unwrap_or_else(|| core_role(&role, &args));
-            drop(_pinned);
-            out
-        });
-    match result {
-        Ok(values) => {
-            let line: Vec<String> = values.iter().map(u64::to_string).collect();
-            println!("{}", line.join(" "));
-            std::process::exit(0);
-        }
-        Err(e) => {
-            eprintln!("benchmark child `{role}`: {e}");
-            std::process::exit(1);
-        }
-    }
-}
-
-fn core_role(role: &str, args: &ChildArgs) -> BenchResult<Vec<u64>> {
-    match role {
-        latency::ROLE_SHMFRAME => latency::shmframe_reader(args),
-        latency::ROLE_FLOOR_LINE => latency::floor_cache_line_reader(args),
-        latency::ROLE_FLOOR_FUTEX => latency::floor_futex_reader(args),
-        latency::ROLE_FLOOR_MEMCPY => latency::floor_memcpy_reader(args),
-        seqlock::ROLE => seqlock::reader(args),
-        seqlock::ROLE_RATE => seqlock::rate_reader(args),
-        throughput::ROLE_SHMFRAME => throughput::shmframe_reader(args),
-        throughput::ROLE_FLOOR => throughput::floor_reader(args),
-        writer_rate::ROLE_SHMFRAME => writer_rate::shmframe_reader(args),
-        _ => Err(format!("unknown benchmark role `{role}`")),
-    }
 }

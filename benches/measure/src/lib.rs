@@ -21,6 +21,7 @@ pub mod child;
 pub mod frames;
 pub mod latency;
 pub mod report;
+mod roles;
 pub mod seqlock;
 pub mod shm;
 pub mod stats;
@@ -28,8 +29,8 @@ pub mod throughput;
 pub mod writer_rate;
 
 pub use affinity::Cpus;
-pub use child::{child_entry, child_entry_with};
 pub use report::Measurement;
+pub use roles::{child_entry, child_entry_with};
 
 use std::time::Duration;
 
