@@ -9,7 +9,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{child_args, pause, wait_ack};
 use shmframe_measure::shm::{SharedBlock, ACK, PING, STAMP, STOP};
 use shmframe_measure::stats::without_warmup;
-use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
 use shmframe_measure::{affinity::pin, BenchResult, Cpus, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -227,17 +227,17 @@ fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
     let classic = Classic::attach(&ctl);
     let mut buf = vec![0u8; args.get("LEN")?];
-    let mut clock = ReaderClock::from_args(args)?;
     ctl.mark_ready();
     let mut last = 0;
-    while let Some((number, _)) = read(&classic, &ctl, last, Wake::Sleep, &mut buf) {
-        last = number;
-        if clock.tick() {
-            break;
-        }
-    }
-    ctl.line(STOP).store(1, Release);
-    Ok(clock.report())
+    count_frames(&ctl, args, || {
+        Ok(match read(&classic, &ctl, last, Wake::Sleep, &mut buf) {
+            Some((number, _)) => {
+                last = number;
+                Received::Frame
+            }
+            None => Received::Ended,
+        })
+    })
 }
 
 /// The writer's publish rate with `readers` children copying out every frame they see.

@@ -14,7 +14,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, wait_ack};
 use shmframe_measure::shm::{SharedBlock, ACK, STOP};
 use shmframe_measure::stats::without_warmup;
-use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, stop_readers};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -248,15 +248,15 @@ pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> Benc
 fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (ctl, endpoint, mut buf) = attach(args)?;
     let (subscriber, listener) = endpoint.subscriber()?;
-    let mut clock = ReaderClock::from_args(args)?;
     ctl.mark_ready();
-    while receive(&subscriber, &listener, Wake::Sleep, &mut buf, || false)?.is_some() {
-        if clock.tick() {
-            break;
-        }
-    }
-    ctl.line(STOP).store(1, Release);
-    Ok(clock.report())
+    count_frames(&ctl, args, || {
+        Ok(
+            match receive(&subscriber, &listener, Wake::Sleep, &mut buf, || false)? {
+                Some(_) => Received::Frame,
+                None => Received::Ended,
+            },
+        )
+    })
 }
 
 /// The publisher's rate with `readers` subscribers copying out every sample they receive.

@@ -8,7 +8,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, wait_ack};
 use shmframe_measure::shm::{SharedBlock, ACK, STOP};
 use shmframe_measure::stats::without_warmup;
-use shmframe_measure::throughput::{timed_from, ReaderClock};
+use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
 use std::io::{ErrorKind, IoSlice, Read, Write};
@@ -159,15 +159,10 @@ pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> Benc
 
 fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (ctl, mut stream, mut buf) = connect(args)?;
-    let mut clock = ReaderClock::from_args(args)?;
-    loop {
+    count_frames(&ctl, args, || {
         recv(&mut stream, &mut buf, false).map_err(|e| format!("recv: {e}"))?;
-        if clock.tick() {
-            break;
-        }
-    }
-    ctl.line(STOP).store(1, Release);
-    Ok(clock.report())
+        Ok(Received::Frame)
+    })
 }
 
 /// The writer's rate sending every frame to each of `readers` sockets.

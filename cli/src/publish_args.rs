@@ -198,7 +198,6 @@ impl PublishArgs {
                 Mode::Group => 0o640,
                 Mode::Everyone => 0o644,
             },
-            ..WriterOptions::default()
         }
     }
 

@@ -11,6 +11,7 @@
 
 use gst::glib;
 
+mod element;
 mod formats;
 mod planes;
 mod sink;

@@ -105,6 +105,37 @@ impl ReaderClock {
     }
 }
 
+/// What one receive of a throughput reader gave.
+pub enum Received {
+    /// A frame: counted.
+    Frame,
+    /// Nothing this time (a timeout, a lapped copy): try again.
+    Nothing,
+    /// The stream ended: stop counting.
+    Ended,
+}
+
+/// The throughput reader's loop, the same for every system: counts the frames
+/// `receive` delivers until the [`ReaderClock`] is complete or the stream
+/// ends, then tells the writer to stop and returns the clock's report.
+pub fn count_frames(
+    ctl: &SharedBlock,
+    args: &ChildArgs,
+    mut receive: impl FnMut() -> BenchResult<Received>,
+) -> BenchResult<Vec<u64>> {
+    let mut clock = ReaderClock::from_args(args)?;
+    loop {
+        match receive()? {
+            Received::Frame if clock.tick() => break,
+            Received::Frame | Received::Nothing => {}
+            Received::Ended => break,
+        }
+    }
+    // Pairs with the writer's Acquire load of STOP.
+    ctl.line(STOP).store(1, Release);
+    Ok(clock.report())
+}
+
 /// shmframe: a writer publishing `len`-byte frames from [`SourceFrames`] into
 /// a ring of [`SLOTS`], a reader copying out the latest frame each time one
 /// is published (`wait_latest`), as a viewer or a frame-grabbing consumer does.
@@ -169,26 +200,22 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
     let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; args.get("LEN")?];
-    let mut clock = ReaderClock::from_args(args)?;
     let in_order = args.get::<String>("READ")? == "next";
     ctl.mark_ready();
-    loop {
+    count_frames(&ctl, args, || {
         let timeout = Duration::from_secs(1);
-        let got = match if in_order {
+        let got = if in_order {
             reader.wait_next(&mut buf, timeout)
         } else {
             reader.wait_latest(&mut buf, timeout)
-        } {
-            // Lapped on every attempt: no frame delivered this time.
-            Err(shmframe::Error::Starved { .. }) => None,
-            other => other.map_err(|e| e.to_string())?,
         };
-        if got.is_some() && clock.tick() {
-            break;
-        }
-    }
-    ctl.line(STOP).store(1, Release);
-    Ok(clock.report())
+        Ok(match got {
+            Ok(Some(_)) => Received::Frame,
+            // Lapped on every attempt: no frame delivered this time.
+            Ok(None) | Err(shmframe::Error::Starved { .. }) => Received::Nothing,
+            Err(e) => return Err(e.to_string()),
+        })
+    })
 }
 
 /// The floor: the same copies with plain `memcpy` through a ring of [`SLOTS`]

@@ -1,8 +1,7 @@
 //! Counters of a bridge direction, its one-line live status on a terminal,
 //! and latency percentiles.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How often the line is redrawn.
 const REFRESH: Duration = Duration::from_millis(500);
@@ -68,11 +67,7 @@ impl Latencies {
 /// Redraws a status line in place on stderr, only when it is a terminal.
 pub struct StatusLine {
     label: String,
-    enabled: bool,
-    drawn: bool,
-    window_start: Instant,
-    window_frames: u64,
-    window_bytes: u64,
+    line: shmframe_statusline::StatusLine,
 }
 
 impl StatusLine {
@@ -80,29 +75,16 @@ impl StatusLine {
     pub fn new(label: String, quiet: bool) -> StatusLine {
         StatusLine {
             label,
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            drawn: false,
-            window_start: Instant::now(),
-            window_frames: 0,
-            window_bytes: 0,
+            line: shmframe_statusline::StatusLine::new(REFRESH, quiet),
         }
     }
 
     /// Redraws from `c` if it is time to; `frames` and bytes since the last
     /// call feed the rates.
     pub fn update(&mut self, c: &Counters, wire_bytes: u64, frames: u64) {
-        self.window_frames += frames;
-        self.window_bytes += wire_bytes;
-        let elapsed = self.window_start.elapsed();
-        if !self.enabled || (elapsed < REFRESH && self.drawn) {
+        let Some(rates) = self.line.tick(frames, wire_bytes) else {
             return;
-        }
-        let secs = elapsed.as_secs_f64().max(1e-9);
-        let fps = self.window_frames as f64 / secs;
-        let mbps = self.window_bytes as f64 / secs / 1e6;
-        self.window_start = Instant::now();
-        self.window_frames = 0;
-        self.window_bytes = 0;
+        };
         let ratio = if c.wire_bytes > 0 {
             c.frame_bytes as f64 / c.wire_bytes as f64
         } else {
@@ -116,7 +98,8 @@ impl StatusLine {
             ),
             None => String::new(),
         };
-        self.draw(&format!(
+        let (fps, mbps) = (rates.fps, rates.bytes_per_second / 1e6);
+        self.line.draw(&format!(
             "{}: {} frames, {fps:.1} fps, {mbps:.1} MB/s ({ratio:.1}x), {} skipped, {} lost, {} refused{latency}",
             self.label, c.frames, c.skipped, c.lost, c.refused
         ));
@@ -124,25 +107,7 @@ impl StatusLine {
 
     /// Replaces the line with `text` (for example "waiting for stream cam0").
     pub fn note(&mut self, text: &str) {
-        if self.enabled {
-            self.draw(text);
-        }
-    }
-
-    fn draw(&mut self, text: &str) {
-        // \r goes back to the line start, ESC[K clears what a longer line left.
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{text}\x1b[K");
-        let _ = err.flush();
-        self.drawn = true;
-    }
-}
-
-impl Drop for StatusLine {
-    fn drop(&mut self) {
-        if self.drawn {
-            eprintln!();
-        }
+        self.line.draw(text);
     }
 }
 

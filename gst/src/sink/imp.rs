@@ -7,7 +7,7 @@
 //! stops (PAUSED to READY, so also on the way to NULL).
 
 use super::Access;
-use crate::{formats, planes, stream_name};
+use crate::{element, formats, planes, stream_name};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -183,28 +183,19 @@ impl GstObjectImpl for ShmFrameSink {}
 impl ElementImpl for ShmFrameSink {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element::metadata(
                 "shmframe sink",
                 "Sink/Video",
                 "Publishes raw video as a shmframe stream in shared memory: any number of \
                  readers, caps carried with every frame, never waits for a reader",
-                "shmframe developers",
             )
         });
         Some(&*METADATA)
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let template = gst::PadTemplate::new(
-                "sink",
-                gst::PadDirection::Sink,
-                gst::PadPresence::Always,
-                &formats::template_caps(),
-            );
-            // The template is built from constants, so it cannot fail.
-            vec![template.expect("a valid sink pad template")]
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| element::video_pad_templates("sink", gst::PadDirection::Sink));
         TEMPLATES.as_ref()
     }
 }

@@ -40,10 +40,5 @@ glib::wrapper! {
 
 /// Registers `shmframesink` with the plugin.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
-    gst::Element::register(
-        Some(plugin),
-        "shmframesink",
-        gst::Rank::NONE,
-        ShmFrameSink::static_type(),
-    )
+    crate::element::register(plugin, "shmframesink", ShmFrameSink::static_type())
 }

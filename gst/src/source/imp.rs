@@ -3,7 +3,7 @@
 
 use super::recycle::Recycler;
 use super::{clock, ReadMode};
-use crate::{formats, planes, stream_name};
+use crate::{element, formats, planes, stream_name};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -326,28 +326,19 @@ impl GstObjectImpl for ShmFrameSrc {}
 impl ElementImpl for ShmFrameSrc {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element::metadata(
                 "shmframe source",
                 "Source/Video",
                 "Produces the frames of a shmframe stream as raw video, with caps from each \
                  frame, timestamps from its publication time, following a restarted writer",
-                "shmframe developers",
             )
         });
         Some(&*METADATA)
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let template = gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &formats::template_caps(),
-            );
-            // The template is built from constants, so it cannot fail.
-            vec![template.expect("a valid source pad template")]
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| element::video_pad_templates("src", gst::PadDirection::Src));
         TEMPLATES.as_ref()
     }
 }

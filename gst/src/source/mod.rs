@@ -35,10 +35,5 @@ glib::wrapper! {
 
 /// Registers `shmframesrc` with the plugin.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
-    gst::Element::register(
-        Some(plugin),
-        "shmframesrc",
-        gst::Rank::NONE,
-        ShmFrameSrc::static_type(),
-    )
+    crate::element::register(plugin, "shmframesrc", ShmFrameSrc::static_type())
 }
