@@ -12,7 +12,7 @@ use rustix::process::Signal;
 use std::io::Cursor;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Address space given to a publisher that must refuse a file before
@@ -24,8 +24,8 @@ const STREAMER_MAX_RSS_KB: u64 = 200 << 10;
 /// Longest the long GIF may take to stream (a debug build on a loaded machine).
 const STREAM_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Runs `publish --name NAME FILE` (bounded in time) to its end.
-fn publish(name: &str, file: &Path) -> Output {
+/// The command `shmframe publish --name NAME FILE`.
+fn publish_command(name: &str, file: &Path) -> Command {
     let mut command = shmframe();
     command.args([
         "publish",
@@ -33,18 +33,17 @@ fn publish(name: &str, file: &Path) -> Output {
         name,
         file.to_str().expect("utf-8 path"),
     ]);
-    run_command(&mut command, b"")
+    command
+}
+
+/// Runs `publish --name NAME FILE` (bounded in time) to its end.
+fn publish(name: &str, file: &Path) -> Output {
+    run_command(&mut publish_command(name, file), b"")
 }
 
 /// `publish` with the publisher's address space capped at `limit` bytes.
 fn publish_capped(name: &str, file: &Path, limit: u64) -> Output {
-    let mut command = shmframe();
-    command.args([
-        "publish",
-        "--name",
-        name,
-        file.to_str().expect("utf-8 path"),
-    ]);
+    let mut command = publish_command(name, file);
     let cap = rustix::process::Rlimit {
         current: Some(limit),
         maximum: Some(limit),
