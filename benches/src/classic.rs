@@ -6,9 +6,8 @@
 use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs};
 use shmframe_measure::frames::SourceFrames;
-use shmframe_measure::latency::{child_args, pause, wait_ack};
-use shmframe_measure::shm::{SharedBlock, ACK, PING, STAMP, STOP};
-use shmframe_measure::stats::without_warmup;
+use shmframe_measure::latency::{child_args, pause, stamp_latencies, wait_ack};
+use shmframe_measure::shm::{SharedBlock, PING, STAMP, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
 use shmframe_measure::{affinity::pin, BenchResult, Cpus, Timed, Wake};
@@ -185,16 +184,13 @@ fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let samples: usize = args.get("N")?;
     let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
     let mut buf = vec![0u8; args.get("LEN")?];
-    let mut out = Vec::with_capacity(samples);
     let mut last = 0;
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         let (number, stamp) = read(&classic, &ctl, last, wake, &mut buf).ok_or("stopped")?;
-        out.push(monotonic_ns().saturating_sub(stamp));
         last = number;
-        ctl.line(ACK).store(number, Release);
-    }
-    Ok(without_warmup(out))
+        Ok(Some(stamp))
+    })
 }
 
 /// End-to-end throughput: the writer publishes as fast as it can, the reader

@@ -11,13 +11,12 @@ use iceoryx2::prelude::*;
 use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
 use shmframe_measure::frames::SourceFrames;
-use shmframe_measure::latency::{pause, wait_ack};
-use shmframe_measure::shm::{SharedBlock, ACK, STOP};
-use shmframe_measure::stats::without_warmup;
+use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
+use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, stop_readers};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::time::Duration;
 
 const ROLE_LATENCY: &str = "iox-latency";
@@ -212,14 +211,11 @@ fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (subscriber, listener) = endpoint.subscriber()?;
     let samples: usize = args.get("N")?;
     let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
-    let mut out = Vec::with_capacity(samples);
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         let stamp = receive(&subscriber, &listener, wake, &mut buf, || false)?.ok_or("stopped")?;
-        out.push(monotonic_ns().saturating_sub(stamp));
-        ctl.line(ACK).store(out.len() as u64, Release);
-    }
-    Ok(without_warmup(out))
+        Ok(Some(stamp))
+    })
 }
 
 /// End-to-end throughput: the publisher sends as fast as it can (dropping the

@@ -5,16 +5,15 @@
 use shmframe::monotonic_ns;
 use shmframe_measure::child::{spawn, ChildArgs, RoleChild};
 use shmframe_measure::frames::SourceFrames;
-use shmframe_measure::latency::{pause, wait_ack};
-use shmframe_measure::shm::{SharedBlock, ACK, STOP};
-use shmframe_measure::stats::without_warmup;
+use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
+use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::Acquire;
 use std::time::Duration;
 
 const ROLE_LATENCY: &str = "socket-latency";
@@ -130,13 +129,10 @@ fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let samples: usize = args.get("N")?;
     let spin = Wake::parse(&args.get::<String>("WAKE")?)? == Wake::Poll;
     stream.set_nonblocking(spin).map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(samples);
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         let stamp = recv(&mut stream, &mut buf, spin).map_err(|e| format!("recv: {e}"))?;
-        out.push(monotonic_ns().saturating_sub(stamp));
-        ctl.line(ACK).store(out.len() as u64, Release);
-    }
-    Ok(without_warmup(out))
+        Ok(Some(stamp))
+    })
 }
 
 /// End-to-end throughput; the socket is lossless, so the writer is paced by the reader.

@@ -59,6 +59,29 @@ pub fn child_args(
     ]
 }
 
+/// The latency reader's loop, the same for every system: `receive(taken)`
+/// (`taken`: samples so far) returns the stamp of the frame it now holds, or
+/// `None` when nothing came yet; each sample is the clock minus the stamp,
+/// acknowledged on [`ACK`] before the writer sends the next frame.
+pub fn stamp_latencies(
+    ctl: &SharedBlock,
+    samples: usize,
+    mut receive: impl FnMut(usize) -> BenchResult<Option<u64>>,
+) -> BenchResult<Vec<u64>> {
+    let mut out = Vec::with_capacity(samples);
+    while out.len() < samples {
+        match receive(out.len())? {
+            Some(stamp) => {
+                out.push(monotonic_ns().saturating_sub(stamp));
+                // Pairs with the writer's Acquire load in `wait_ack`.
+                ctl.line(ACK).store(out.len() as u64, Release);
+            }
+            None => std::hint::spin_loop(),
+        }
+    }
+    Ok(without_warmup(out))
+}
+
 /// shmframe: one-way latency samples (ns) of `len`-byte frames.
 pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
@@ -100,25 +123,15 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
     let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; args.get("LEN")?];
-    let mut out = Vec::with_capacity(samples);
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         let got = match wake {
             Wake::Poll => reader.next(&mut buf),
             Wake::Sleep => reader.wait_next(&mut buf, Duration::from_secs(1)),
         }
         .map_err(|e| e.to_string())?;
-        match got {
-            Some(info) => {
-                let stamp = u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"));
-                out.push(monotonic_ns().saturating_sub(stamp));
-                // Pairs with the writer's Acquire load in `wait_ack`.
-                ctl.line(ACK).store(info.number, Release);
-            }
-            None => std::hint::spin_loop(),
-        }
-    }
-    Ok(without_warmup(out))
+        Ok(got.map(|_| u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"))))
+    })
 }
 
 /// The cache-line floor: a timestamp stored into one shared line, spun on by the reader.
@@ -143,22 +156,16 @@ pub fn floor_cache_line(cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
 pub fn floor_cache_line_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
     let samples: usize = args.get("N")?;
-    let mut out = Vec::with_capacity(samples);
     let mut last = ctl.line(PING).load(Relaxed);
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         // Pairs with the writer's Release store of the stamp.
         let stamp = ctl.line(PING).load(Acquire);
-        if stamp == last {
-            std::hint::spin_loop();
-            continue;
-        }
-        out.push(monotonic_ns().saturating_sub(stamp));
-        last = stamp;
-        // Pairs with the writer's Acquire load in `wait_ack`.
-        ctl.line(ACK).store(out.len() as u64, Release);
-    }
-    Ok(without_warmup(out))
+        Ok((stamp != last).then(|| {
+            last = stamp;
+            stamp
+        }))
+    })
 }
 
 /// The futex floor: a timestamp, a bump of a shared futex word and a raw
@@ -189,26 +196,22 @@ pub fn floor_futex_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
     let samples: usize = args.get("N")?;
     let word = ctl.futex(FUTEX);
-    let mut out = Vec::with_capacity(samples);
     let mut seen = word.load(Relaxed);
     let timeout = futex::Timespec {
         tv_sec: 1,
         tv_nsec: 0,
     };
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |_| {
         // Pairs with the writer's Release store of the word.
         let now = word.load(Acquire);
         if now == seen {
             let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&timeout));
-            continue;
+            return Ok(None);
         }
-        out.push(monotonic_ns().saturating_sub(ctl.line(STAMP).load(Relaxed)));
         seen = now;
-        // Pairs with the writer's Acquire load in `wait_ack`.
-        ctl.line(ACK).store(out.len() as u64, Release);
-    }
-    Ok(without_warmup(out))
+        Ok(Some(ctl.line(STAMP).load(Relaxed)))
+    })
 }
 
 /// The memcpy floor: stamp, plain `memcpy` into one of two slots of shared
@@ -242,23 +245,18 @@ pub fn floor_memcpy_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let samples: usize = args.get("N")?;
     let len: usize = args.get("LEN")?;
     let mut buf = vec![0u8; len];
-    let mut out = Vec::with_capacity(samples);
     let mut last = ctl.line(PING).load(Relaxed);
     ctl.mark_ready();
-    while out.len() < samples {
+    stamp_latencies(&ctl, samples, |taken| {
         // Pairs with the writer's Release store after its copy.
         let stamp = ctl.line(PING).load(Acquire);
         if stamp == last {
-            std::hint::spin_loop();
-            continue;
+            return Ok(None);
         }
         // SAFETY: the writer published this frame (Acquire above) and writes the
-        // data area again only after the ACK store below.
-        unsafe { ctl.read_data((out.len() + 1) % 2 * len, &mut buf) };
-        out.push(monotonic_ns().saturating_sub(stamp));
+        // data area again only after `stamp_latencies` stores its ACK.
+        unsafe { ctl.read_data((taken + 1) % 2 * len, &mut buf) };
         last = stamp;
-        // Pairs with the writer's Acquire load in `wait_ack`.
-        ctl.line(ACK).store(out.len() as u64, Release);
-    }
-    Ok(without_warmup(out))
+        Ok(Some(stamp))
+    })
 }
