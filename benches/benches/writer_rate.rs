@@ -5,10 +5,8 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use shmframe_benches::criterion_setup::{criterion, must, scaled};
 use shmframe_benches::{classic, iox, socket};
-use shmframe_measure::{rgba_len, writer_rate, BenchResult, Cpus, Timed, FRAME_1080P};
+use shmframe_measure::{rgba_len, writer_rate, Cpus, RateFn, RateRun, FRAME_1080P};
 use std::time::Duration;
-
-type RateFn = fn(usize, usize, Cpus, u64, Duration) -> BenchResult<Timed>;
 
 const SYSTEMS: [(&str, RateFn); 4] = [
     ("shmframe", writer_rate::shmframe),
@@ -28,13 +26,13 @@ fn bench_writer_rate(c: &mut Criterion) {
             }
             group.bench_function(BenchmarkId::from_parameter(system), |b| {
                 b.iter_custom(|iters| {
-                    let timed = must(run(
+                    let timed = must(run(RateRun {
                         len,
                         readers,
-                        Cpus::split(),
-                        iters.clamp(8, 200),
-                        Duration::from_millis(300),
-                    ));
+                        cpus: Cpus::split(),
+                        frames: iters.clamp(8, 200),
+                        budget: Duration::from_millis(300),
+                    }));
                     scaled(timed.elapsed, timed.frames, iters)
                 })
             });

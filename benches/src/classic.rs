@@ -10,7 +10,7 @@ use shmframe_measure::latency::{child_args, pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, PING, STAMP, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
-use shmframe_measure::{affinity::pin, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::{affinity::pin, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 
@@ -237,19 +237,19 @@ fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 }
 
 /// The writer's publish rate with `readers` children copying out every frame they see.
-pub fn writer_rate(
-    len: usize,
-    readers: usize,
-    cpus: Cpus,
-    frames: u64,
-    budget: Duration,
-) -> BenchResult<Timed> {
-    let _pinned = pin(cpus.writer)?;
-    let ctl = SharedBlock::create(FRAME_OFFSET + len)?;
+pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
+    let _pinned = pin(run.cpus.writer)?;
+    let ctl = SharedBlock::create(FRAME_OFFSET + run.len)?;
     let classic = Classic::init(&ctl)?;
-    let children = start_readers(ROLE_RATE, readers, cpus, &ctl, &[("LEN", len.to_string())])?;
-    let source = SourceFrames::new(len);
-    let timed = clocked(frames, budget, |i| {
+    let children = start_readers(
+        ROLE_RATE,
+        run.readers,
+        run.cpus,
+        &ctl,
+        &[("LEN", run.len.to_string())],
+    )?;
+    let source = SourceFrames::new(run.len);
+    let timed = clocked(run.frames, run.budget, |i| {
         publish(&classic, &ctl, i + 1, source.get(i));
         Ok(())
     })?;
@@ -258,7 +258,7 @@ pub fn writer_rate(
     ctl.line(STOP).store(1, Release);
     classic.lock().broadcast();
     let frames_read = collect_reads(children)?;
-    Ok(timed.read_by(readers, frames_read))
+    Ok(timed.read_by(run.readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

@@ -15,7 +15,7 @@ use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, stop_readers};
-use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::time::Duration;
 
@@ -256,31 +256,25 @@ fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 }
 
 /// The publisher's rate with `readers` subscribers copying out every sample they receive.
-pub fn writer_rate(
-    len: usize,
-    readers: usize,
-    cpus: Cpus,
-    frames: u64,
-    budget: Duration,
-) -> BenchResult<Timed> {
-    let _pinned = pin(cpus.writer)?;
+pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
+    let _pinned = pin(run.cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
     let (name, children) = start(
         ROLE_RATE,
-        readers,
-        cpus,
+        run.readers,
+        run.cpus,
         &ctl,
-        vec![("LEN", len.to_string())],
+        vec![("LEN", run.len.to_string())],
     )?;
-    let endpoint = Endpoint::open(&name, readers)?;
-    let (publisher, notifier) = endpoint.publisher(len)?;
-    ctl.wait_ready(readers as u64)?;
-    let source = SourceFrames::new(len);
-    let timed = clocked(frames, budget, |i| {
+    let endpoint = Endpoint::open(&name, run.readers)?;
+    let (publisher, notifier) = endpoint.publisher(run.len)?;
+    ctl.wait_ready(run.readers as u64)?;
+    let source = SourceFrames::new(run.len);
+    let timed = clocked(run.frames, run.budget, |i| {
         send(&publisher, &notifier, true, source.get(i))
     })?;
     let frames_read = stop_readers(&ctl, children)?;
-    Ok(timed.read_by(readers, frames_read))
+    Ok(timed.read_by(run.readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

@@ -9,7 +9,7 @@ use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
 use shmframe_measure::writer_rate::{clocked, collect_reads};
-use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, Timed, Wake};
+use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
@@ -162,19 +162,13 @@ fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 }
 
 /// The writer's rate sending every frame to each of `readers` sockets.
-pub fn writer_rate(
-    len: usize,
-    readers: usize,
-    cpus: Cpus,
-    frames: u64,
-    budget: Duration,
-) -> BenchResult<Timed> {
-    let _pinned = pin(cpus.writer)?;
+pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
+    let _pinned = pin(run.cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
-    let args = vec![("LEN", len.to_string())];
-    let (_listener, children, mut streams) = start(ROLE_RATE, readers, cpus, &ctl, args)?;
-    let source = SourceFrames::new(len);
-    let timed = clocked(frames, budget, |i| {
+    let args = vec![("LEN", run.len.to_string())];
+    let (_listener, children, mut streams) = start(ROLE_RATE, run.readers, run.cpus, &ctl, args)?;
+    let source = SourceFrames::new(run.len);
+    let timed = clocked(run.frames, run.budget, |i| {
         for stream in &mut streams {
             send(stream, monotonic_ns(), source.get(i)).map_err(|e| format!("send: {e}"))?;
         }
@@ -183,7 +177,7 @@ pub fn writer_rate(
     // Closing the sockets ends the readers.
     drop(streams);
     let frames_read = collect_reads(children)?;
-    Ok(timed.read_by(readers, frames_read))
+    Ok(timed.read_by(run.readers, frames_read))
 }
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {

@@ -225,8 +225,23 @@ pub const SLEEP_GAP: Duration = Duration::from_micros(300);
 pub type LatencyFn = fn(usize, Wake, Cpus, usize) -> BenchResult<Vec<u64>>;
 /// A throughput measurement: frame bytes, CPUs, most frames, time budget.
 pub type ThroughputFn = fn(usize, Cpus, u64, Duration) -> BenchResult<Timed>;
-/// A writer-rate measurement: frame bytes, readers, CPUs, most frames, time budget.
-pub type RateFn = fn(usize, usize, Cpus, u64, Duration) -> BenchResult<Timed>;
+/// A writer-rate measurement.
+pub type RateFn = fn(RateRun) -> BenchResult<Timed>;
+
+/// What a writer-rate measurement is asked to do.
+#[derive(Clone, Copy, Debug)]
+pub struct RateRun {
+    /// Frame bytes.
+    pub len: usize,
+    /// Reader processes, each reading the latest frame whenever woken.
+    pub readers: usize,
+    /// Where the writer and the readers run.
+    pub cpus: Cpus,
+    /// Most frames to publish.
+    pub frames: u64,
+    /// Most time to publish for.
+    pub budget: Duration,
+}
 
 /// A system measured beside shmframe and the floor.
 #[derive(Clone, Copy)]
@@ -334,17 +349,18 @@ pub fn run_with(
             if readers == 0 {
                 floor.add(writer_rate::floor(len, cpus, frames, plan.budget())?);
             }
+            let run = RateRun {
+                len,
+                readers,
+                cpus,
+                frames,
+                budget: plan.budget(),
+            };
             if let Some((_, measure)) = reference {
-                referenced.add(measure(len, readers, cpus, frames, plan.budget())?);
+                referenced.add(measure(run)?);
             }
             for (k, system) in applies.iter().enumerate() {
-                pooled[k].add((system.writer_rate)(
-                    len,
-                    readers,
-                    cpus,
-                    frames,
-                    plan.budget(),
-                )?);
+                pooled[k].add((system.writer_rate)(run)?);
             }
         }
         if readers == 0 {

@@ -21,11 +21,10 @@ use crate::latency::{child_args, wait_ack};
 use crate::shm::{SharedBlock, ACK, STOP};
 use crate::stats::without_warmup;
 use crate::writer_rate::{clocked, start_readers, stop_readers};
-use crate::{BenchResult, Cpus, Timed, Wake};
+use crate::{BenchResult, Cpus, RateRun, Timed, Wake};
 use shmframe::monotonic_ns;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{fence, AtomicU64};
-use std::time::Duration;
 
 /// Role of the latency reader child.
 pub const ROLE: &str = "latency-bare-seqlock";
@@ -130,18 +129,12 @@ fn read(words: &[AtomicU64], n: u64) -> Option<[u64; 15]> {
 
 /// The writer's CPU time per 64 B frame with `readers` children polling
 /// `latest` and reading the slot it names (see the module docs).
-pub fn writer_rate(
-    _len: usize,
-    readers: usize,
-    cpus: Cpus,
-    frames: u64,
-    budget: Duration,
-) -> BenchResult<Timed> {
-    let _pinned = pin(cpus.writer)?;
+pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
+    let _pinned = pin(run.cpus.writer)?;
     let block = SharedBlock::create(BLOCK_BYTES)?;
-    let children = start_readers(ROLE_RATE, readers, cpus, &block, &[])?;
+    let children = start_readers(ROLE_RATE, run.readers, run.cpus, &block, &[])?;
     let words = block.data_words();
-    let timed = clocked(frames, budget, |i| {
+    let timed = clocked(run.frames, run.budget, |i| {
         let n = i + 1;
         publish(words, n, n, true);
         words[FUTEX].store(n, Release);
@@ -153,7 +146,7 @@ pub fn writer_rate(
         Ok(())
     })?;
     let frames_read = stop_readers(&block, children)?;
-    Ok(timed.read_by(readers, frames_read))
+    Ok(timed.read_by(run.readers, frames_read))
 }
 
 /// A reader child of [`writer_rate`]: reads each frame `latest` names, once.

@@ -4,7 +4,7 @@ use crate::affinity::pin;
 use crate::child::{spawn, ChildArgs, RoleChild};
 use crate::frames::SourceFrames;
 use crate::shm::{SharedBlock, STOP};
-use crate::{meta_for, unique_name, BenchResult, Cpus, Timed};
+use crate::{meta_for, unique_name, BenchResult, Cpus, RateRun, Timed};
 use shmframe::{Reader, Writer, WriterOptions};
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::{Duration, Instant};
@@ -93,34 +93,28 @@ pub fn thread_cpu_time() -> Duration {
 
 /// shmframe (default 2 slots): publishes frames of `len` bytes with `readers`
 /// children each copying out the latest frame whenever one is published (`wait_latest`).
-pub fn shmframe(
-    len: usize,
-    readers: usize,
-    cpus: Cpus,
-    frames: u64,
-    budget: Duration,
-) -> BenchResult<Timed> {
-    let _pinned = pin(cpus.writer)?;
+pub fn shmframe(run: RateRun) -> BenchResult<Timed> {
+    let _pinned = pin(run.cpus.writer)?;
     let name = unique_name("rate");
     let options = WriterOptions {
         slots: 2,
-        slot_capacity: len,
+        slot_capacity: run.len,
         mode: 0o600,
     };
     let mut writer = Writer::create(&name, &options).map_err(|e| e.to_string())?;
     let ctl = SharedBlock::create(0)?;
-    let extra = [("STREAM", name), ("LEN", len.to_string())];
-    let children = start_readers(ROLE_SHMFRAME, readers, cpus, &ctl, &extra)?;
-    let source = SourceFrames::new(len);
-    let meta = meta_for(len);
-    let timed = clocked(frames, budget, |i| {
+    let extra = [("STREAM", name), ("LEN", run.len.to_string())];
+    let children = start_readers(ROLE_SHMFRAME, run.readers, run.cpus, &ctl, &extra)?;
+    let source = SourceFrames::new(run.len);
+    let meta = meta_for(run.len);
+    let timed = clocked(run.frames, run.budget, |i| {
         writer
             .publish(&meta, source.get(i))
             .map(drop)
             .map_err(|e| e.to_string())
     })?;
     let frames_read = stop_readers(&ctl, children)?;
-    Ok(timed.read_by(readers, frames_read))
+    Ok(timed.read_by(run.readers, frames_read))
 }
 
 /// A reader child of [`shmframe`].
