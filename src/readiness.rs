@@ -16,11 +16,20 @@
 //!   per segment), or a successor segment has appeared under the stream's name
 //!   (told once per segment; `follow` or a wait attaches to it).
 //!
-//! Any read that returns a frame, and `follow` attaching to a successor,
-//! clear it; if a newer frame is still there the helper makes it readable again
-//! at once. `clear_readiness` clears it and counts every frame published so
-//! far as seen: the fd stays unreadable until the next frame (or an end not
-//! yet told).
+//! A read that returns a frame clears it unless a newer frame is there
+//! already, `follow` attaching to a successor clears it, and
+//! `clear_readiness` clears it and counts every frame published so far as
+//! seen: the fd stays unreadable until the next frame (or an end not yet
+//! told). An end that comes while the fd is readable anyway is told by that
+//! readiness: a reader that drains its frames and then asks
+//! `writer_alive` misses no end.
+//!
+//! The reader clears without waking the helper: the helper, once it has
+//! signalled, sleeps on the stream for the frame after the latest one it saw,
+//! so a reader's read costs no system call beyond draining the eventfd. (A
+//! reader that never drains costs the writer one wake call per publish, as
+//! any reader asleep in `wait_latest` does, and never a wait.)
+//!
 //! Readiness is never spurious: whenever the fd is readable, one of the
 //! conditions above held after the reader's last read (a Dekker pair of
 //! SeqCst operations on `seen` and `signalled`, below, and the `control` lock
@@ -66,7 +75,7 @@ struct Shared {
     stop: AtomicBool,
     /// The segment to watch; the lock also serialises signalling and clearing.
     control: Mutex<Control>,
-    /// Wakes the helper when the reader clears, follows or stops.
+    /// Wakes a pausing helper when the reader follows or stops.
     changed: Condvar,
     /// Longest futex sleep of the helper.
     liveness_interval: Duration,
@@ -115,7 +124,9 @@ impl Readiness {
         self.shared.event.as_fd()
     }
 
-    /// The reader returned frame `index`: clears the signal it may stand for.
+    /// The reader returned frame `index`: clears the signal unless a newer
+    /// frame is there. The helper is not woken: it sleeps on the stream
+    /// anyway, for the frame after the latest one it saw.
     #[inline]
     pub(crate) fn returned(&self, index: u64) {
         // Dekker pair with the helper's `signal`: either it loads this `seen`
@@ -123,8 +134,10 @@ impl Readiness {
         self.shared.seen.fetch_max(index, SeqCst);
         if self.shared.signalled.load(SeqCst) {
             let control = self.shared.lock();
-            self.shared.unsignal(&control);
-            self.shared.changed.notify_all();
+            // The helper signalled for a frame it saw: this load sees it too.
+            if control.segment.region().latest() <= index {
+                self.shared.unsignal(&control);
+            }
         }
     }
 
@@ -147,7 +160,6 @@ impl Readiness {
         let latest = control.segment.region().latest();
         self.shared.seen.fetch_max(latest, SeqCst);
         self.shared.unsignal(&control);
-        self.shared.changed.notify_all();
     }
 }
 
@@ -185,7 +197,9 @@ impl Shared {
         }
     }
 
-    /// The helper thread: watches the segment, signals, waits to be cleared.
+    /// The helper thread: signals what there is to tell, then sleeps on the
+    /// stream until the frame after the latest it saw (or pauses while the
+    /// writer is gone), whether or not the reader has cleared the signal yet.
     fn run(&self) {
         let mut watched_generation = u64::MAX;
         // What this helper told about the current segment already.
@@ -193,13 +207,7 @@ impl Shared {
         let mut writer_gone = false;
         loop {
             let segment = {
-                let mut control = self.lock();
-                while self.signalled.load(SeqCst) && !self.stop.load(SeqCst) {
-                    control = self
-                        .changed
-                        .wait(control)
-                        .unwrap_or_else(|e| e.into_inner());
-                }
+                let control = self.lock();
                 if self.stop.load(SeqCst) {
                     return;
                 }
@@ -210,33 +218,39 @@ impl Shared {
                 Arc::clone(&control.segment)
             };
             let region = segment.region();
-            let seen = self.seen.load(SeqCst);
-            let ended = writer_gone || segment.truncated() || region.state() != STATE_LIVE;
-            if region.latest() > seen && !segment.truncated() {
+            let truncated = segment.truncated();
+            let latest = region.latest();
+            if !truncated && latest > self.seen.load(SeqCst) && !self.signalled.load(SeqCst) {
                 self.signal(|| region.latest() > self.seen.load(SeqCst));
-            } else if ended && !told_end {
-                told_end = self.signal(|| true);
-            } else if ended {
-                if !told_successor && segment.replaced_on_disk() {
-                    told_successor = self.signal(|| true);
-                } else {
-                    // Nothing more to tell about this segment until the reader follows.
-                    self.pause(if told_successor { IDLE } else { GONE_POLL });
+                continue;
+            }
+            if !(writer_gone || truncated || region.state() != STATE_LIVE) {
+                if !region.wait_for_frame_after_at_once(latest, self.liveness_interval)
+                    && region.state() == STATE_LIVE
+                {
+                    // A timeout: is the writer still there?
+                    writer_gone = !segment.lock_held();
                 }
-            } else if !region.wait_for_frame_after(seen, self.liveness_interval)
-                && region.state() == STATE_LIVE
-            {
-                // A timeout: is the writer still there?
-                writer_gone = !segment.lock_held();
+            } else if !told_end {
+                told_end = self.signal(|| true);
+            } else if !told_successor && segment.replaced_on_disk() {
+                told_successor = self.signal(|| true);
+            } else {
+                // Nothing more to tell about this segment until the reader follows.
+                self.pause(if told_successor { IDLE } else { GONE_POLL });
             }
         }
     }
 
-    /// Signals if `still_due` holds once `signalled` is set; returns whether it signalled.
+    /// Makes the fd readable if `still_due` holds once `signalled` is set;
+    /// returns whether it is readable (a signal already there counts).
     fn signal(&self, still_due: impl Fn() -> bool) -> bool {
         let _control = self.lock();
         if self.stop.load(SeqCst) {
             return false;
+        }
+        if self.signalled.load(SeqCst) {
+            return true;
         }
         // Dekker pair with `Readiness::returned`: set the flag, then look at
         // `seen` again (in `still_due`); a reader that stored a newer `seen`
@@ -256,7 +270,7 @@ impl Shared {
     /// Sleeps up to `pause`, or until the reader changes something.
     fn pause(&self, pause: Duration) {
         let control = self.lock();
-        if !self.stop.load(SeqCst) && !self.signalled.load(SeqCst) {
+        if !self.stop.load(SeqCst) {
             let _ = self.changed.wait_timeout(control, pause);
         }
     }
