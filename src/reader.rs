@@ -304,14 +304,15 @@ impl Reader {
     /// newer than the last one this reader returned is published, or after
     /// the writer closed, died or was replaced.
     ///
-    /// Level-triggered and never spurious when signalled: a read that returns
-    /// a frame clears it (if an even newer frame is there, it becomes readable
-    /// again at once), as does [`follow`](Self::follow) attaching to a
-    /// successor; the end of a writer is told once per segment, then once
-    /// more when a successor appears (read with a wait, or call `follow`), and
-    /// [`clear_readiness`](Self::clear_readiness) clears that. Never read or
-    /// write the fd yourself; the reader owns it, and it lives as long as the
-    /// reader.
+    /// Level-triggered and never readable for nothing: a read that returns
+    /// a frame clears it unless an even newer frame is there already, as does
+    /// [`follow`](Self::follow) attaching to a successor. The end of a writer
+    /// is told once per segment (by the readiness already there, if any:
+    /// drain the frames, then ask [`writer_alive`](Self::writer_alive)), then
+    /// once more when a successor appears (a wait or `follow` attaches to
+    /// it); [`clear_readiness`](Self::clear_readiness) clears those. Never
+    /// read, write or close the fd yourself: the reader owns it, and the raw
+    /// fd stays valid as long as the reader lives.
     ///
     /// The first call starts a helper thread that sleeps on the stream as
     /// [`wait_latest`](Self::wait_latest) does; readers that never call this
