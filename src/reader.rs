@@ -304,13 +304,14 @@ impl Reader {
     /// newer than the last one this reader returned is published, or after
     /// the writer closed, died or was replaced.
     ///
-    /// Level-triggered and never readable for nothing: a read that returns
-    /// a frame clears it unless an even newer frame is there already, as does
-    /// [`follow`](Self::follow) attaching to a successor. The end of a writer
-    /// is told once per segment (by the readiness already there, if any:
-    /// drain the frames, then ask [`writer_alive`](Self::writer_alive)), then
-    /// once more when a successor appears (a wait or `follow` attaches to
-    /// it); [`clear_readiness`](Self::clear_readiness) clears those. Never
+    /// Level-triggered and never readable for nothing: a read (returning a
+    /// frame or finding nothing new) clears it unless a frame newer than
+    /// every one returned is there, as does [`follow`](Self::follow)
+    /// attaching to a successor. The end of a writer is told once per
+    /// segment (by the readiness already there, if any: read until nothing
+    /// is new, then ask [`writer_alive`](Self::writer_alive)), then once more
+    /// when a successor appears (a wait or `follow` attaches to it).
+    /// [`clear_readiness`](Self::clear_readiness) clears it too. Never
     /// read, write or close the fd yourself: the reader owns it, and the raw
     /// fd stays valid as long as the reader lives.
     ///
@@ -338,11 +339,11 @@ impl Reader {
         }
     }
 
-    /// `got`, after telling the readiness helper (if any) which frame was returned.
+    /// `got`, after telling the readiness helper (if any) what the read found.
     #[inline]
     fn returned(&self, got: Result<Option<FrameInfo>>) -> Result<Option<FrameInfo>> {
-        if let (Some(readiness), Ok(Some(info))) = (&self.readiness, &got) {
-            readiness.returned(info.index);
+        if let (Some(readiness), Ok(found)) = (&self.readiness, &got) {
+            readiness.read(found.as_ref().map(|info| info.index));
         }
         got
     }

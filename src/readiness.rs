@@ -16,12 +16,12 @@
 //!   per segment), or a successor segment has appeared under the stream's name
 //!   (told once per segment; `follow` or a wait attaches to it).
 //!
-//! A read that returns a frame clears it unless a newer frame is there
-//! already, `follow` attaching to a successor clears it, and
+//! A read (returning a frame or finding nothing new) clears it unless a
+//! frame newer than every one returned is there, which also clears a told
+//! end or successor; `follow` attaching to a successor clears it; and
 //! `clear_readiness` clears it and counts every frame published so far as
-//! seen: the fd stays unreadable until the next frame (or an end not yet
-//! told). An end that comes while the fd is readable anyway is told by that
-//! readiness: a reader that drains its frames and then asks
+//! seen. An end that comes while the fd is readable anyway is told by that
+//! readiness: a reader that reads until it finds nothing new and then asks
 //! `writer_alive` misses no end.
 //!
 //! The reader clears without waking the helper: the helper, once it has
@@ -124,18 +124,22 @@ impl Readiness {
         self.shared.event.as_fd()
     }
 
-    /// The reader returned frame `index`: clears the signal unless a newer
-    /// frame is there. The helper is not woken: it sleeps on the stream
-    /// anyway, for the frame after the latest one it saw.
+    /// The reader read: `Some(index)` of the frame it returned, or `None`
+    /// if it found nothing new. Clears the signal unless a frame newer than
+    /// every one returned is there. The helper is not woken: it sleeps on the
+    /// stream anyway, for the frame after the latest one it saw.
     #[inline]
-    pub(crate) fn returned(&self, index: u64) {
-        // Dekker pair with the helper's `signal`: either it loads this `seen`
-        // (and does not signal for it), or this load sees its `signalled`.
-        self.shared.seen.fetch_max(index, SeqCst);
+    pub(crate) fn read(&self, returned: Option<u64>) {
+        if let Some(index) = returned {
+            // Dekker pair with the helper's `signal`: either it loads this
+            // `seen` (and does not signal for it), or the load below sees its
+            // `signalled`.
+            self.shared.seen.fetch_max(index, SeqCst);
+        }
         if self.shared.signalled.load(SeqCst) {
             let control = self.shared.lock();
             // The helper signalled for a frame it saw: this load sees it too.
-            if control.segment.region().latest() <= index {
+            if control.segment.region().latest() <= self.shared.seen.load(SeqCst) {
                 self.shared.unsignal(&control);
             }
         }

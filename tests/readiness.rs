@@ -171,11 +171,13 @@ fn in_order_reader_stays_readable_until_caught_up() {
         command(&mut writer, "go", "published");
     }
     let mut buf = Vec::new();
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "the frames are not told"
+    );
     for number in 1..=3 {
-        assert!(
-            readable(&mut reader, MUST_COME_MS),
-            "frame {number} not told"
-        );
+        // Reading a frame while newer ones are there leaves it readable.
+        assert!(readable(&mut reader, 0), "frame {number} not told at once");
         assert_eq!(reader.next(&mut buf).unwrap().unwrap().number, number);
     }
     assert!(
@@ -198,7 +200,8 @@ fn writer_close_and_successor_make_it_readable() {
     command(&mut writer, "close", "closed");
     assert!(readable(&mut reader, MUST_COME_MS), "a close is not told");
     assert!(!reader.writer_alive());
-    reader.clear_readiness();
+    // Reading until nothing is new clears it: the close is told once.
+    while reader.next(&mut buf).unwrap().is_some() {}
     assert!(!readable(&mut reader, MUST_NOT_MS), "the close told twice");
 
     let mut successor = spawn_writer(&name);

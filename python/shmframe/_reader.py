@@ -140,10 +140,10 @@ class Reader:
         (then once more when a successor appears), for ``select``, ``poll``, ``selectors``
         and ``loop.add_reader``.
 
-        A read that returns a frame clears it unless an even newer frame is there already;
-        :meth:`clear_readiness` clears it until the next frame. An end of the writer that
-        comes while the fd is readable anyway is told by that readiness: drain the frames,
-        then ask :attr:`writer_alive`. The reader owns the fd: never read, write or close it, and stop watching
+        A read (returning a frame or finding nothing new) clears it unless a frame newer
+        than every one returned is there; :meth:`clear_readiness` clears it until the next
+        frame. Read until a read finds nothing, then ask :attr:`writer_alive`: an end of
+        the writer that came while the fd was readable anyway is told by that readiness. The reader owns the fd: never read, write or close it, and stop watching
         it before :meth:`close`. The first call starts a helper thread that sleeps on the
         stream as the waits do; readers that never call it run none."""
         with self._lock:
