@@ -173,9 +173,8 @@ class Reader:
         fd = self.fileno()
         deadline = time.monotonic() + timeout
         while True:
-            # Cleared before the look: a frame published after it makes the fd
-            # readable again, so none is slept through.
-            self.clear_readiness()
+            # A look that finds nothing new clears the fd; a frame published
+            # after it makes the fd readable again, so none is slept through.
             frame = self._read(next, None, out)
             if frame is not None:
                 return frame
