@@ -315,6 +315,28 @@ impl Reader {
     /// read, write or close the fd yourself: the reader owns it, and the raw
     /// fd stays valid as long as the reader lives.
     ///
+    /// ```
+    /// use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    /// use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+    /// # let name = format!("doc-readiness-{}", std::process::id());
+    /// let mut writer = Writer::create(&name, &WriterOptions { slot_capacity: 64, ..Default::default() })?;
+    /// let mut reader = Reader::open(&name)?;
+    /// writer.publish(&FrameMeta::packed(2, 2, PixelFormat::Rgba8), &[0u8; 16])?;
+    ///
+    /// let mut buf = Vec::new();
+    /// let fd = reader.readiness_fd()?;
+    /// let timeout = Timespec { tv_sec: 10, tv_nsec: 0 };
+    /// poll(&mut [PollFd::from_borrowed_fd(fd, PollFlags::IN)], Some(&timeout)).expect("poll");
+    /// // Read until nothing is new: that clears the fd.
+    /// while let Some(frame) = reader.next(&mut buf)? {
+    ///     assert_eq!(frame.number, 1);
+    /// }
+    /// if !reader.writer_alive() && !reader.follow()? {
+    ///     // The stream ended.
+    /// }
+    /// # Ok::<(), shmframe::Error>(())
+    /// ```
+    ///
     /// The first call starts a helper thread that sleeps on the stream as
     /// [`wait_latest`](Self::wait_latest) does; readers that never call this
     /// run none. The writer never learns of the fd, so a reader that never
