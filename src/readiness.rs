@@ -26,9 +26,11 @@
 //!
 //! The reader clears without waking the helper: the helper, once it has
 //! signalled, sleeps on the stream for the frame after the latest one it saw,
-//! so a reader's read costs no system call beyond draining the eventfd. (A
-//! reader that never drains costs the writer one wake call per publish, as
-//! any reader asleep in `wait_latest` does, and never a wait.)
+//! so a reader's read costs no system call beyond draining the eventfd. Only
+//! if that publish finds the fd still readable (the reader is not reading)
+//! does the helper park until the reader reads, which then wakes it: a
+//! reader that never reads costs the writer two wake calls, not one per
+//! publish, and never a wait.
 //!
 //! Readiness is never spurious: whenever the fd is readable, one of the
 //! conditions above held after the reader's last read (a Dekker pair of
@@ -83,6 +85,9 @@ struct Shared {
 
 struct Control {
     segment: Arc<Segment>,
+    /// Whether the helper sleeps on `changed` until the reader clears (it
+    /// does after a publish found the fd still readable).
+    parked: bool,
     /// Bumped whenever `segment` changes, so the helper resets what it told.
     generation: u64,
 }
@@ -103,6 +108,7 @@ impl Readiness {
             stop: AtomicBool::new(false),
             control: Mutex::new(Control {
                 segment,
+                parked: false,
                 generation: 0,
             }),
             changed: Condvar::new(),
@@ -141,6 +147,9 @@ impl Readiness {
             // The helper signalled for a frame it saw: this load sees it too.
             if control.segment.region().latest() <= self.shared.seen.load(SeqCst) {
                 self.shared.unsignal(&control);
+                if control.parked {
+                    self.shared.changed.notify_all();
+                }
             }
         }
     }
@@ -164,6 +173,7 @@ impl Readiness {
         let latest = control.segment.region().latest();
         self.shared.seen.fetch_max(latest, SeqCst);
         self.shared.unsignal(&control);
+        self.shared.changed.notify_all();
     }
 }
 
@@ -203,15 +213,33 @@ impl Shared {
 
     /// The helper thread: signals what there is to tell, then sleeps on the
     /// stream until the frame after the latest it saw (or pauses while the
-    /// writer is gone), whether or not the reader has cleared the signal yet.
+    /// writer is gone), whether or not the reader has cleared the signal yet;
+    /// only if a publish finds the signal still there does it park until the
+    /// reader reads.
     fn run(&self) {
         let mut watched_generation = u64::MAX;
         // What this helper told about the current segment already.
         let (mut told_end, mut told_successor) = (false, false);
         let mut writer_gone = false;
+        // Whether the last sleep on the stream began with the fd readable.
+        let mut slept_signalled = false;
         loop {
             let segment = {
-                let control = self.lock();
+                let mut control = self.lock();
+                if std::mem::take(&mut slept_signalled) && self.signalled.load(SeqCst) {
+                    // A publish came and the reader has not read since: it
+                    // is not reading now. Park until it does, which spares
+                    // the writer a wake call per publish meanwhile (what
+                    // comes meanwhile is told by the readiness already there).
+                    control.parked = true;
+                    while self.signalled.load(SeqCst) && !self.stop.load(SeqCst) {
+                        control = self
+                            .changed
+                            .wait(control)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                    control.parked = false;
+                }
                 if self.stop.load(SeqCst) {
                     return;
                 }
@@ -225,10 +253,13 @@ impl Shared {
             let truncated = segment.truncated();
             let latest = region.latest();
             if !truncated && latest > self.seen.load(SeqCst) && !self.signalled.load(SeqCst) {
-                self.signal(|| region.latest() > self.seen.load(SeqCst));
+                self.signal(watched_generation, || {
+                    region.latest() > self.seen.load(SeqCst)
+                });
                 continue;
             }
             if !(writer_gone || truncated || region.state() != STATE_LIVE) {
+                slept_signalled = self.signalled.load(SeqCst);
                 if !region.wait_for_frame_after_at_once(latest, self.liveness_interval)
                     && region.state() == STATE_LIVE
                 {
@@ -236,21 +267,26 @@ impl Shared {
                     writer_gone = !segment.lock_held();
                 }
             } else if !told_end {
-                told_end = self.signal(|| true);
+                told_end = self.signal(watched_generation, || true);
             } else if !told_successor && segment.replaced_on_disk() {
-                told_successor = self.signal(|| true);
+                told_successor = self.signal(watched_generation, || true);
             } else {
                 // Nothing more to tell about this segment until the reader follows.
-                self.pause(if told_successor { IDLE } else { GONE_POLL });
+                self.pause(
+                    watched_generation,
+                    if told_successor { IDLE } else { GONE_POLL },
+                );
             }
         }
     }
 
     /// Makes the fd readable if `still_due` holds once `signalled` is set;
     /// returns whether it is readable (a signal already there counts).
-    fn signal(&self, still_due: impl Fn() -> bool) -> bool {
-        let _control = self.lock();
-        if self.stop.load(SeqCst) {
+    /// Nothing is signalled for a segment the reader has left (`generation`
+    /// is that of the helper's look; `seen` may already count the next one).
+    fn signal(&self, generation: u64, still_due: impl Fn() -> bool) -> bool {
+        let control = self.lock();
+        if self.stop.load(SeqCst) || control.generation != generation {
             return false;
         }
         if self.signalled.load(SeqCst) {
@@ -271,10 +307,11 @@ impl Shared {
         true
     }
 
-    /// Sleeps up to `pause`, or until the reader changes something.
-    fn pause(&self, pause: Duration) {
+    /// Sleeps up to `pause`, or until the reader follows or stops (at once
+    /// if it followed since the look of `generation`).
+    fn pause(&self, generation: u64, pause: Duration) {
         let control = self.lock();
-        if !self.stop.load(SeqCst) {
+        if !self.stop.load(SeqCst) && control.generation == generation {
             let _ = self.changed.wait_timeout(control, pause);
         }
     }
