@@ -12,9 +12,10 @@
 //! **Contract** (level-triggered): the fd is readable while
 //! - a frame newer than the last one the reader returned is published in the
 //!   segment it reads (frame indexes count from the segment's start), or
-//! - the segment's writer closed, died or moved to another segment (told once
-//!   per segment), or a successor segment has appeared under the stream's name
-//!   (told once per segment; `follow` or a wait attaches to it).
+//! - the segment's writer closed, died or moved to another segment, or a
+//!   successor segment has appeared under the stream's name (`follow` or a
+//!   wait attaches to it): each told once per segment (twice at most, if it
+//!   came while the fd was readable anyway and the helper had parked).
 //!
 //! A read (returning a frame or finding nothing new) clears it unless a
 //! frame newer than every one returned is there, which also clears a told
@@ -132,8 +133,9 @@ impl Readiness {
 
     /// The reader read: `Some(index)` of the frame it returned, or `None`
     /// if it found nothing new. Clears the signal unless a frame newer than
-    /// every one returned is there. The helper is not woken: it sleeps on the
-    /// stream anyway, for the frame after the latest one it saw.
+    /// every one returned is there. The helper is woken only if it parked:
+    /// otherwise it sleeps on the stream anyway, for the frame after the
+    /// latest one it saw.
     #[inline]
     pub(crate) fn read(&self, returned: Option<u64>) {
         if let Some(index) = returned {
@@ -292,7 +294,7 @@ impl Shared {
         if self.signalled.load(SeqCst) {
             return true;
         }
-        // Dekker pair with `Readiness::returned`: set the flag, then look at
+        // Dekker pair with `Readiness::read`: set the flag, then look at
         // `seen` again (in `still_due`); a reader that stored a newer `seen`
         // before that look is not signalled, one that stores it after sees the
         // flag and clears.
