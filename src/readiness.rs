@@ -12,9 +12,10 @@
 //! **Contract** (level-triggered): the fd is readable while
 //! - a frame newer than the last one the reader returned is published in the
 //!   segment it reads (frame indexes count from the segment's start), or
-//! - the segment's writer closed, died or moved to another segment (told once
-//!   per segment), or a successor segment has appeared under the stream's name
-//!   (told once per segment; `follow` or a wait attaches to it).
+//! - the segment's writer closed, died or moved to another segment, or a
+//!   successor segment has appeared under the stream's name (`follow` or a
+//!   wait attaches to it): each told once per segment (twice at most, if it
+//!   came while the fd was readable anyway and the helper had parked).
 //!
 //! A read (returning a frame or finding nothing new) clears it unless a
 //! frame newer than every one returned is there, which also clears a told
@@ -26,9 +27,11 @@
 //!
 //! The reader clears without waking the helper: the helper, once it has
 //! signalled, sleeps on the stream for the frame after the latest one it saw,
-//! so a reader's read costs no system call beyond draining the eventfd. (A
-//! reader that never drains costs the writer one wake call per publish, as
-//! any reader asleep in `wait_latest` does, and never a wait.)
+//! so a reader's read costs no system call beyond draining the eventfd. Only
+//! if that publish finds the fd still readable (the reader is not reading)
+//! does the helper park until the reader reads, which then wakes it: a
+//! reader that never reads costs the writer two wake calls, not one per
+//! publish, and never a wait.
 //!
 //! Readiness is never spurious: whenever the fd is readable, one of the
 //! conditions above held after the reader's last read (a Dekker pair of
@@ -36,10 +39,9 @@
 //! see to that), though a read on another thread may of course take the frame
 //! between the event loop's wake-up and its own read.
 //!
-//! The helper's longest sleep is the reader's liveness interval, which bounds
-//! how long dropping the reader may wait to join it (usually not at all: the
-//! drop wakes the stream's futex, which costs the stream's other sleeping
-//! readers one spurious wake-up each).
+//! Dropping the reader stops and joins the helper: it wakes the stream's
+//! futex (the stream's other sleeping readers look and sleep again) until the
+//! helper has gone, usually once, within microseconds.
 
 use crate::error::{Error, Result};
 use crate::layout::STATE_LIVE;
@@ -53,6 +55,9 @@ use std::time::Duration;
 
 /// Pause between looks for a successor while the writer is gone.
 const GONE_POLL: Duration = Duration::from_millis(20);
+
+/// Pause between the wakes of a helper that is being stopped.
+const STOP_POLL: Duration = Duration::from_micros(200);
 
 /// Sleep of a helper with nothing left to tell (the reader wakes it).
 const IDLE: Duration = Duration::from_secs(3600);
@@ -83,6 +88,9 @@ struct Shared {
 
 struct Control {
     segment: Arc<Segment>,
+    /// Whether the helper sleeps on `changed` until the reader clears (it
+    /// does after a publish found the fd still readable).
+    parked: bool,
     /// Bumped whenever `segment` changes, so the helper resets what it told.
     generation: u64,
 }
@@ -103,6 +111,7 @@ impl Readiness {
             stop: AtomicBool::new(false),
             control: Mutex::new(Control {
                 segment,
+                parked: false,
                 generation: 0,
             }),
             changed: Condvar::new(),
@@ -126,8 +135,9 @@ impl Readiness {
 
     /// The reader read: `Some(index)` of the frame it returned, or `None`
     /// if it found nothing new. Clears the signal unless a frame newer than
-    /// every one returned is there. The helper is not woken: it sleeps on the
-    /// stream anyway, for the frame after the latest one it saw.
+    /// every one returned is there. The helper is woken only if it parked:
+    /// otherwise it sleeps on the stream anyway, for the frame after the
+    /// latest one it saw.
     #[inline]
     pub(crate) fn read(&self, returned: Option<u64>) {
         if let Some(index) = returned {
@@ -141,6 +151,9 @@ impl Readiness {
             // The helper signalled for a frame it saw: this load sees it too.
             if control.segment.region().latest() <= self.shared.seen.load(SeqCst) {
                 self.shared.unsignal(&control);
+                if control.parked {
+                    self.shared.changed.notify_all();
+                }
             }
         }
     }
@@ -164,6 +177,7 @@ impl Readiness {
         let latest = control.segment.region().latest();
         self.shared.seen.fetch_max(latest, SeqCst);
         self.shared.unsignal(&control);
+        self.shared.changed.notify_all();
     }
 }
 
@@ -175,11 +189,14 @@ impl Drop for Readiness {
             self.shared.changed.notify_all();
             Arc::clone(&control.segment)
         };
-        // The helper may be asleep on the stream's futex: wake it rather than
-        // wait out its timeout. A helper between its look at `stop` and its
-        // sleep misses this and wakes by its timeout instead.
-        segment.region().wake_sleepers();
         if let Some(helper) = self.helper.take() {
+            // The helper may be asleep on the stream's futex: wake it rather
+            // than wait out its timeout. One between its look at `stop` and
+            // its sleep misses a wake, so wake until it has gone.
+            while !helper.is_finished() {
+                segment.region().wake_sleepers();
+                std::thread::sleep(STOP_POLL);
+            }
             let _ = helper.join();
         }
     }
@@ -203,15 +220,33 @@ impl Shared {
 
     /// The helper thread: signals what there is to tell, then sleeps on the
     /// stream until the frame after the latest it saw (or pauses while the
-    /// writer is gone), whether or not the reader has cleared the signal yet.
+    /// writer is gone), whether or not the reader has cleared the signal yet;
+    /// only if a publish finds the signal still there does it park until the
+    /// reader reads.
     fn run(&self) {
         let mut watched_generation = u64::MAX;
         // What this helper told about the current segment already.
         let (mut told_end, mut told_successor) = (false, false);
         let mut writer_gone = false;
+        // Whether the last sleep on the stream began with the fd readable.
+        let mut slept_signalled = false;
         loop {
             let segment = {
-                let control = self.lock();
+                let mut control = self.lock();
+                if std::mem::take(&mut slept_signalled) && self.signalled.load(SeqCst) {
+                    // A publish came and the reader has not read since: it
+                    // is not reading now. Park until it does, which spares
+                    // the writer a wake call per publish meanwhile (what
+                    // comes meanwhile is told by the readiness already there).
+                    control.parked = true;
+                    while self.signalled.load(SeqCst) && !self.stop.load(SeqCst) {
+                        control = self
+                            .changed
+                            .wait(control)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                    control.parked = false;
+                }
                 if self.stop.load(SeqCst) {
                     return;
                 }
@@ -225,10 +260,13 @@ impl Shared {
             let truncated = segment.truncated();
             let latest = region.latest();
             if !truncated && latest > self.seen.load(SeqCst) && !self.signalled.load(SeqCst) {
-                self.signal(|| region.latest() > self.seen.load(SeqCst));
+                self.signal(watched_generation, || {
+                    region.latest() > self.seen.load(SeqCst)
+                });
                 continue;
             }
             if !(writer_gone || truncated || region.state() != STATE_LIVE) {
+                slept_signalled = self.signalled.load(SeqCst);
                 if !region.wait_for_frame_after_at_once(latest, self.liveness_interval)
                     && region.state() == STATE_LIVE
                 {
@@ -236,27 +274,32 @@ impl Shared {
                     writer_gone = !segment.lock_held();
                 }
             } else if !told_end {
-                told_end = self.signal(|| true);
+                told_end = self.signal(watched_generation, || true);
             } else if !told_successor && segment.replaced_on_disk() {
-                told_successor = self.signal(|| true);
+                told_successor = self.signal(watched_generation, || true);
             } else {
                 // Nothing more to tell about this segment until the reader follows.
-                self.pause(if told_successor { IDLE } else { GONE_POLL });
+                self.pause(
+                    watched_generation,
+                    if told_successor { IDLE } else { GONE_POLL },
+                );
             }
         }
     }
 
     /// Makes the fd readable if `still_due` holds once `signalled` is set;
     /// returns whether it is readable (a signal already there counts).
-    fn signal(&self, still_due: impl Fn() -> bool) -> bool {
-        let _control = self.lock();
-        if self.stop.load(SeqCst) {
+    /// Nothing is signalled for a segment the reader has left (`generation`
+    /// is that of the helper's look; `seen` may already count the next one).
+    fn signal(&self, generation: u64, still_due: impl Fn() -> bool) -> bool {
+        let control = self.lock();
+        if self.stop.load(SeqCst) || control.generation != generation {
             return false;
         }
         if self.signalled.load(SeqCst) {
             return true;
         }
-        // Dekker pair with `Readiness::returned`: set the flag, then look at
+        // Dekker pair with `Readiness::read`: set the flag, then look at
         // `seen` again (in `still_due`); a reader that stored a newer `seen`
         // before that look is not signalled, one that stores it after sees the
         // flag and clears.
@@ -271,10 +314,11 @@ impl Shared {
         true
     }
 
-    /// Sleeps up to `pause`, or until the reader changes something.
-    fn pause(&self, pause: Duration) {
+    /// Sleeps up to `pause`, or until the reader follows or stops (at once
+    /// if it followed since the look of `generation`).
+    fn pause(&self, generation: u64, pause: Duration) {
         let control = self.lock();
-        if !self.stop.load(SeqCst) {
+        if !self.stop.load(SeqCst) && control.generation == generation {
             let _ = self.changed.wait_timeout(control, pause);
         }
     }

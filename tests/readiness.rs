@@ -7,7 +7,7 @@ mod common;
 
 use common::{env, unique_name, wait_for_stdin_close, ChildProcess};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+use shmframe::{FrameMeta, PixelFormat, Reader, ReaderOptions, Writer, WriterOptions};
 use std::io::Write;
 
 /// How long a test waits for readiness that must come.
@@ -103,12 +103,19 @@ fn child_thread_counter() {
     let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
     let _writer = Writer::create(&name, &options()).unwrap();
     let before = threads();
-    let mut reader = Reader::open(&name).unwrap();
+    // An hour's liveness interval: the drop below returns only if it wakes
+    // the helper itself.
+    let options = ReaderOptions {
+        liveness_interval: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let mut reader = Reader::open_with(&name, &options).unwrap();
     let opened = threads();
     let fd = {
         use std::os::fd::AsRawFd;
         reader.readiness_fd().unwrap().as_raw_fd()
     };
+    wait_until_helper_sleeps();
     let watching = threads();
     drop(reader);
     let dropped = threads();
@@ -118,6 +125,51 @@ fn child_thread_counter() {
     )
     .is_ok();
     println!("threads {before} {opened} {watching} {dropped} fd_open {fd_open}");
+}
+
+/// Publishes to a watched reader that does not read, each publish once the
+/// helper is asleep, and prints the writer's wake calls; then checks that the
+/// fd still works once the reader reads. Alone in its process, so that its
+/// helper is the only `shmframe-ready` thread.
+#[test]
+#[ignore = "child role"]
+fn child_undrained_wake_counter() {
+    let name = env("SHMFRAME_TEST_NAME");
+    let mut writer = Writer::create(&name, &options()).unwrap();
+    let mut reader = Reader::open(&name).unwrap();
+    reader.readiness_fd().unwrap();
+    for _ in 0..50 {
+        wait_until_helper_sleeps();
+        writer.publish(&meta(), &[3u8; 64]).unwrap();
+    }
+    println!("wakes {}", writer.futex_wakes());
+    let mut buf = Vec::new();
+    assert!(readable(&mut reader, 0));
+    assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 50);
+    assert!(!readable(&mut reader, 0));
+    writer.publish(&meta(), &[4u8; 64]).unwrap();
+    println!("readable again {}", readable(&mut reader, MUST_COME_MS));
+}
+
+/// Waits until this process's readiness helper sleeps in the kernel.
+fn wait_until_helper_sleeps() {
+    // The helper names itself once it runs: look until it has.
+    loop {
+        let asleep = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .map(|task| task.unwrap().path())
+            .filter(|task| {
+                std::fs::read_to_string(task.join("comm"))
+                    .is_ok_and(|c| c.trim() == "shmframe-ready")
+            })
+            .any(|helper| {
+                std::fs::read_to_string(helper.join("wchan")).is_ok_and(|w| w.contains("futex"))
+            });
+        if asleep {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 // ---- tests ----
@@ -278,5 +330,21 @@ fn the_helper_thread_runs_only_while_watched() {
     assert_eq!(watching, before + 1, "one helper thread per watched reader");
     assert_eq!(dropped, before, "the helper outlived its reader");
     assert_eq!(fd_open, "false", "the eventfd outlived its reader");
+    assert_eq!(child.finish(), 0);
+}
+
+#[test]
+fn an_undrained_fd_costs_the_writer_no_wake_per_publish() {
+    let name = unique_name("ready-wakes");
+    let mut child = ChildProcess::spawn(
+        "child_undrained_wake_counter",
+        &[("SHMFRAME_TEST_NAME", name.clone())],
+    );
+    // One wake for the first frame, one for the publish that finds the fd
+    // still readable (the helper then parks until the reader reads), none
+    // for the 48 after it.
+    let wakes: u64 = child.expect_line("wakes").parse().unwrap();
+    assert!(wakes <= 2, "{wakes} wake calls for 50 undrained publishes");
+    assert_eq!(child.expect_line("readable again"), "true");
     assert_eq!(child.finish(), 0);
 }
