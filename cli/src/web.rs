@@ -44,6 +44,7 @@ pub fn run(args: WebArgs) -> CliResult<()> {
         token: args.token,
         quality: args.quality,
         max_connections: args.max_connections as usize,
+        ..shmframe_web::Config::default()
     };
     if config.beyond_loopback() {
         eprintln!(

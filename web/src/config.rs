@@ -1,6 +1,7 @@
 //! What the server is told on the command line.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 /// How `shmframe web` serves.
 #[derive(Clone, Debug)]
@@ -13,6 +14,9 @@ pub struct Config {
     pub quality: u8,
     /// Connections served at once; more are answered 503 and closed.
     pub max_connections: usize,
+    /// How long a client may take to send its request head, or to take one
+    /// write (a client that stops reading is cut off after this).
+    pub io_timeout: Duration,
 }
 
 impl Default for Config {
@@ -22,6 +26,7 @@ impl Default for Config {
             token: None,
             quality: 80,
             max_connections: 1024,
+            io_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -38,6 +43,11 @@ impl Config {
         if self.token.as_deref() == Some("") {
             return Err(crate::WebError::Config(
                 "an empty token would let anyone in: give a secret or leave --token out".into(),
+            ));
+        }
+        if self.io_timeout.is_zero() {
+            return Err(crate::WebError::Config(
+                "the I/O timeout must be above zero".into(),
             ));
         }
         if self.max_connections == 0 {

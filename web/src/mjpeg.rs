@@ -2,7 +2,7 @@
 //!
 //! Each part is the latest frame when the previous part has been written: a
 //! client that reads slowly gets fewer frames; one that stops reading is cut
-//! off when a write has waited [`IO_TIMEOUT`](crate::server::IO_TIMEOUT).
+//! off when a write has waited the configured I/O timeout.
 
 use crate::http::{HttpError, Request};
 use crate::options::wishes;

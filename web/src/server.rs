@@ -17,8 +17,6 @@ use std::time::Duration;
 
 /// A connection's stack: handlers keep their buffers on the heap.
 const STACK_SIZE: usize = 256 * 1024;
-/// How long a client may take to send its request head, or to take a write.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every connection's handler shares.
 pub struct Context {
@@ -107,9 +105,10 @@ fn accept_loop(listener: &TcpListener, context: &Arc<Context>) {
 }
 
 fn serve(stream: TcpStream, context: &Context) {
+    let timeout = Some(context.config.io_timeout);
     let timeouts = stream
-        .set_read_timeout(Some(IO_TIMEOUT))
-        .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)))
+        .set_read_timeout(timeout)
+        .and_then(|()| stream.set_write_timeout(timeout))
         .and_then(|()| stream.set_nodelay(true));
     if timeouts.is_ok() {
         crate::route::serve_connection(stream, context);
