@@ -178,3 +178,27 @@ test("pause stops drawing, resume goes on", async () => {
     await publisher.stop();
   }
 });
+
+test("with --token, the pages pass the token on by themselves", async () => {
+  const guarded = await h.startServer(["--token", "page-secret"]);
+  const name = h.unique("token");
+  const publisher = await h.publishPattern(name, "160x90", 30);
+  try {
+    const page = await browser.context.newPage();
+    const refused = await page.goto(`${guarded.url}/`);
+    assert.equal(refused.status(), 401);
+    await page.goto(`${guarded.url}/?token=page-secret`);
+    await page.waitForFunction((name) => {
+      const img = document.querySelector(`.stream[data-name="${name}"] img`);
+      return img && img.complete && img.naturalWidth > 0;
+    }, name, { timeout: 20000 });
+    // The card's link carries the token to the stream page, whose socket and probe carry it on.
+    await page.click(`.stream[data-name="${name}"] a`);
+    await page.waitForFunction(() => window.shmframe && window.shmframe.drawn >= 2, null, { timeout: 20000 });
+    assert.match(page.url(), /token=page-secret/);
+    await page.close();
+  } finally {
+    await publisher.stop();
+    await guarded.stop();
+  }
+});
