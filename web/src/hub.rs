@@ -250,3 +250,44 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::Picture;
+    use shmframe::{FrameMeta, PixelFormat};
+
+    #[test]
+    fn every_client_shares_one_encoding_of_a_frame() {
+        let meta = FrameMeta::packed(4, 4, PixelFormat::Rgb8);
+        let frame = Arc::new(Frame {
+            serial: 1,
+            info: FrameInfo {
+                number: 1,
+                index: 1,
+                timestamp_ns: 1,
+                published_ns: 1,
+                meta,
+                len: 48,
+                missed: 0,
+            },
+            pixels: vec![7; 48],
+            encodings: Mutex::default(),
+        });
+        let jpeg = Variant::Jpeg {
+            picture: Picture::default(),
+            quality: 80,
+        };
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                let (frame, jpeg) = (frame.clone(), jpeg.clone());
+                std::thread::spawn(move || frame.encoded(&jpeg).unwrap())
+            })
+            .collect();
+        let got: Vec<Arc<Encoding>> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        assert!(got.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
+        let raw = frame.encoded(&Variant::Rgba(Picture::default())).unwrap();
+        assert!(!Arc::ptr_eq(&raw, &got[0]));
+        assert_eq!(raw.bytes.len(), 64);
+    }
+}

@@ -33,7 +33,7 @@ export function startServer(extra = []) {
       const match = out.match(/http:\/\/([0-9.:]+)\//);
       if (match) {
         clearTimeout(timer);
-        resolve({ url: `http://${match[1]}`, host: match[1], stop: () => stop(child) });
+        resolve({ url: `http://${match[1]}`, host: match[1], pid: child.pid, stop: () => stop(child) });
       }
     });
     child.on("exit", (code) => reject(new Error(`shmframe web exited with ${code}: ${out}`)));
