@@ -15,6 +15,11 @@ pub fn streams() -> Response {
     json_response(&Value::Array(list))
 }
 
+/// What the server has done: `{"encodings": N}` (frames encoded, any kind).
+pub fn stats() -> Response {
+    json_response(&json!({ "encodings": crate::encode::encodings_made() }))
+}
+
 /// One stream: its writer and latest frame; an unreadable one says why.
 fn describe(name: &str) -> Value {
     let reader = match Reader::open(name) {

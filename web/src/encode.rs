@@ -4,6 +4,15 @@
 use crate::ros_image;
 use shmframe::{FrameInfo, FrameMeta, PixelFormat};
 use shmframe_convert::{FrameView, GrayRange};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Encodings made by this process (for `/api/stats` and the benchmark).
+static ENCODINGS: AtomicU64 = AtomicU64::new(0);
+
+/// How many frames this process has encoded (any variant).
+pub fn encodings_made() -> u64 {
+    ENCODINGS.load(Ordering::Relaxed)
+}
 
 /// One kind of output; a frame is encoded once per variant asked for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -68,6 +77,7 @@ pub struct Encoding {
 
 /// Encodes a frame (metadata and bytes from a stream: checked here first).
 pub fn encode(info: &FrameInfo, pixels: &[u8], variant: &Variant) -> Result<Encoding, String> {
+    ENCODINGS.fetch_add(1, Ordering::Relaxed);
     let meta = &info.meta;
     let view = FrameView::new(meta, pixels).map_err(|e| e.to_string())?;
     match variant {

@@ -17,11 +17,15 @@ use std::time::{Duration, Instant};
 const LINGER: Duration = Duration::from_secs(3);
 /// How often the reader thread looks up from waiting (to stop, or follow a new writer).
 const TICK: Duration = Duration::from_millis(100);
+/// Longest wait for a fresh frame when the latest is older than the client's request.
+const MAX_FRESH_WAIT: Duration = Duration::from_millis(100);
 
 /// One frame read from a stream, with its encodings made on demand.
 pub struct Frame {
     /// Counts the frames this server read from the stream (1, 2, ...), across writers.
     pub serial: u64,
+    /// Time between this frame's publish and the previous one's (0 for the first).
+    pub interval_ns: u64,
     pub info: FrameInfo,
     pub pixels: Vec<u8>,
     encodings: Mutex<HashMap<Variant, Arc<OnceLock<Encoded>>>>,
@@ -31,6 +35,11 @@ pub struct Frame {
 pub type Encoded = Result<Arc<Encoding>, String>;
 
 impl Frame {
+    /// Whether `variant` of this frame is made or being made.
+    pub fn has(&self, variant: &Variant) -> bool {
+        lock(&self.encodings).contains_key(variant)
+    }
+
     /// The frame encoded as `variant` says: made by the first client that
     /// asks, the others wait for it and share it.
     pub fn encoded(&self, variant: &Variant) -> Encoded {
@@ -147,6 +156,7 @@ impl Hub {
     /// nobody has watched it for [`LINGER`].
     fn read_stream(&self, name: &str, source: &Arc<Source>, mut reader: Reader) {
         let mut serial = 0;
+        let mut last_published = None;
         let mut last_follow = Instant::now();
         let mut first = true;
         loop {
@@ -163,8 +173,12 @@ impl Hub {
             match read {
                 Ok(Some(info)) => {
                     serial += 1;
+                    let interval_ns =
+                        last_published.map_or(0, |t: u64| info.published_ns.saturating_sub(t));
+                    last_published = Some(info.published_ns);
                     let frame = Arc::new(Frame {
                         serial,
+                        interval_ns,
                         info,
                         pixels,
                         encodings: Mutex::default(),
@@ -233,6 +247,27 @@ impl Watch {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.latest.clone().filter(|f| f.serial != seen)
     }
+
+    /// Like [`newer_than`](Self::newer_than), but a frame published before
+    /// `since_ns` (CLOCK_MONOTONIC; when the client became ready) that
+    /// nobody has encoded as `variant` yet is stale: the next one, due within
+    /// the stream's frame interval, is waited for. So the client sees a fresh
+    /// frame, and clients that ask at nearly the same time share one frame
+    /// (and one encoding) instead of each encoding an older one.
+    pub fn fresh(
+        &self,
+        seen: u64,
+        since_ns: u64,
+        variant: &Variant,
+        timeout: Duration,
+    ) -> Option<Arc<Frame>> {
+        let frame = self.newer_than(seen, timeout)?;
+        if frame.info.published_ns >= since_ns || frame.interval_ns == 0 || frame.has(variant) {
+            return Some(frame);
+        }
+        let wait = Duration::from_nanos(frame.interval_ns).min(MAX_FRESH_WAIT);
+        Some(self.newer_than(frame.serial, wait).unwrap_or(frame))
+    }
 }
 
 impl Drop for Watch {
@@ -262,6 +297,7 @@ mod tests {
         let meta = FrameMeta::packed(4, 4, PixelFormat::Rgb8);
         let frame = Arc::new(Frame {
             serial: 1,
+            interval_ns: 0,
             info: FrameInfo {
                 number: 1,
                 index: 1,

@@ -37,8 +37,9 @@ pub fn serve(
     }
     let mut seen = 0;
     let mut last_sent: Option<Instant> = None;
+    let mut ready_ns = 0;
     loop {
-        let Some(mut frame) = watch.newer_than(seen, IDLE_CHECK) else {
+        let Some(mut frame) = watch.fresh(seen, ready_ns, &wishes.variant, IDLE_CHECK) else {
             if peer_closed(stream) {
                 return Ok(());
             }
@@ -68,5 +69,6 @@ pub fn serve(
         if sent.is_err() {
             return Ok(());
         }
+        ready_ns = shmframe::monotonic_ns();
     }
 }

@@ -40,8 +40,9 @@ pub fn serve(
     let mut seen = 0;
     let mut last_index: Option<(u64, u64)> = None; // (serial, index) of the last frame sent
     let mut last_sent: Option<Instant> = None;
+    let mut ready_ns = 0;
     loop {
-        let Some(mut frame) = watch.newer_than(seen, IDLE_CHECK) else {
+        let Some(mut frame) = watch.fresh(seen, ready_ns, &wishes.variant, IDLE_CHECK) else {
             if peer_closed(socket.get_ref()) {
                 return Ok(());
             }
@@ -69,6 +70,7 @@ pub fn serve(
         if !await_ack(&mut socket, frame.serial, &mut wishes) {
             return Ok(());
         }
+        ready_ns = shmframe::monotonic_ns();
     }
 }
 

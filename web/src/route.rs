@@ -17,7 +17,10 @@ pub fn serve_connection(mut stream: TcpStream, context: &Context) {
         Ok(None) => return,
         Err(err) => Response::error(&err),
     };
-    let _ = write_response(&mut stream, &response);
+    if write_response(&mut stream, &response).is_ok() {
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+        crate::server::close_gently(&mut stream);
+    }
 }
 
 /// The response, or `None` when the handler wrote to the connection itself.
@@ -46,6 +49,7 @@ fn route(
     let response = match path {
         "/" => assets::index(),
         "/api/streams" => api::streams(),
+        "/api/stats" => api::stats(),
         _ => {
             if let Some(name) = path.strip_prefix("/stream/") {
                 assets::stream_page(stream_name(name)?)?

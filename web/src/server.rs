@@ -115,11 +115,30 @@ fn serve(stream: TcpStream, context: &Context) {
     }
 }
 
-/// 503 from the accept thread, which must not wait on this client.
+/// 503 from the accept thread, which waits on this client 20 ms at most.
 fn refuse_busy(mut stream: TcpStream) {
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
+    let limit = Some(Duration::from_millis(20));
+    let _ = stream.set_write_timeout(limit);
+    let _ = stream.set_read_timeout(limit);
     let err = HttpError::new(503, "too many connections; try again shortly");
-    let _ = write_response(&mut stream, &Response::error(&err));
+    if write_response(&mut stream, &Response::error(&err)).is_ok() {
+        close_gently(&mut stream);
+    }
+}
+
+/// Closes after the response: the request's unread bytes are read first, or
+/// the kernel would answer them with a reset that can destroy the response
+/// before the client has read it.
+pub fn close_gently(stream: &mut TcpStream) {
+    use std::io::Read;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    for _ in 0..4 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
 }
 
 /// One of the `max_connections` places, given back when dropped.

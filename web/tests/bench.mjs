@@ -34,13 +34,19 @@ async function published(server, name) {
   return list.find((s) => s.name === name).frames_published;
 }
 
-/** Server CPU (% of one core) and frames published over SECONDS. */
+/** Server CPU (% of one core), frames published and frames encoded over SECONDS. */
 async function measure(server, name) {
-  const [cpu0, frames0, t0] = [cpuSeconds(server.pid), await published(server, name), performance.now()];
+  const encodings = async () => (await (await fetch(`${server.url}/api/stats`)).json()).encodings;
+  const [cpu0, frames0, enc0, t0] = [cpuSeconds(server.pid), await published(server, name), await encodings(), performance.now()];
   await sleep(SECONDS * 1000);
-  const [cpu1, frames1, t1] = [cpuSeconds(server.pid), await published(server, name), performance.now()];
+  const [cpu1, frames1, enc1, t1] = [cpuSeconds(server.pid), await published(server, name), await encodings(), performance.now()];
   const seconds = (t1 - t0) / 1000;
-  return { cpuPercent: 100 * (cpu1 - cpu0) / seconds, publishedFps: (frames1 - frames0) / seconds, cpuMsPerFrame: 1000 * (cpu1 - cpu0) / (frames1 - frames0) };
+  return {
+    cpuPercent: 100 * (cpu1 - cpu0) / seconds,
+    publishedFps: (frames1 - frames0) / seconds,
+    encodingsPerSecond: (enc1 - enc0) / seconds,
+    cpuMsPerEncoding: enc1 > enc0 ? 1000 * (cpu1 - cpu0) / (enc1 - enc0) : null,
+  };
 }
 
 /** A WebSocket watcher that acknowledges each frame at once; counts frames. */
