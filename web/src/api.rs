@@ -11,7 +11,7 @@ use std::time::Duration;
 /// A JSON array, one object per stream (name, width, height, format, alive, ...).
 pub fn streams() -> Response {
     let names = shmframe::list_streams().unwrap_or_default();
-    let list: Vec<Value> = names.iter().map(|name| describe(name)).collect();
+    let list: Vec<Value> = names.iter().map(|name| describe_stream(name)).collect();
     json_response(&Value::Array(list))
 }
 
@@ -20,8 +20,12 @@ pub fn stats() -> Response {
     json_response(&json!({ "encodings": crate::encode::encodings_made() }))
 }
 
-/// One stream: its writer and latest frame; an unreadable one says why.
-fn describe(name: &str) -> Value {
+/// One stream as `/api/streams` and `shmframe list --json` describe it: its
+/// writer, ring and latest frame (name, alive, writer_pid, slots,
+/// slot_capacity, frames_published, width, height, stride, format, pix_fmt,
+/// number, timestamp_ns, age_ms; frame fields null before the first frame).
+/// An unreadable segment is described (name, alive false, error), not fatal.
+pub fn describe_stream(name: &str) -> Value {
     let reader = match Reader::open(name) {
         Ok(reader) => reader,
         Err(e) => return json!({ "name": name, "alive": false, "error": e.to_string() }),

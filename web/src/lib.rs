@@ -35,6 +35,7 @@ mod server;
 mod snapshot;
 mod websocket;
 
+pub use api::describe_stream;
 pub use config::Config;
 pub use error::WebError;
 pub use server::Server;
