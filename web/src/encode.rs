@@ -96,6 +96,25 @@ pub fn encode(info: &FrameInfo, pixels: &[u8], variant: &Variant) -> Result<Enco
             })
         }
         Variant::Jpeg { picture, quality } => {
+            // 8-bit RGB-like and gray frames shown whole go to the encoder as
+            // they are: one pass over the pixels fewer.
+            let whole = scaled_size(meta, picture.max_width).0 == meta.width;
+            if let (Some(colour), true) = (jpeg_input(meta.format), whole) {
+                let bytes = jpeg_of(
+                    &view.packed_plane0(),
+                    meta.width,
+                    meta.height,
+                    colour,
+                    *quality,
+                )?;
+                return Ok(Encoding {
+                    bytes,
+                    width: meta.width,
+                    height: meta.height,
+                    gray: None,
+                    mime: "image/jpeg",
+                });
+            }
             let (rgb, width, height, gray) = picture_rgb(view, *picture);
             let bytes = jpeg(&rgb, width, height, *quality)?;
             Ok(Encoding {
@@ -144,12 +163,36 @@ pub fn encode(info: &FrameInfo, pixels: &[u8], variant: &Variant) -> Result<Enco
 
 /// Baseline JPEG of packed RGB.
 pub fn jpeg(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
+    jpeg_of(rgb, width, height, jpeg_encoder::ColorType::Rgb, quality)
+}
+
+/// The encoder's name for packed frames of `format` it takes as they are.
+fn jpeg_input(format: PixelFormat) -> Option<jpeg_encoder::ColorType> {
+    use jpeg_encoder::ColorType;
+    match format {
+        PixelFormat::Rgb8 => Some(ColorType::Rgb),
+        PixelFormat::Bgr8 => Some(ColorType::Bgr),
+        PixelFormat::Rgba8 => Some(ColorType::Rgba),
+        PixelFormat::Bgra8 => Some(ColorType::Bgra),
+        PixelFormat::Gray8 => Some(ColorType::Luma),
+        _ => None,
+    }
+}
+
+/// Baseline JPEG of packed pixels of `colour`.
+fn jpeg_of(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    colour: jpeg_encoder::ColorType,
+    quality: u8,
+) -> Result<Vec<u8>, String> {
     let too_big = || format!("{width}x{height} is too large for JPEG (65535 at most each way)");
     let w = u16::try_from(width).map_err(|_| too_big())?;
     let h = u16::try_from(height).map_err(|_| too_big())?;
-    let mut out = Vec::with_capacity(rgb.len() / 8);
+    let mut out = Vec::with_capacity(pixels.len() / 8);
     jpeg_encoder::Encoder::new(&mut out, quality)
-        .encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)
+        .encode(pixels, w, h, colour)
         .map_err(|e| e.to_string())?;
     Ok(out)
 }
