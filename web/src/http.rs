@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 /// The largest request head read; longer heads are refused (431).
 const MAX_HEAD: usize = 16 * 1024;
@@ -79,11 +80,21 @@ impl HttpError {
     }
 }
 
-/// Reads and parses one request head; bytes after it (a body) are ignored.
-pub fn read_request(stream: &mut TcpStream) -> Result<Request, HttpError> {
+/// Reads and parses one request head, which must arrive whole within
+/// `limit` (however slowly its bytes trickle in); bytes after it (a body)
+/// are ignored.
+pub fn read_request(stream: &mut TcpStream, limit: Duration) -> Result<Request, HttpError> {
+    let deadline = Instant::now() + limit;
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(HttpError::new(408, "the request head took too long"));
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| HttpError::new(500, format!("setting a timeout: {e}")))?;
         let n = stream
             .read(&mut chunk)
             .map_err(|e| HttpError::new(408, format!("reading the request: {e}")))?;

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 
 /// Reads one request from `stream` and answers it.
 pub fn serve_connection(mut stream: TcpStream, context: &Context) {
-    let outcome = read_request(&mut stream).and_then(|request| {
+    let outcome = read_request(&mut stream, context.config.io_timeout).and_then(|request| {
         auth::check(context.config.token.as_deref(), &request)?;
         route(&mut stream, &request, context)
     });

@@ -248,3 +248,30 @@ fn a_token_is_required_when_set() {
     // Even a bad name is refused before anything is looked up.
     assert_eq!(get(addr, "/snapshot/...png", &[]).status, 401);
 }
+
+#[test]
+fn a_request_head_that_trickles_in_is_cut_off() {
+    use std::io::{Read, Write};
+    let server = server(None); // I/O timeout 2 s
+    let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    // A byte every 200 ms: each read is quick, the whole head never comes.
+    let trickle = std::thread::spawn(move || {
+        for byte in b"GET / HTTP/1.1\r\nX-Slow: "
+            .iter()
+            .chain([b'a'; 200].iter())
+        {
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    assert_eq!(split_response(&reply).status, 408);
+    trickle.join().unwrap();
+}
