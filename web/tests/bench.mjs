@@ -8,7 +8,8 @@
 //    publish time, one clock), median and 90th percentile.
 // 2. Server CPU with 1 and with 8 watchers of that stream (browser pages, and
 //    plain WebSocket clients that acknowledge at once, which leave the CPU to
-//    the server), from /proc/PID/stat.
+//    the server), from /proc/PID/stat, with the frames encoded (/api/stats)
+//    and, for the plain clients, publish-to-arrival latency (the server's part).
 // 3. ffmpeg's MJPEG encoder on frames of the same stream, as a reference cost.
 
 import { spawnSync } from "node:child_process";
@@ -52,11 +53,12 @@ async function measure(server, name) {
 /** A WebSocket watcher that acknowledges each frame at once; counts frames. */
 function socketClient(server, name, codec) {
   const ws = new WebSocket(`ws://${server.host}/ws/${name}?codec=${codec}`);
-  const client = { frames: 0, close: () => ws.close() };
+  const client = { frames: 0, latencies: [], close: () => ws.close() };
   ws.on("message", (data) => {
     const length = data.readUInt32LE(0);
     const header = JSON.parse(data.subarray(4, 4 + length));
     client.frames += 1;
+    client.latencies.push(performance.timeOrigin + performance.now() - header.published_unix_ms);
     client.last = data.subarray(4 + length);
     ws.send(JSON.stringify({ ack: header.serial }));
   });
@@ -100,13 +102,15 @@ try {
     for (const p of opened) await p.close();
   }
 
-  for (const clients of [1, 8]) {
-    const opened = Array.from({ length: clients }, () => socketClient(server, name, "jpeg"));
+  for (const [clients, codec] of [[1, "raw"], [1, "jpeg"], [8, "jpeg"]]) {
+    const opened = Array.from({ length: clients }, () => socketClient(server, name, codec));
     await sleep(2000);
     const before = opened.map((c) => c.frames);
     const m = await measure(server, name);
     m.framesFpsPerClient = opened.reduce((s, c, i) => s + c.frames - before[i], 0) / clients / SECONDS;
-    results.cpu[`jpeg_sockets_${clients}`] = m;
+    // Publish to arrival in a client that does not draw: the server's part of the latency.
+    m.receiveLatencyMedianMs = median(opened.flatMap((c) => c.latencies.slice(before[opened.indexOf(c)])));
+    results.cpu[`${codec}_sockets_${clients}`] = m;
     opened.forEach((c) => c.close());
     await sleep(500);
   }
