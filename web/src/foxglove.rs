@@ -203,13 +203,17 @@ impl<'a> Session<'a> {
                     .cloned()
                     .unwrap_or_default();
                 for entry in wanted {
-                    let (Some(id), Some(channel)) =
-                        (entry["id"].as_u64(), entry["channelId"].as_u64())
-                    else {
-                        self.status(2, "a subscription needs an id and a channelId".into())?;
+                    let (Some(id), Some(channel)) = (
+                        entry["id"].as_u64().and_then(|id| u32::try_from(id).ok()),
+                        entry["channelId"].as_u64(),
+                    ) else {
+                        self.status(
+                            2,
+                            "a subscription needs an id (uint32) and a channelId".into(),
+                        )?;
                         continue;
                     };
-                    self.subscribe(id, channel)?;
+                    self.subscribe(u64::from(id), channel)?;
                 }
                 Ok(())
             }
@@ -277,6 +281,7 @@ impl<'a> Session<'a> {
             };
             let mut message = Vec::with_capacity(13 + encoding.bytes.len());
             message.push(MESSAGE_DATA);
+            // Subscription ids were checked to fit in u32 when subscribed.
             message.extend_from_slice(&(id as u32).to_le_bytes());
             message.extend_from_slice(&frame.info.timestamp_ns.to_le_bytes());
             message.extend_from_slice(&encoding.bytes);

@@ -38,7 +38,7 @@ pub fn serve(
     let (mut socket, _) = accept(stream, request, &[])?;
     let _ = socket.get_ref().set_read_timeout(Some(ACK_WAIT));
     let mut seen = 0;
-    let mut last_index: Option<(u64, u64)> = None; // (serial, index) of the last frame sent
+    let mut last_index: Option<u64> = None; // of the last frame sent
     let mut last_sent: Option<Instant> = None;
     let mut ready_ns = 0;
     loop {
@@ -54,7 +54,7 @@ pub fn serve(
         }
         let missed = match last_index {
             // Indexes count the writer's frames; a new writer starts them anew.
-            Some((_, index)) if frame.info.index > index => frame.info.index - index - 1,
+            Some(index) if frame.info.index > index => frame.info.index - index - 1,
             _ => 0,
         };
         seen = frame.serial;
@@ -66,7 +66,7 @@ pub fn serve(
         if socket.send(Message::Binary(message.into())).is_err() {
             return Ok(());
         }
-        last_index = Some((frame.serial, frame.info.index));
+        last_index = Some(frame.info.index);
         if !await_ack(&mut socket, frame.serial, &mut wishes) {
             return Ok(());
         }
