@@ -79,10 +79,10 @@ try {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/stream/${name}?codec=${codec}`);
     await page.waitForFunction(() => window.shmframe && window.shmframe.drawn >= 10, null, { timeout: 30000 });
-    await page.evaluate(() => { window.shmframe.latencies = []; window.shmframe.drawn = 0; });
+    await page.evaluate(() => { window.shmframe.latencies = []; window.shmframe.arrivals = []; window.shmframe.drawn = 0; });
     await sleep(SECONDS * 1000);
-    const { latencies, drawn } = await page.evaluate(() => ({ latencies: window.shmframe.latencies, drawn: window.shmframe.drawn }));
-    results.latency[codec] = { medianMs: median(latencies), p90Ms: pct(latencies, 0.9), drawnFps: drawn / SECONDS };
+    const { latencies, arrivals, drawn } = await page.evaluate(() => ({ latencies: window.shmframe.latencies, arrivals: window.shmframe.arrivals, drawn: window.shmframe.drawn }));
+    results.latency[codec] = { medianMs: median(latencies), p90Ms: pct(latencies, 0.9), arrivalMedianMs: median(arrivals), drawnFps: drawn / SECONDS };
     await page.close();
   }
 
