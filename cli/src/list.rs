@@ -3,8 +3,7 @@
 use crate::fail::CliResult;
 use crate::output::outln;
 use clap::Args;
-use serde_json::{json, Value};
-use shmframe::Reader;
+use serde_json::Value;
 
 /// List the streams in /dev/shm (or $SHMFRAME_DIR) with their writers.
 ///
@@ -13,7 +12,9 @@ use shmframe::Reader;
 #[derive(Args, Debug)]
 pub struct ListArgs {
     /// Print a JSON array of objects: name, writer_pid, alive, slots,
-    /// slot_capacity, frames_published (or name and error if unreadable).
+    /// slot_capacity, frames_published, and the latest frame's width, height,
+    /// stride, format, pix_fmt, number, timestamp_ns, age_ms (null before the
+    /// first frame); or name, alive (false) and error if unreadable.
     #[arg(long)]
     pub json: bool,
 }
@@ -22,7 +23,7 @@ pub struct ListArgs {
 pub fn run(args: ListArgs) -> CliResult<()> {
     let entries: Vec<Value> = shmframe::list_streams()?
         .iter()
-        .map(|name| describe(name))
+        .map(|name| shmframe_web::describe_stream(name))
         .collect();
     if args.json {
         outln!("{}", Value::Array(entries));
@@ -63,22 +64,4 @@ pub fn run(args: ListArgs) -> CliResult<()> {
         );
     }
     Ok(())
-}
-
-/// One stream's entry; an unreadable segment is described, not fatal.
-fn describe(name: &str) -> Value {
-    match Reader::open(name) {
-        Ok(reader) => {
-            let status = reader.status();
-            json!({
-                "name": name,
-                "writer_pid": status.writer_pid,
-                "alive": status.alive,
-                "slots": status.slots,
-                "slot_capacity": status.slot_capacity,
-                "frames_published": status.frames_published,
-            })
-        }
-        Err(err) => json!({ "name": name, "error": err.to_string() }),
-    }
 }

@@ -34,6 +34,7 @@ mod size;
 mod snapshot;
 mod status;
 mod stop;
+mod web;
 mod y4m;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +62,7 @@ enum Command {
     Rm(rm::RmArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
+    Web(web::WebArgs),
 }
 
 fn run(cli: Cli) -> Result<(), fail::CliError> {
@@ -73,6 +75,7 @@ fn run(cli: Cli) -> Result<(), fail::CliError> {
         Command::Rm(args) => rm::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Web(args) => web::run(args),
     }
 }
 

@@ -67,6 +67,15 @@ impl<'a> FrameView<'a> {
         &self.meta
     }
 
+    /// Shows Gray16 and GrayF32 over `range` instead of the frame's own
+    /// (a window a person chose); other formats ignore it.
+    pub fn with_gray_range(mut self, range: GrayRange) -> Self {
+        if self.gray.is_some() {
+            self.gray = Some(range);
+        }
+        self
+    }
+
     /// For Gray16 and GrayF32: the values shown black and white.
     pub fn gray_range(&self) -> Option<GrayRange> {
         self.gray
