@@ -1,0 +1,80 @@
+//! The frame of every entry point: no panic unwinds into C (Rust would abort
+//! the caller's process), and every failure leaves a message for
+//! `shmframe_last_error`.
+
+use crate::last_error::set_last_error;
+use crate::status::{status_of, SHMFRAME_E_INTERNAL, SHMFRAME_E_INVALID, SHMFRAME_E_STATE};
+use std::ffi::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Why a call failed: its status code and a message a user can act on.
+pub(crate) struct Failure {
+    pub status: c_int,
+    pub message: String,
+}
+
+impl Failure {
+    /// A bad argument (NULL pointer, out-of-range value).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Failure {
+            status: SHMFRAME_E_INVALID,
+            message: message.into(),
+        }
+    }
+
+    /// A call that does not fit the handle's state.
+    pub fn state(message: impl Into<String>) -> Self {
+        Failure {
+            status: SHMFRAME_E_STATE,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<engine::Error> for Failure {
+    fn from(error: engine::Error) -> Self {
+        Failure {
+            status: status_of(&error),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Runs the body of an entry point that returns a status.
+pub(crate) fn status_entry(body: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(status)) => status,
+        Ok(Err(failure)) => {
+            set_last_error(failure.message);
+            failure.status
+        }
+        Err(panic) => {
+            set_last_error(panic_message(&*panic));
+            SHMFRAME_E_INTERNAL
+        }
+    }
+}
+
+/// Runs the body of an entry point that returns nothing; a panic leaves only its message.
+pub(crate) fn void_entry(body: impl FnOnce()) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(body)) {
+        set_last_error(panic_message(&*panic));
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    format!("internal error in shmframe (a bug, please report it): {what}")
+}
+
+/// Checks that a pointer argument is not NULL.
+pub(crate) fn non_null<T>(pointer: *const T, what: &str) -> Result<(), Failure> {
+    if pointer.is_null() {
+        return Err(Failure::invalid(format!("{what} is NULL")));
+    }
+    Ok(())
+}
