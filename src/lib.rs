@@ -52,6 +52,8 @@ mod liveness;
 #[cfg(not(loom))]
 mod reader;
 #[cfg(not(loom))]
+mod readiness;
+#[cfg(not(loom))]
 mod segment;
 #[cfg(not(loom))]
 mod sigbus;

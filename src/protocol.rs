@@ -185,6 +185,12 @@ impl<'a> Region<'a> {
         self.latest() > seen
     }
 
+    /// Wakes every reader asleep on this region's futex (they look again
+    /// and sleep on): how a reader's own helper thread is stopped.
+    pub fn wake_sleepers(&self) {
+        futex::wake_all(self.futex);
+    }
+
     /// A sleeper's registration, having loaded the futex word and then seen
     /// `latest`: asks the writer to wake the futex when it publishes frame
     /// `latest + 1` (or a later one, if another sleeper saw more). A sleeper

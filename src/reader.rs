@@ -3,8 +3,11 @@
 use crate::error::{Error, Result};
 use crate::layout::{header, FrameInfo, STATE_LIVE};
 use crate::protocol::{Destination, Region, RingReader};
+use crate::readiness::Readiness;
 use crate::segment::Segment;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Pause between looks for a successor while the writer is gone.
@@ -52,9 +55,12 @@ pub struct StreamStatus {
 
 /// A read-only view of one stream. Any number may be open; none can disturb the writer.
 pub struct Reader {
-    segment: Segment,
+    /// Shared with the readiness helper, if any.
+    segment: Arc<Segment>,
     ring: RingReader,
     options: ReaderOptions,
+    /// Started by the first `readiness_fd`.
+    readiness: Option<Readiness>,
 }
 
 /// Which frame a wait is for.
@@ -75,9 +81,10 @@ impl Reader {
         let segment = Segment::open_read_only(name, &options.trusted_uids)?;
         let ring = RingReader::new(&segment.region());
         Ok(Reader {
-            segment,
+            segment: Arc::new(segment),
             ring,
             options: options.clone(),
+            readiness: None,
         })
     }
 
@@ -100,7 +107,7 @@ impl Reader {
     #[inline]
     fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
         let got = self.ring.read_latest_to(&self.segment.region(), dest);
-        self.unless_truncated(got)
+        self.returned(self.unless_truncated(got))
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
@@ -130,7 +137,7 @@ impl Reader {
     #[inline]
     fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
         let got = self.ring.read_next_to(&self.segment.region(), dest);
-        self.unless_truncated(got)
+        self.returned(self.unless_truncated(got))
     }
 
     /// `result`, unless the segment was truncated under this reader: what was
@@ -254,7 +261,8 @@ impl Reader {
                 } else {
                     Instant::now()
                 };
-                self.ring.read_latest_until(&region, dest, give_up_at)
+                let got = self.ring.read_latest_until(&region, dest, give_up_at);
+                self.returned(got)
             }
             Want::Next => self.next_to(dest),
         }
@@ -284,8 +292,58 @@ impl Reader {
             Err(e) => return Err(e),
         };
         self.ring = RingReader::new(&segment.region());
-        self.segment = segment;
+        self.segment = Arc::new(segment);
+        if let Some(readiness) = &self.readiness {
+            readiness.follow(Arc::clone(&self.segment));
+        }
         Ok(true)
+    }
+
+    /// A file descriptor for event loops (epoll, `poll`, tokio's `AsyncFd`,
+    /// asyncio's `add_reader`, Qt's `QSocketNotifier`), readable while a frame
+    /// newer than the last one this reader returned is published, or after
+    /// the writer closed, died or was replaced.
+    ///
+    /// Level-triggered and never spurious when signalled: a read that returns
+    /// a frame clears it (if an even newer frame is there, it becomes readable
+    /// again at once), as does [`follow`](Self::follow) attaching to a
+    /// successor; the end of a writer is told once per segment, then once
+    /// more when a successor appears (read with a wait, or call `follow`), and
+    /// [`clear_readiness`](Self::clear_readiness) clears that. Never read or
+    /// write the fd yourself; the reader owns it, and it lives as long as the
+    /// reader.
+    ///
+    /// The first call starts a helper thread that sleeps on the stream as
+    /// [`wait_latest`](Self::wait_latest) does; readers that never call this
+    /// run none. The writer never learns of the fd, so a reader that never
+    /// reads cannot slow it down.
+    pub fn readiness_fd(&mut self) -> Result<BorrowedFd<'_>> {
+        if self.readiness.is_none() {
+            self.readiness = Some(Readiness::start(
+                Arc::clone(&self.segment),
+                self.ring.last_seen(),
+                self.options.liveness_interval,
+            )?);
+        }
+        Ok(self.readiness.as_ref().expect("started above").fd())
+    }
+
+    /// Makes the readiness fd unreadable until the next reason (a newer
+    /// frame, or the end or successor of the writer not yet told); a no-op
+    /// before [`readiness_fd`](Self::readiness_fd).
+    pub fn clear_readiness(&self) {
+        if let Some(readiness) = &self.readiness {
+            readiness.clear();
+        }
+    }
+
+    /// `got`, after telling the readiness helper (if any) which frame was returned.
+    #[inline]
+    fn returned(&self, got: Result<Option<FrameInfo>>) -> Result<Option<FrameInfo>> {
+        if let (Some(readiness), Ok(Some(info))) = (&self.readiness, &got) {
+            readiness.returned(info.index);
+        }
+        got
     }
 
     /// What the segment says about the stream now.

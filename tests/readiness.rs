@@ -1,0 +1,279 @@
+//! The reader's readiness fd, watched with `poll`, against writers in other
+//! processes (the test binary re-runs itself as the writer, see `common`).
+//! "Not readable" is checked with a short poll timeout: a wrong readiness
+//! would show up in it, a slow machine cannot make it fail.
+
+mod common;
+
+use common::{env, unique_name, wait_for_stdin_close, ChildProcess};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+use std::io::Write;
+
+/// How long a test waits for readiness that must come.
+const MUST_COME_MS: i64 = 10_000;
+/// How long a test watches for readiness that must not come.
+const MUST_NOT_MS: i64 = 300;
+
+fn meta() -> FrameMeta {
+    FrameMeta::packed(4, 4, PixelFormat::Rgba8)
+}
+
+fn options() -> WriterOptions {
+    WriterOptions {
+        slots: 4,
+        slot_capacity: 64,
+        ..Default::default()
+    }
+}
+
+/// Whether the reader's readiness fd becomes readable within `ms` milliseconds.
+fn readable(reader: &mut Reader, ms: i64) -> bool {
+    let fd = reader.readiness_fd().expect("readiness fd");
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: ms / 1000,
+        tv_nsec: (ms % 1000) * 1_000_000,
+    };
+    let ready = poll(&mut fds, Some(&timeout)).expect("poll");
+    ready == 1 && fds[0].revents().contains(PollFlags::IN)
+}
+
+/// A writer child that obeys its stdin: `go` publishes a frame (prints
+/// `published N`), `close` closes the writer (prints `closed`).
+fn spawn_writer(name: &str) -> ChildProcess {
+    let mut writer = ChildProcess::spawn(
+        "child_commanded_writer",
+        &[("SHMFRAME_TEST_NAME", name.to_string())],
+    );
+    writer.expect_line("ready");
+    writer
+}
+
+fn command(writer: &mut ChildProcess, line: &str, answer: &str) -> String {
+    writeln!(writer.child.stdin.as_mut().unwrap(), "{line}").unwrap();
+    writer.expect_line(answer)
+}
+
+// ---- child roles (run only as children, through `ChildProcess::spawn`) ----
+
+#[test]
+#[ignore = "child role"]
+fn child_commanded_writer() {
+    let name = env("SHMFRAME_TEST_NAME");
+    let mut writer = Some(Writer::create(&name, &options()).unwrap());
+    println!("ready");
+    for line in std::io::stdin().lines().map_while(Result::ok) {
+        match (line.trim(), writer.as_mut()) {
+            ("go", Some(w)) => {
+                let n = w.publish(&meta(), &[7u8; 64]).unwrap();
+                println!("published {n}");
+            }
+            ("close", Some(_)) => {
+                drop(writer.take());
+                println!("closed");
+            }
+            _ => panic!("unexpected command {line:?}"),
+        }
+    }
+}
+
+/// Publishes `FRAMES` frames as fast as it can, prints `published N`, then
+/// stays until stdin closes.
+#[test]
+#[ignore = "child role"]
+fn child_fast_writer() {
+    let name = env("SHMFRAME_TEST_NAME");
+    let frames: u64 = env("FRAMES").parse().unwrap();
+    let mut writer = Writer::create(&name, &options()).unwrap();
+    println!("ready");
+    let mut last = 0;
+    for _ in 0..frames {
+        last = writer.publish(&meta(), &[1u8; 64]).unwrap();
+    }
+    println!("published {last}");
+    wait_for_stdin_close();
+}
+
+/// Counts its threads around a reader's readiness, alone in its process.
+#[test]
+#[ignore = "child role"]
+fn child_thread_counter() {
+    let name = env("SHMFRAME_TEST_NAME");
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let _writer = Writer::create(&name, &options()).unwrap();
+    let before = threads();
+    let mut reader = Reader::open(&name).unwrap();
+    let opened = threads();
+    let fd = {
+        use std::os::fd::AsRawFd;
+        reader.readiness_fd().unwrap().as_raw_fd()
+    };
+    let watching = threads();
+    drop(reader);
+    let dropped = threads();
+    let fd_open = rustix::io::fcntl_getfd(
+        // SAFETY: only asks the kernel about the number; nothing is read or closed.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+    )
+    .is_ok();
+    println!("threads {before} {opened} {watching} {dropped} fd_open {fd_open}");
+}
+
+// ---- tests ----
+
+#[test]
+fn readable_after_a_publish_not_before_and_not_after_clearing() {
+    let name = unique_name("ready-publish");
+    let mut writer = spawn_writer(&name);
+    let mut reader = Reader::open(&name).unwrap();
+    assert!(
+        !readable(&mut reader, MUST_NOT_MS),
+        "readable before any frame"
+    );
+
+    command(&mut writer, "go", "published");
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "not readable after a publish"
+    );
+    let mut buf = Vec::new();
+    assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
+    assert!(
+        !readable(&mut reader, MUST_NOT_MS),
+        "still readable after the read"
+    );
+
+    command(&mut writer, "go", "published");
+    assert!(readable(&mut reader, MUST_COME_MS));
+    reader.clear_readiness();
+    assert!(
+        !readable(&mut reader, MUST_NOT_MS),
+        "readable after clearing"
+    );
+
+    command(&mut writer, "go", "published");
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "not readable after the next frame"
+    );
+    assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 3);
+    assert_eq!(writer.finish(), 0);
+}
+
+#[test]
+fn in_order_reader_stays_readable_until_caught_up() {
+    let name = unique_name("ready-in-order");
+    let mut writer = spawn_writer(&name);
+    let mut reader = Reader::open(&name).unwrap();
+    assert!(!readable(&mut reader, 0));
+    for _ in 0..3 {
+        command(&mut writer, "go", "published");
+    }
+    let mut buf = Vec::new();
+    for number in 1..=3 {
+        assert!(
+            readable(&mut reader, MUST_COME_MS),
+            "frame {number} not told"
+        );
+        assert_eq!(reader.next(&mut buf).unwrap().unwrap().number, number);
+    }
+    assert!(
+        !readable(&mut reader, MUST_NOT_MS),
+        "readable when caught up"
+    );
+    assert_eq!(writer.finish(), 0);
+}
+
+#[test]
+fn writer_close_and_successor_make_it_readable() {
+    let name = unique_name("ready-close");
+    let mut writer = spawn_writer(&name);
+    let mut reader = Reader::open(&name).unwrap();
+    command(&mut writer, "go", "published");
+    let mut buf = Vec::new();
+    assert!(readable(&mut reader, MUST_COME_MS));
+    reader.latest(&mut buf).unwrap().unwrap();
+
+    command(&mut writer, "close", "closed");
+    assert!(readable(&mut reader, MUST_COME_MS), "a close is not told");
+    assert!(!reader.writer_alive());
+    reader.clear_readiness();
+    assert!(!readable(&mut reader, MUST_NOT_MS), "the close told twice");
+
+    let mut successor = spawn_writer(&name);
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "a successor is not told"
+    );
+    assert!(reader.follow().unwrap());
+    assert!(
+        !readable(&mut reader, MUST_NOT_MS),
+        "readable in an empty successor"
+    );
+    command(&mut successor, "go", "published");
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "a successor's frame is not told"
+    );
+    assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
+    assert_eq!(writer.finish(), 0);
+    assert_eq!(successor.finish(), 0);
+}
+
+#[test]
+fn writer_death_makes_it_readable() {
+    let name = unique_name("ready-death");
+    let writer = spawn_writer(&name);
+    let mut reader = Reader::open(&name).unwrap();
+    assert!(!readable(&mut reader, MUST_NOT_MS));
+    writer.kill();
+    assert!(
+        readable(&mut reader, MUST_COME_MS),
+        "a dead writer is not told"
+    );
+    assert!(!reader.writer_alive());
+    let _ = shmframe::remove_stream(&name, true);
+}
+
+#[test]
+fn an_undrained_reader_does_not_hold_the_writer_back() {
+    let name = unique_name("ready-undrained");
+    let frames = 20_000;
+    let mut writer = ChildProcess::spawn(
+        "child_fast_writer",
+        &[
+            ("SHMFRAME_TEST_NAME", name.clone()),
+            ("FRAMES", frames.to_string()),
+        ],
+    );
+    writer.expect_line("ready");
+    // Watches and never reads nor clears while the writer publishes.
+    let mut reader = Reader::open(&name).unwrap();
+    reader.readiness_fd().unwrap();
+    let published: u64 = writer.expect_line("published").parse().unwrap();
+    assert_eq!(published, frames);
+    assert!(readable(&mut reader, 0));
+    assert_eq!(reader.status().frames_published, frames);
+    assert_eq!(writer.finish(), 0);
+}
+
+#[test]
+fn the_helper_thread_runs_only_while_watched() {
+    let name = unique_name("ready-threads");
+    let mut child = ChildProcess::spawn(
+        "child_thread_counter",
+        &[("SHMFRAME_TEST_NAME", name.clone())],
+    );
+    let line = child.expect_line("threads");
+    let (counts, fd_open) = line.split_once(" fd_open ").unwrap();
+    let counts: Vec<usize> = counts.split(' ').map(|n| n.parse().unwrap()).collect();
+    let [before, opened, watching, dropped] = counts[..] else {
+        panic!("bad line {line}")
+    };
+    assert_eq!(opened, before, "a plain reader started a thread");
+    assert_eq!(watching, before + 1, "one helper thread per watched reader");
+    assert_eq!(dropped, before, "the helper outlived its reader");
+    assert_eq!(fd_open, "false", "the eventfd outlived its reader");
+    assert_eq!(child.finish(), 0);
+}
