@@ -358,6 +358,23 @@ int shmframe_reader_wait_next(struct shmframe_reader *r,
 int shmframe_reader_writer_alive(const struct shmframe_reader *r);
 
 /**
+ * A file descriptor for event loops (`poll`, `epoll`, Qt's `QSocketNotifier`,
+ * GLib), readable while a frame newer than the last one this reader returned
+ * is there, and once after the writer closes, dies or is replaced. Reading a
+ * frame clears it; so does `shmframe_reader_clear_readiness`. The same fd on
+ * every call; the reader owns it (never read, write or close it) until
+ * `shmframe_reader_close`. Negative: an error status.
+ */
+int shmframe_reader_fd(const struct shmframe_reader *r);
+
+/**
+ * Makes the fd of `shmframe_reader_fd` unreadable until the next new frame
+ * (or end of the writer not yet told). No effect before the first
+ * `shmframe_reader_fd` or for NULL.
+ */
+void shmframe_reader_clear_readiness(const struct shmframe_reader *r);
+
+/**
  * Closes the reader and frees it. NULL is allowed.
  */
 void shmframe_reader_close(struct shmframe_reader *r);

@@ -7,6 +7,7 @@ use crate::status::{SHMFRAME_CLOSED, SHMFRAME_NO_FRAME, SHMFRAME_OK};
 use crate::types::{shmframe_frame_info, shmframe_reader_options};
 use engine::{Error, FrameInfo, Reader};
 use std::ffi::{c_char, c_int, c_void};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Longest wait between two looks at whether the writer closed, so a wait
@@ -130,6 +131,38 @@ pub unsafe extern "C" fn shmframe_reader_writer_alive(r: *const shmframe_reader)
         let r = unsafe { r.as_ref() }.ok_or_else(|| Failure::invalid("the reader is NULL"))?;
         Ok(c_int::from(r.reader.writer_alive()))
     })
+}
+
+/// A file descriptor for event loops (`poll`, `epoll`, Qt's `QSocketNotifier`,
+/// GLib), readable while a frame newer than the last one this reader returned
+/// is there, and once after the writer closes, dies or is replaced. Reading a
+/// frame clears it; so does `shmframe_reader_clear_readiness`. The same fd on
+/// every call; the reader owns it (never read, write or close it) until
+/// `shmframe_reader_close`. Negative: an error status.
+#[no_mangle]
+pub unsafe extern "C" fn shmframe_reader_fd(r: *const shmframe_reader) -> c_int {
+    status_entry(|| {
+        // SAFETY: `r` is NULL or a live reader of this library, used by one
+        // thread; the handle is a Box this library owns, so it may be changed
+        // through the pointer even though C holds it as const (the first call
+        // starts the reader's readiness helper).
+        let r = unsafe { r.cast_mut().as_mut() }
+            .ok_or_else(|| Failure::invalid("the reader is NULL"))?;
+        Ok(r.reader.readiness_fd()?.as_raw_fd())
+    })
+}
+
+/// Makes the fd of `shmframe_reader_fd` unreadable until the next new frame
+/// (or end of the writer not yet told). No effect before the first
+/// `shmframe_reader_fd` or for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn shmframe_reader_clear_readiness(r: *const shmframe_reader) {
+    void_entry(|| {
+        // SAFETY: `r` is NULL or a live reader of this library.
+        if let Some(r) = unsafe { r.as_ref() } {
+            r.reader.clear_readiness();
+        }
+    });
 }
 
 /// Closes the reader and frees it. NULL is allowed.

@@ -69,3 +69,8 @@ fn valgrind_finds_no_error_and_no_leak() {
         );
     }
 }
+
+#[test]
+fn readiness_fd() {
+    run_c_and_cxx("readiness_fd");
+}
