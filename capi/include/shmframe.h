@@ -195,9 +195,10 @@ typedef struct shmframe_frame_info {
  */
 typedef struct shmframe_writer_options {
   /**
-   * Slots in the ring (at least 2; default 2).
+   * Slots in the ring (at least 2; default 2). Not called `slots`: Qt
+   * defines `slots` as a macro, which would empty the field for Qt users.
    */
-  uint32_t slots;
+  uint32_t slot_count;
   /**
    * Largest frame in bytes (default 1920 * 1080 * 4).
    */

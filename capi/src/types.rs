@@ -96,8 +96,9 @@ pub struct shmframe_frame_info {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct shmframe_writer_options {
-    /// Slots in the ring (at least 2; default 2).
-    pub slots: u32,
+    /// Slots in the ring (at least 2; default 2). Not called `slots`: Qt
+    /// defines `slots` as a macro, which would empty the field for Qt users.
+    pub slot_count: u32,
     /// Largest frame in bytes (default 1920 * 1080 * 4).
     pub slot_capacity: usize,
     /// File mode of the segment: 0600 (default), 0640 or 0644.
@@ -196,7 +197,7 @@ impl shmframe_writer_options {
     pub(crate) fn defaults() -> Self {
         let defaults = engine::WriterOptions::default();
         shmframe_writer_options {
-            slots: defaults.slots as u32,
+            slot_count: defaults.slots as u32,
             slot_capacity: defaults.slot_capacity,
             mode: defaults.mode,
         }
@@ -204,7 +205,7 @@ impl shmframe_writer_options {
 
     pub(crate) fn to_engine(self) -> engine::WriterOptions {
         engine::WriterOptions {
-            slots: self.slots as usize,
+            slots: self.slot_count as usize,
             slot_capacity: self.slot_capacity,
             mode: self.mode,
         }

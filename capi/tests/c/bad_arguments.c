@@ -72,7 +72,7 @@ static void bad_names_options_and_metadata_are_invalid(void) {
 
     shmframe_writer_options opts;
     shmframe_writer_options_default(&opts);
-    opts.slots = 1;
+    opts.slot_count = 1;
     CHECK_RC(shmframe_writer_create("opts", &opts, &w), SHMFRAME_E_INVALID);
     shmframe_writer_options_default(&opts);
     opts.mode = 0666;

@@ -54,7 +54,7 @@ static inline int is_pattern(const uint8_t *pixels, size_t len, uint64_t number)
 static inline shmframe_writer *test_writer(const char *name, uint32_t slots) {
     shmframe_writer_options opts;
     shmframe_writer_options_default(&opts);
-    opts.slots = slots;
+    opts.slot_count = slots;
     opts.slot_capacity = 1 << 16;
     shmframe_writer *w = NULL;
     CHECK_OK(shmframe_writer_create(name, &opts, &w));

@@ -11,7 +11,7 @@
 static int child_writes(void) {
     shmframe_writer_options opts;
     shmframe_writer_options_default(&opts);
-    opts.slots = 256; /* room for every frame: the reader misses none */
+    opts.slot_count = 256; /* room for every frame: the reader misses none */
     opts.slot_capacity = 4096;
     shmframe_writer *w = NULL;
     /* Wait for the parent's go: the reader must be open before frame 1. */

@@ -87,7 +87,7 @@ static void default_options(void) {
     shmframe_writer_options w;
     memset(&w, 0xff, sizeof w);
     shmframe_writer_options_default(&w);
-    CHECK(w.slots == 2 && w.slot_capacity == 1920u * 1080u * 4u && w.mode == 0600);
+    CHECK(w.slot_count == 2 && w.slot_capacity == 1920u * 1080u * 4u && w.mode == 0600);
     shmframe_reader_options r;
     memset(&r, 0xff, sizeof r);
     shmframe_reader_options_default(&r);
