@@ -249,13 +249,15 @@ fn wait(
         .ok()
         .map(|ns| Instant::now() + Duration::from_nanos(ns));
     loop {
-        let left = deadline.map_or(CLOSED_POLL, |d| d.saturating_duration_since(Instant::now()));
-        let slice = left.min(CLOSED_POLL);
+        // Time left, if there is a limit.
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let slice = left.map_or(CLOSED_POLL, |left| left.min(CLOSED_POLL));
         let got = match want {
             Want::Latest => reader.wait_latest_into(out, slice)?,
             Want::Next => reader.wait_next_into(out, slice)?,
         };
-        if got.is_some() || !reader.writer_alive() || left <= slice {
+        let timed_out = left.is_some_and(|left| left <= slice);
+        if got.is_some() || !reader.writer_alive() || timed_out {
             return Ok(got);
         }
     }

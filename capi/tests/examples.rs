@@ -8,7 +8,9 @@
 
 mod support;
 
-use engine::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+use engine::{
+    ColorMatrix, ColorRange, Colorimetry, FrameMeta, PixelFormat, Reader, Writer, WriterOptions,
+};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ fn examples_build_install_and_run() {
     std::env::set_var("SHMFRAME_DIR", segments.path());
     c_writer_and_reader(&examples);
     opencv_edges(&examples, segments.path());
-    qt_example(&examples, segments.path());
+    qt_example(&examples);
 }
 
 /// Installs into `prefix` and builds the examples; returns their directory.
@@ -358,7 +360,7 @@ fn write_png(path: &Path, width: u32, height: u32, rgb: &[u8]) {
         .unwrap();
 }
 
-fn qt_example(examples: &Path, segments: &Path) {
+fn qt_example(examples: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let (width, height) = (48u32, 36u32);
     let rgb: Vec<u8> = (0..width * height * 3)
@@ -457,75 +459,126 @@ fn qt_example(examples: &Path, segments: &Path) {
     ));
     drop(reader);
 
-    qt_live(examples, dir.path(), segments);
+    qt_live(examples, dir.path());
 }
 
-/// "Live": a frame published after the example started arrives through the
-/// reader's fd, in a format Qt cannot show as it is (NV12, converted).
-fn qt_live(examples: &Path, dir: &Path, _segments: &Path) {
-    let (width, height) = (32u32, 24u32);
-    let mut writer = Writer::create("qt-live", &WriterOptions::default()).unwrap();
-    writer
-        .publish(
-            &FrameMeta::packed(width, height, PixelFormat::Rgb8),
-            &vec![0; (width * height * 3) as usize],
-        )
-        .unwrap();
-    let shot = dir.join("live.png");
-    let mut live = Running::start(&mut qt(
-        examples,
-        &[
-            "--stream",
-            "qt-live",
-            "--live",
-            "--screenshot",
-            shot.to_str().unwrap(),
-        ],
-    ));
-    live.line();
-    assert_eq!(live.line(), "live");
-    // Y grows along x, U and V along y (full range BT.709 to check both are honoured).
-    let meta =
-        FrameMeta::packed(width, height, PixelFormat::Nv12).with_color(engine::Colorimetry {
-            matrix: engine::ColorMatrix::Bt709,
-            range: engine::ColorRange::Full,
+/// "Live", in every format: a frame published after the example started
+/// arrives through the reader's fd and is shown as the frame's bytes mean
+/// (YUV converted with its matrix and range, 16-bit gray and float scaled).
+fn qt_live(examples: &Path, dir: &Path) {
+    for format in PixelFormat::ALL {
+        let (width, height) = (32u32, 24u32);
+        let name = format!("qt-live-{}", format.name());
+        let mut writer = Writer::create(&name, &WriterOptions::default()).unwrap();
+        let shot = dir.join(format!("live-{}.png", format.name()));
+        let mut live = Running::start(&mut qt(
+            examples,
+            &[
+                "--stream",
+                &name,
+                "--live",
+                "--screenshot",
+                shot.to_str().unwrap(),
+            ],
+        ));
+        live.line();
+        assert_eq!(live.line(), "live");
+        let meta = FrameMeta::packed(width, height, format).with_color(Colorimetry {
+            matrix: ColorMatrix::Bt709,
+            range: ColorRange::Full,
         });
-    let mut nv12 = vec![0u8; meta.checked_len().unwrap()];
-    let (w, h) = (width as usize, height as usize);
-    for y in 0..h {
-        for x in 0..w {
-            nv12[y * w + x] = (40 + x * 5) as u8;
-        }
+        let bytes = live_frame(&meta);
+        writer.publish(&meta, &bytes).unwrap();
+        let out = live.finish();
+        assert_eq!(
+            out.last().unwrap(),
+            &format!("screenshot saved: {}", shot.display())
+        );
+        let expected = (width as usize, height as usize, expected_rgb(&meta, &bytes));
+        assert!(
+            contains(&read_rgb(&shot), &expected, 1),
+            "the live {format} frame shown differs from the one published"
+        );
     }
-    for cy in 0..h / 2 {
-        for cx in 0..w / 2 {
-            nv12[w * h + cy * w + cx * 2] = (60 + cy * 10) as u8;
-            nv12[w * h + cy * w + cx * 2 + 1] = (200 - cy * 8) as u8;
-        }
+}
+
+/// A frame of `meta` whose bytes vary along both axes; float samples in
+/// 0..1, alpha opaque.
+fn live_frame(meta: &FrameMeta) -> Vec<u8> {
+    let len = meta.checked_len().unwrap();
+    if meta.format == PixelFormat::GrayF32 {
+        return (0..len / 4)
+            .flat_map(|i| ((i % 97) as f32 / 96.0).to_le_bytes())
+            .collect();
     }
-    writer.publish(&meta, &nv12).unwrap();
-    let out = live.finish();
-    assert_eq!(
-        out.last().unwrap(),
-        &format!("screenshot saved: {}", shot.display())
+    let mut bytes: Vec<u8> = (0..len).map(|i| (40 + (i * 7) % 180) as u8).collect();
+    if matches!(meta.format, PixelFormat::Rgba8 | PixelFormat::Bgra8) {
+        // Opaque, so that what is shown is the colour itself, not a blend.
+        bytes
+            .iter_mut()
+            .skip(3)
+            .step_by(4)
+            .for_each(|alpha| *alpha = 255);
+    }
+    bytes
+}
+
+/// What the example should show for `bytes`: the RGB of each pixel.
+fn expected_rgb(meta: &FrameMeta, bytes: &[u8]) -> Vec<[u8; 3]> {
+    let (w, h, stride) = (
+        meta.width as usize,
+        meta.height as usize,
+        meta.stride as usize,
     );
-    // BT.709 full range, as the example converts.
-    let expected: Vec<[u8; 3]> = (0..h)
+    let clamp = |v: f64| (v + 0.5).clamp(0.0, 255.0) as u8;
+    // BT.709, full range (the frames above), as the example converts.
+    let yuv = |y: u8, u: u8, v: u8| {
+        let (y, cb, cr) = (f64::from(y), f64::from(u) - 128.0, f64::from(v) - 128.0);
+        [
+            clamp(y + 1.5748 * cr),
+            clamp(y - 0.187324 * cb - 0.468124 * cr),
+            clamp(y + 1.8556 * cb),
+        ]
+    };
+    let pixel = |x: usize, y: usize| -> [u8; 3] {
+        let p = &bytes[y * stride..];
+        match meta.format {
+            PixelFormat::Rgba8 | PixelFormat::Rgb8 => {
+                let n = meta.format.bytes_per_pixel() as usize;
+                [p[x * n], p[x * n + 1], p[x * n + 2]]
+            }
+            PixelFormat::Bgra8 | PixelFormat::Bgr8 => {
+                let n = meta.format.bytes_per_pixel() as usize;
+                [p[x * n + 2], p[x * n + 1], p[x * n]]
+            }
+            PixelFormat::Gray8 => [p[x]; 3],
+            PixelFormat::Gray16 => {
+                let v = u16::from_le_bytes([p[2 * x], p[2 * x + 1]]);
+                [clamp(f64::from(v) / 257.0); 3]
+            }
+            PixelFormat::GrayF32 => {
+                let v = f32::from_le_bytes(p[4 * x..4 * x + 4].try_into().unwrap());
+                [clamp(f64::from(v) * 255.0); 3]
+            }
+            PixelFormat::Yuyv => {
+                let pair = &p[(x / 2) * 4..];
+                yuv(pair[(x % 2) * 2], pair[1], pair[3])
+            }
+            PixelFormat::Nv12 => {
+                let uv = &bytes[stride * h + (y / 2) * stride..];
+                yuv(p[x], uv[(x / 2) * 2], uv[(x / 2) * 2 + 1])
+            }
+            PixelFormat::I420 => {
+                let chroma = stride.div_ceil(2);
+                let u = &bytes[stride * h..];
+                let v = &u[chroma * h.div_ceil(2)..];
+                let at = (y / 2) * chroma + x / 2;
+                yuv(p[x], u[at], v[at])
+            }
+        }
+    };
+    (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let luma = f64::from(nv12[y * w + x]);
-            let cb = f64::from(nv12[w * h + (y / 2) * w + (x / 2) * 2]) - 128.0;
-            let cr = f64::from(nv12[w * h + (y / 2) * w + (x / 2) * 2 + 1]) - 128.0;
-            let c = |v: f64| (v + 0.5).clamp(0.0, 255.0) as u8;
-            [
-                c(luma + 1.5748 * cr),
-                c(luma - 0.187324 * cb - 0.468124 * cr),
-                c(luma + 1.8556 * cb),
-            ]
-        })
-        .collect();
-    assert!(
-        contains(&read_rgb(&shot), &(w, h, expected), 1),
-        "the live frame shown differs from the NV12 frame published"
-    );
+        .map(|(x, y)| pixel(x, y))
+        .collect()
 }

@@ -94,6 +94,28 @@ static void waits_are_woken_by_publishes_and_end_with_closed(void) {
     shmframe_reader_close(r);
 }
 
+static void a_wait_without_limit_outlasts_a_slow_writer(void) {
+    shmframe_writer *w = test_writer("slow", 2);
+    shmframe_reader *r = NULL;
+    CHECK_OK(shmframe_reader_open("slow", NULL, &r));
+    struct publisher p;
+    p.w = w;
+    p.frames = 2;
+    p.pause_ms = 400; /* longer than any internal slice of a wait */
+    p.close_at_end = 0;
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, publish_frames, &p) == 0);
+    uint8_t out[64];
+    shmframe_frame_info info;
+    CHECK_OK(shmframe_reader_wait_next(r, out, sizeof out, -1, &info));
+    CHECK(info.index == 1 && is_pattern(out, 64, 1));
+    CHECK_OK(shmframe_reader_wait_latest(r, out, sizeof out, -1, &info));
+    CHECK(info.index == 2 && is_pattern(out, 64, 2));
+    CHECK(pthread_join(thread, NULL) == 0);
+    shmframe_reader_close(r);
+    shmframe_writer_close(w);
+}
+
 static void a_long_wait_returns_closed_soon_after_the_writer_closes(void) {
     shmframe_writer *w = test_writer("closing", 2);
     shmframe_reader *r = NULL;
@@ -118,6 +140,7 @@ static void a_long_wait_returns_closed_soon_after_the_writer_closes(void) {
 int main(void) {
     a_wait_times_out_with_no_frame();
     waits_are_woken_by_publishes_and_end_with_closed();
+    a_wait_without_limit_outlasts_a_slow_writer();
     a_long_wait_returns_closed_soon_after_the_writer_closes();
     return 0;
 }
