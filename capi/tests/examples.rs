@@ -25,6 +25,7 @@ fn examples_build_install_and_run() {
     let examples = build_examples(prefix.path());
     let segments = tempfile::tempdir().unwrap();
     std::env::set_var("SHMFRAME_DIR", segments.path());
+    pkg_config_shared_and_static(prefix.path(), segments.path());
     c_writer_and_reader(&examples);
     opencv_edges(&examples, segments.path());
     qt_example(&examples);
@@ -65,6 +66,58 @@ fn build_examples(prefix: &Path) -> PathBuf {
         assert!(examples.join(program).is_file(), "{program} not built");
     }
     examples
+}
+
+/// A C test program built with the installed shmframe.pc, against the shared
+/// library and against the static one (with the libraries .pc lists for it), runs.
+fn pkg_config_shared_and_static(prefix: &Path, segments: &Path) {
+    let pkg_config = |args: &[&str]| -> Vec<String> {
+        let output = Command::new("pkg-config")
+            .args(args)
+            .arg("shmframe")
+            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+            .output()
+            .expect("run pkg-config");
+        assert!(output.status.success(), "pkg-config {args:?} shmframe");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let lib = prefix.join("lib");
+    let source = capi_dir().join("tests/c/status_and_helpers.c");
+    let shared = segments.join("pc-shared");
+    let statically = segments.join("pc-static");
+    let mut static_libs = pkg_config(&["--static", "--libs"]);
+    // `-lshmframe` would pick the shared library: name the archive instead.
+    static_libs.retain(|flag| flag != "-lshmframe");
+    static_libs.insert(0, lib.join("libshmframe.a").display().to_string());
+    for (exe, libs, rpath) in [
+        (
+            &shared,
+            pkg_config(&["--libs"]),
+            Some(format!("-Wl,-rpath,{}", lib.display())),
+        ),
+        (&statically, static_libs, None),
+    ] {
+        let output = Command::new("gcc")
+            .args(pkg_config(&["--cflags"]))
+            .arg(&source)
+            .arg("-o")
+            .arg(exe)
+            .args(libs)
+            .args(rpath)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        support::run_ok(exe, &[], segments);
+        std::fs::remove_file(exe).unwrap();
+    }
 }
 
 /// A child whose stdout lines are read one by one, each within a time limit.
