@@ -161,11 +161,58 @@ static void a_corrupt_segment_is_refused(void) {
     CHECK(unlink(path) == 0);
 }
 
+static void a_symlink_in_place_of_a_segment_is_refused(void) {
+    const char *dir = getenv("SHMFRAME_DIR");
+    char path[4096], target[4096];
+    snprintf(path, sizeof path, "%s/shmframe.planted", dir);
+    snprintf(target, sizeof target, "%s/elsewhere", dir);
+    int fd = open(target, O_CREAT | O_WRONLY, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK(symlink(target, path) == 0);
+    shmframe_reader *r = NULL;
+    CHECK_RC(shmframe_reader_open("planted", NULL, &r), SHMFRAME_E_PERMISSION);
+    CHECK(unlink(path) == 0 && unlink(target) == 0);
+}
+
+/* A frame whose format code this version does not know (as a newer writer
+ * would write): patched into the segment of frame 1 (docs/layout.md: slot 1
+ * of 2 starts after the 128-byte header and slot 0; the format code is the
+ * 16 bits at byte 36 of the slot). */
+static void an_unknown_format_in_the_segment_is_unsupported(void) {
+    shmframe_writer *w = test_writer("newer", 2);
+    shmframe_frame_meta meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
+    uint8_t pixels[16] = {0};
+    CHECK_OK(shmframe_writer_publish(w, &meta, pixels, 16));
+    shmframe_reader *r = NULL;
+    CHECK_OK(shmframe_reader_open("newer", NULL, &r));
+    shmframe_frame_info info;
+    CHECK_OK(shmframe_reader_latest(r, pixels, 16, &info));
+
+    const char *dir = getenv("SHMFRAME_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/shmframe.newer", dir);
+    int fd = open(path, O_RDWR);
+    CHECK(fd >= 0);
+    const off_t slot_stride = 64 + (1 << 16);
+    const uint16_t unknown = 99;
+    CHECK(pwrite(fd, &unknown, 2, 128 + slot_stride + 36) == 2);
+    close(fd);
+    CHECK_RC(shmframe_reader_latest(r, pixels, 16, &info), SHMFRAME_E_UNSUPPORTED);
+    char message[256];
+    shmframe_last_error(message, sizeof message);
+    CHECK(strstr(message, "99") != NULL);
+    shmframe_reader_close(r);
+    shmframe_writer_close(w);
+}
+
 int main(void) {
     null_pointers_are_invalid();
     bad_names_options_and_metadata_are_invalid();
     a_small_buffer_says_the_size_needed_and_the_frame_stays_next();
     one_live_writer_per_stream_and_no_reader_without_one();
     a_corrupt_segment_is_refused();
+    a_symlink_in_place_of_a_segment_is_refused();
+    an_unknown_format_in_the_segment_is_unsupported();
     return 0;
 }
