@@ -1,5 +1,6 @@
 //! Exact pixels across processes and languages: a C writer read by the Rust
-//! engine and by the `shmframe` command line, and a Rust writer read by C.
+//! engine, the `shmframe` command line and Python, and Rust and Python
+//! writers read by C.
 
 mod support;
 
@@ -79,6 +80,56 @@ fn c_and_rust_read_each_other_exactly_in_every_format() {
     std::env::set_var("SHMFRAME_DIR", segments.path());
     a_c_writer_is_read_exactly_by_the_rust_engine(segments.path());
     a_rust_writer_is_read_exactly_by_c(segments.path());
+}
+
+/// The venv of scripts/python-env.sh (target/pyenv), which scripts/setup.sh makes.
+fn python() -> Option<PathBuf> {
+    let python = support::profile_dir().parent()?.join("pyenv/bin/python");
+    python.is_file().then_some(python)
+}
+
+#[test]
+fn c_and_python_read_each_other_exactly_in_every_format() {
+    let Some(python) = python() else {
+        eprintln!("SKIPPED: no target/pyenv: `bash scripts/python-env.sh` builds it");
+        return;
+    };
+    let script = support::capi_dir().join("tests/python_interop.py");
+    let segments = tempfile::tempdir().unwrap();
+    // C writes, Python reads.
+    let writer = CWriter::start("c2py", segments.path());
+    let output = run_ok(
+        &python,
+        &[script.to_str().unwrap(), "read", "c2py"],
+        segments.path(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "python read 10 formats\n"
+    );
+    writer.finish();
+    // Python writes, C reads.
+    let mut py_writer = Command::new(&python)
+        .arg(&script)
+        .args(["write", "py2c"])
+        .env("SHMFRAME_DIR", segments.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(py_writer.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n", "the Python writer did not start");
+    let output = run_ok(
+        &compile("interop", Lang::C),
+        &["read", "py2c"],
+        segments.path(),
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "read 10 formats\n");
+    drop(py_writer.stdin.take());
+    assert!(py_writer.wait().unwrap().success());
 }
 
 fn a_c_writer_is_read_exactly_by_the_rust_engine(segments: &Path) {
