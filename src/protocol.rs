@@ -58,8 +58,7 @@ use std::time::Duration;
 
 /// Polls of the futex word a waiting reader makes before it sleeps (a few
 /// microseconds); none under loom, where each would multiply the states.
-#[cfg(not(loom))]
-const SPINS_BEFORE_SLEEP: u32 = 256;
+const SPINS_BEFORE_SLEEP: u32 = if cfg!(loom) { 0 } else { 256 };
 
 /// Longest sleep between two attempts at a slot the writer keeps changing.
 const RETRY_SLEEP: Duration = Duration::from_millis(10);
@@ -158,7 +157,12 @@ impl<'a> Region<'a> {
         // If the writer publishes between this load and the sleep, `sleep`
         // sees a changed word and returns at once.
         let ticket = self.futex.load(Acquire);
-        self.sleep(ticket, self.latest(), deadline_after(timeout));
+        self.sleep(
+            ticket,
+            self.latest(),
+            deadline_after(timeout),
+            SPINS_BEFORE_SLEEP,
+        );
     }
 
     /// Sleeps until a frame newer than `seen` is published or the state leaves
@@ -171,6 +175,17 @@ impl<'a> Region<'a> {
     /// As [`wait_for_frame_after`](Self::wait_for_frame_after), until
     /// CLOCK_MONOTONIC reaches `deadline_ns` at the latest.
     pub fn wait_for_frame_until(&self, seen: u64, deadline_ns: u64) -> bool {
+        self.wait_for_frame(seen, deadline_ns, SPINS_BEFORE_SLEEP)
+    }
+
+    /// As [`wait_for_frame_after`](Self::wait_for_frame_after), but sleeps
+    /// at once, without polling first: for a thread that has just woken
+    /// another one that may need its CPU (the readiness helper).
+    pub fn wait_for_frame_after_at_once(&self, seen: u64, timeout: Duration) -> bool {
+        self.wait_for_frame(seen, deadline_after(timeout), 0)
+    }
+
+    fn wait_for_frame(&self, seen: u64, deadline_ns: u64, spins: u32) -> bool {
         // Pairs with the writer's Release bump of the futex word: if this load
         // sees a bump, the loads below see the `latest` (and state) stored before it.
         let ticket = self.futex.load(Acquire);
@@ -181,7 +196,7 @@ impl<'a> Region<'a> {
         if self.state() != STATE_LIVE {
             return false;
         }
-        self.sleep(ticket, latest, deadline_ns);
+        self.sleep(ticket, latest, deadline_ns, spins);
         self.latest() > seen
     }
 
@@ -202,15 +217,14 @@ impl<'a> Region<'a> {
             .fetch_max(latest.saturating_add(1), Relaxed);
     }
 
-    /// Registers as a sleeper that saw `latest`, then sleeps on the futex word
-    /// until CLOCK_MONOTONIC reaches `deadline_ns`, unless it has moved on
-    /// from `ticket`.
-    fn sleep(&self, ticket: u32, latest: u64, deadline_ns: u64) {
+    /// Polls the futex word `spins` times, then registers as a sleeper that
+    /// saw `latest` and sleeps on the futex word until CLOCK_MONOTONIC
+    /// reaches `deadline_ns`, unless it has moved on from `ticket`.
+    fn sleep(&self, ticket: u32, latest: u64, deadline_ns: u64, spins: u32) {
         // A writer publishing fast publishes again within microseconds:
         // catching that by polling spares the writer a wake call (and this
         // reader a sleep), so its cost stays the same with readers waiting.
-        #[cfg(not(loom))]
-        for _ in 0..SPINS_BEFORE_SLEEP {
+        for _ in 0..spins {
             // Pairs with the writer's Release bump of the futex word: the
             // caller's loads after this see what was published before it.
             if self.futex.load(Acquire) != ticket {

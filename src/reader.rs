@@ -304,14 +304,38 @@ impl Reader {
     /// newer than the last one this reader returned is published, or after
     /// the writer closed, died or was replaced.
     ///
-    /// Level-triggered and never spurious when signalled: a read that returns
-    /// a frame clears it (if an even newer frame is there, it becomes readable
-    /// again at once), as does [`follow`](Self::follow) attaching to a
-    /// successor; the end of a writer is told once per segment, then once
-    /// more when a successor appears (read with a wait, or call `follow`), and
-    /// [`clear_readiness`](Self::clear_readiness) clears that. Never read or
-    /// write the fd yourself; the reader owns it, and it lives as long as the
-    /// reader.
+    /// Level-triggered and never readable for nothing: a read (returning a
+    /// frame or finding nothing new) clears it unless a frame newer than
+    /// every one returned is there, as does [`follow`](Self::follow)
+    /// attaching to a successor. The end of a writer is told once per
+    /// segment (by the readiness already there, if any: read until nothing
+    /// is new, then ask [`writer_alive`](Self::writer_alive)), then once more
+    /// when a successor appears (a wait or `follow` attaches to it).
+    /// [`clear_readiness`](Self::clear_readiness) clears it too. Never
+    /// read, write or close the fd yourself: the reader owns it, and the raw
+    /// fd stays valid as long as the reader lives.
+    ///
+    /// ```
+    /// use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    /// use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+    /// # let name = format!("doc-readiness-{}", std::process::id());
+    /// let mut writer = Writer::create(&name, &WriterOptions { slot_capacity: 64, ..Default::default() })?;
+    /// let mut reader = Reader::open(&name)?;
+    /// writer.publish(&FrameMeta::packed(2, 2, PixelFormat::Rgba8), &[0u8; 16])?;
+    ///
+    /// let mut buf = Vec::new();
+    /// let fd = reader.readiness_fd()?;
+    /// let timeout = Timespec { tv_sec: 10, tv_nsec: 0 };
+    /// poll(&mut [PollFd::from_borrowed_fd(fd, PollFlags::IN)], Some(&timeout)).expect("poll");
+    /// // Read until nothing is new: that clears the fd.
+    /// while let Some(frame) = reader.next(&mut buf)? {
+    ///     assert_eq!(frame.number, 1);
+    /// }
+    /// if !reader.writer_alive() && !reader.follow()? {
+    ///     // The stream ended.
+    /// }
+    /// # Ok::<(), shmframe::Error>(())
+    /// ```
     ///
     /// The first call starts a helper thread that sleeps on the stream as
     /// [`wait_latest`](Self::wait_latest) does; readers that never call this
@@ -337,11 +361,11 @@ impl Reader {
         }
     }
 
-    /// `got`, after telling the readiness helper (if any) which frame was returned.
+    /// `got`, after telling the readiness helper (if any) what the read found.
     #[inline]
     fn returned(&self, got: Result<Option<FrameInfo>>) -> Result<Option<FrameInfo>> {
-        if let (Some(readiness), Ok(Some(info))) = (&self.readiness, &got) {
-            readiness.returned(info.index);
+        if let (Some(readiness), Ok(found)) = (&self.readiness, &got) {
+            readiness.read(found.as_ref().map(|info| info.index));
         }
         got
     }

@@ -12,15 +12,27 @@
 //! **Contract** (level-triggered): the fd is readable while
 //! - a frame newer than the last one the reader returned is published in the
 //!   segment it reads (frame indexes count from the segment's start), or
-//! - the segment's writer closed, died or moved to another segment (told once
-//!   per segment), or a successor segment has appeared under the stream's name
-//!   (told once per segment; `follow` or a wait attaches to it).
+//! - the segment's writer closed, died or moved to another segment, or a
+//!   successor segment has appeared under the stream's name (`follow` or a
+//!   wait attaches to it): each told once per segment (twice at most, if it
+//!   came while the fd was readable anyway and the helper had parked).
 //!
-//! Any read that returns a frame, and `follow` attaching to a successor,
-//! clear it; if a newer frame is still there the helper makes it readable again
-//! at once. `clear_readiness` clears it and counts every frame published so
-//! far as seen: the fd stays unreadable until the next frame (or an end not
-//! yet told).
+//! A read (returning a frame or finding nothing new) clears it unless a
+//! frame newer than every one returned is there, which also clears a told
+//! end or successor; `follow` attaching to a successor clears it; and
+//! `clear_readiness` clears it and counts every frame published so far as
+//! seen. An end that comes while the fd is readable anyway is told by that
+//! readiness: a reader that reads until it finds nothing new and then asks
+//! `writer_alive` misses no end.
+//!
+//! The reader clears without waking the helper: the helper, once it has
+//! signalled, sleeps on the stream for the frame after the latest one it saw,
+//! so a reader's read costs no system call beyond draining the eventfd. Only
+//! if that publish finds the fd still readable (the reader is not reading)
+//! does the helper park until the reader reads, which then wakes it: a
+//! reader that never reads costs the writer two wake calls, not one per
+//! publish, and never a wait.
+//!
 //! Readiness is never spurious: whenever the fd is readable, one of the
 //! conditions above held after the reader's last read (a Dekker pair of
 //! SeqCst operations on `seen` and `signalled`, below, and the `control` lock
@@ -66,7 +78,7 @@ struct Shared {
     stop: AtomicBool,
     /// The segment to watch; the lock also serialises signalling and clearing.
     control: Mutex<Control>,
-    /// Wakes the helper when the reader clears, follows or stops.
+    /// Wakes a pausing helper when the reader follows or stops.
     changed: Condvar,
     /// Longest futex sleep of the helper.
     liveness_interval: Duration,
@@ -74,6 +86,9 @@ struct Shared {
 
 struct Control {
     segment: Arc<Segment>,
+    /// Whether the helper sleeps on `changed` until the reader clears (it
+    /// does after a publish found the fd still readable).
+    parked: bool,
     /// Bumped whenever `segment` changes, so the helper resets what it told.
     generation: u64,
 }
@@ -94,6 +109,7 @@ impl Readiness {
             stop: AtomicBool::new(false),
             control: Mutex::new(Control {
                 segment,
+                parked: false,
                 generation: 0,
             }),
             changed: Condvar::new(),
@@ -115,16 +131,28 @@ impl Readiness {
         self.shared.event.as_fd()
     }
 
-    /// The reader returned frame `index`: clears the signal it may stand for.
+    /// The reader read: `Some(index)` of the frame it returned, or `None`
+    /// if it found nothing new. Clears the signal unless a frame newer than
+    /// every one returned is there. The helper is woken only if it parked:
+    /// otherwise it sleeps on the stream anyway, for the frame after the
+    /// latest one it saw.
     #[inline]
-    pub(crate) fn returned(&self, index: u64) {
-        // Dekker pair with the helper's `signal`: either it loads this `seen`
-        // (and does not signal for it), or this load sees its `signalled`.
-        self.shared.seen.fetch_max(index, SeqCst);
+    pub(crate) fn read(&self, returned: Option<u64>) {
+        if let Some(index) = returned {
+            // Dekker pair with the helper's `signal`: either it loads this
+            // `seen` (and does not signal for it), or the load below sees its
+            // `signalled`.
+            self.shared.seen.fetch_max(index, SeqCst);
+        }
         if self.shared.signalled.load(SeqCst) {
             let control = self.shared.lock();
-            self.shared.unsignal(&control);
-            self.shared.changed.notify_all();
+            // The helper signalled for a frame it saw: this load sees it too.
+            if control.segment.region().latest() <= self.shared.seen.load(SeqCst) {
+                self.shared.unsignal(&control);
+                if control.parked {
+                    self.shared.changed.notify_all();
+                }
+            }
         }
     }
 
@@ -185,20 +213,34 @@ impl Shared {
         }
     }
 
-    /// The helper thread: watches the segment, signals, waits to be cleared.
+    /// The helper thread: signals what there is to tell, then sleeps on the
+    /// stream until the frame after the latest it saw (or pauses while the
+    /// writer is gone), whether or not the reader has cleared the signal yet;
+    /// only if a publish finds the signal still there does it park until the
+    /// reader reads.
     fn run(&self) {
         let mut watched_generation = u64::MAX;
         // What this helper told about the current segment already.
         let (mut told_end, mut told_successor) = (false, false);
         let mut writer_gone = false;
+        // Whether the last sleep on the stream began with the fd readable.
+        let mut slept_signalled = false;
         loop {
             let segment = {
                 let mut control = self.lock();
-                while self.signalled.load(SeqCst) && !self.stop.load(SeqCst) {
-                    control = self
-                        .changed
-                        .wait(control)
-                        .unwrap_or_else(|e| e.into_inner());
+                if std::mem::take(&mut slept_signalled) && self.signalled.load(SeqCst) {
+                    // A publish came and the reader has not read since: it
+                    // is not reading now. Park until it does, which spares
+                    // the writer a wake call per publish meanwhile (what
+                    // comes meanwhile is told by the readiness already there).
+                    control.parked = true;
+                    while self.signalled.load(SeqCst) && !self.stop.load(SeqCst) {
+                        control = self
+                            .changed
+                            .wait(control)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                    control.parked = false;
                 }
                 if self.stop.load(SeqCst) {
                     return;
@@ -210,35 +252,49 @@ impl Shared {
                 Arc::clone(&control.segment)
             };
             let region = segment.region();
-            let seen = self.seen.load(SeqCst);
-            let ended = writer_gone || segment.truncated() || region.state() != STATE_LIVE;
-            if region.latest() > seen && !segment.truncated() {
-                self.signal(|| region.latest() > self.seen.load(SeqCst));
-            } else if ended && !told_end {
-                told_end = self.signal(|| true);
-            } else if ended {
-                if !told_successor && segment.replaced_on_disk() {
-                    told_successor = self.signal(|| true);
-                } else {
-                    // Nothing more to tell about this segment until the reader follows.
-                    self.pause(if told_successor { IDLE } else { GONE_POLL });
+            let truncated = segment.truncated();
+            let latest = region.latest();
+            if !truncated && latest > self.seen.load(SeqCst) && !self.signalled.load(SeqCst) {
+                self.signal(watched_generation, || {
+                    region.latest() > self.seen.load(SeqCst)
+                });
+                continue;
+            }
+            if !(writer_gone || truncated || region.state() != STATE_LIVE) {
+                slept_signalled = self.signalled.load(SeqCst);
+                if !region.wait_for_frame_after_at_once(latest, self.liveness_interval)
+                    && region.state() == STATE_LIVE
+                {
+                    // A timeout: is the writer still there?
+                    writer_gone = !segment.lock_held();
                 }
-            } else if !region.wait_for_frame_after(seen, self.liveness_interval)
-                && region.state() == STATE_LIVE
-            {
-                // A timeout: is the writer still there?
-                writer_gone = !segment.lock_held();
+            } else if !told_end {
+                told_end = self.signal(watched_generation, || true);
+            } else if !told_successor && segment.replaced_on_disk() {
+                told_successor = self.signal(watched_generation, || true);
+            } else {
+                // Nothing more to tell about this segment until the reader follows.
+                self.pause(
+                    watched_generation,
+                    if told_successor { IDLE } else { GONE_POLL },
+                );
             }
         }
     }
 
-    /// Signals if `still_due` holds once `signalled` is set; returns whether it signalled.
-    fn signal(&self, still_due: impl Fn() -> bool) -> bool {
-        let _control = self.lock();
-        if self.stop.load(SeqCst) {
+    /// Makes the fd readable if `still_due` holds once `signalled` is set;
+    /// returns whether it is readable (a signal already there counts).
+    /// Nothing is signalled for a segment the reader has left (`generation`
+    /// is that of the helper's look; `seen` may already count the next one).
+    fn signal(&self, generation: u64, still_due: impl Fn() -> bool) -> bool {
+        let control = self.lock();
+        if self.stop.load(SeqCst) || control.generation != generation {
             return false;
         }
-        // Dekker pair with `Readiness::returned`: set the flag, then look at
+        if self.signalled.load(SeqCst) {
+            return true;
+        }
+        // Dekker pair with `Readiness::read`: set the flag, then look at
         // `seen` again (in `still_due`); a reader that stored a newer `seen`
         // before that look is not signalled, one that stores it after sees the
         // flag and clears.
@@ -253,10 +309,11 @@ impl Shared {
         true
     }
 
-    /// Sleeps up to `pause`, or until the reader changes something.
-    fn pause(&self, pause: Duration) {
+    /// Sleeps up to `pause`, or until the reader follows or stops (at once
+    /// if it followed since the look of `generation`).
+    fn pause(&self, generation: u64, pause: Duration) {
         let control = self.lock();
-        if !self.stop.load(SeqCst) && !self.signalled.load(SeqCst) {
+        if !self.stop.load(SeqCst) && control.generation == generation {
             let _ = self.changed.wait_timeout(control, pause);
         }
     }

@@ -18,7 +18,8 @@ use shmframe_measure::{report, run_all, Plan};
 /// 1920x1080 RGBA with a polling one), end-to-end throughput (1080p and 4K
 /// RGBA), the writer's publish rate with 0 and 8 reading readers, and the
 /// futex latency with writer and reader on one CPU. Each case is set beside
-/// its floor: one cache line, a raw shared futex wake, plain memcpy.
+/// its floor: one cache line, a raw shared futex wake, plain memcpy; each
+/// futex case also beside a reader woken through its readiness fd (`poll`).
 /// Readers run in child processes, pinned to another CPU than the writer.
 /// The machine should be otherwise idle; figures from a busy one are noise.
 #[derive(Args, Debug)]

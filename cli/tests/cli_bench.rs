@@ -63,6 +63,11 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
             assert!(p99 >= median, "{row}");
         }
     }
+    // Beside every futex-sleeping reader: one woken through its readiness fd.
+    for case in ["latency_64B_futex", "latency_64B_futex_same_core"] {
+        let row = find(case, "shmframe-fd");
+        assert!(row["median_ns"].as_f64().is_some_and(|m| m > 0.0), "{row}");
+    }
     for case in [
         "throughput_1080p",
         "throughput_4k",

@@ -1,6 +1,5 @@
 """shmframe.Reader: frames as numpy arrays, in order or latest, blocking or with asyncio."""
 
-import asyncio
 import threading
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 from . import _native
 from ._errors import InvalidArgumentError
 from ._frame import Frame, check_out, fit_out, view_of
+from ._readiness import readable
 
 #: How long one wait of the iterators lasts before they look whether the writer is still there.
 _POLL = 0.1
@@ -45,7 +45,8 @@ class Reader:
       counts the frames the writer lapped past if this reader fell behind.
     * ``for frame in reader``: every frame in order until the writer closes
       the stream; ``async for frame in reader.frames()`` likewise, without
-      blocking the event loop.
+      blocking the event loop (it waits on :meth:`fileno` with
+      ``loop.add_reader``, no worker thread).
 
     ``timeout`` is in seconds (None: wait for ever); waits release the GIL and
     wake on the writer's futex, not by polling. ``out=`` copies the frame into
@@ -133,30 +134,68 @@ class Reader:
 
     # -- asyncio ---------------------------------------------------------------
 
+    def fileno(self) -> int:
+        """A file descriptor that is readable while a frame newer than the last one this
+        reader returned is published, and once when the writer closes, dies or is replaced
+        (then once more when a successor appears), for ``select``, ``poll``, ``selectors``
+        and ``loop.add_reader``.
+
+        A read (returning a frame or finding nothing new) clears it unless a frame newer
+        than every one returned is there; :meth:`clear_readiness` clears it until the next
+        frame. Read until a read finds nothing, then ask :attr:`writer_alive`: an end of
+        the writer that came while the fd was readable anyway is told by that readiness. The reader owns the fd: never read, write or close it, and stop watching
+        it before :meth:`close`. The first call starts a helper thread that sleeps on the
+        stream as the waits do; readers that never call it run none."""
+        with self._lock:
+            return self._native.fileno()
+
+    def clear_readiness(self) -> None:
+        """Makes :meth:`fileno` unreadable until a frame newer than every frame published
+        so far (or an end of the writer not yet told)."""
+        with self._lock:
+            self._native.clear_readiness()
+
     async def wait_latest_async(
         self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
     ) -> Optional[Frame]:
-        """:meth:`wait_latest` for asyncio: waits in a worker thread, so the event loop keeps running."""
-        return await _in_thread(self.wait_latest, timeout, out=out)
+        """:meth:`wait_latest` for asyncio: the event loop watches :meth:`fileno` meanwhile."""
+        return await self._wait_async(False, _timeout(timeout), out)
 
     async def wait_next_async(
         self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
     ) -> Optional[Frame]:
-        """:meth:`wait_next` for asyncio: waits in a worker thread, so the event loop keeps running."""
-        return await _in_thread(self.wait_next, timeout, out=out)
+        """:meth:`wait_next` for asyncio: the event loop watches :meth:`fileno` meanwhile."""
+        return await self._wait_async(True, _timeout(timeout), out)
+
+    async def _wait_async(self, next: bool, timeout: float, out: Optional[np.ndarray]) -> Optional[Frame]:
+        if not timeout >= 0:  # negative or NaN
+            raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
+        fd = self.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            # A look that finds nothing new clears the fd; a frame published
+            # after it makes the fd readable again, so none is slept through.
+            frame = self._read(next, None, out)
+            if frame is not None:
+                return frame
+            if not self.writer_alive and self.follow():
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await readable(fd, remaining)
 
     async def frames(self, *, latest: bool = False, out: Optional[np.ndarray] = None) -> AsyncIterator[Frame]:
         """``async for frame in reader.frames():`` every frame in order (``latest=True``:
         only the newest each time) until the writer closes the stream, never blocking
         the event loop. With ``out=``, every frame is copied into that one array."""
-        wait = self.wait_latest if latest else self.wait_next
         while True:
-            frame = await _in_thread(wait, _POLL, out=out)
+            frame = await self._wait_async(not latest, _POLL, out)
             if frame is not None:
                 yield frame
                 continue
             if not self.writer_alive:
-                while (frame := await _in_thread(self.next, out=out)) is not None:
+                while (frame := self.next(out=out)) is not None:
                     yield frame
                 if not self.writer_alive:
                     return
@@ -216,9 +255,3 @@ class Reader:
 def _timeout(timeout: Optional[float]) -> float:
     """None (wait for ever) as infinity; the native side rejects negatives and NaN."""
     return float("inf") if timeout is None else float(timeout)
-
-
-async def _in_thread(function, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """Runs a blocking read in the loop's default executor (the GIL is released while it waits)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, lambda: function(*args, **kwargs))

@@ -9,6 +9,7 @@ use crate::formats::color_names;
 use numpy::{PyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
 use shmframe::{FrameInfo, ReaderOptions};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -210,6 +211,19 @@ impl Reader {
             s.frames_published,
             s.created_ns,
         ))
+    }
+
+    /// The reader's readiness fd (the first call starts its helper thread); see Reader.fileno.
+    fn fileno(&mut self, py: Python<'_>) -> PyResult<i32> {
+        let reader = self.inner.as_mut().ok_or_else(|| closed(py, &self.name))?;
+        Ok(reader.readiness_fd().py_result(py)?.as_raw_fd())
+    }
+
+    /// Clears the readiness fd until the next frame; see Reader.clear_readiness.
+    fn clear_readiness(&self, py: Python<'_>) -> PyResult<()> {
+        let reader = self.inner.as_ref().ok_or_else(|| closed(py, &self.name))?;
+        reader.clear_readiness();
+        Ok(())
     }
 
     /// Attaches to a new segment under the same name, if the writer moved; see Reader.follow.

@@ -155,6 +155,7 @@ pub fn child_entry_with(extra: impl FnOnce(&str, &ChildArgs) -> Option<BenchResu
 fn core_role(role: &str, args: &ChildArgs) -> BenchResult<Vec<u64>> {
     match role {
         latency::ROLE_SHMFRAME => latency::shmframe_reader(args),
+        latency::ROLE_SHMFRAME_FD => latency::shmframe_fd_reader(args),
         latency::ROLE_FLOOR_LINE => latency::floor_cache_line_reader(args),
         latency::ROLE_FLOOR_FUTEX => latency::floor_futex_reader(args),
         latency::ROLE_FLOOR_MEMCPY => latency::floor_memcpy_reader(args),

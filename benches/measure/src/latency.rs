@@ -11,13 +11,17 @@ use crate::frames::SourceFrames;
 use crate::shm::{SharedBlock, ACK, FUTEX, PING, STAMP};
 use crate::stats::without_warmup;
 use crate::{meta_for, unique_name, BenchResult, Cpus, Wake, SLEEP_GAP};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::thread::futex;
 use shmframe::{monotonic_ns, Reader, Writer, WriterOptions};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
 
 /// Role of shmframe's reader child.
 pub const ROLE_SHMFRAME: &str = "latency-shmframe";
+/// Role of shmframe's reader child that waits on its readiness fd.
+pub const ROLE_SHMFRAME_FD: &str = "latency-shmframe-fd";
 /// Role of the cache-line floor's reader child.
 pub const ROLE_FLOOR_LINE: &str = "latency-floor-line";
 /// Role of the futex floor's reader child.
@@ -61,6 +65,27 @@ pub fn child_args(
 
 /// shmframe: one-way latency samples (ns) of `len`-byte frames.
 pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    shmframe_as(ROLE_SHMFRAME, len, wake, cpus, samples)
+}
+
+/// shmframe with a reader that `poll`s its readiness fd, then reads the
+/// frame in order: publish -> fd readable -> frame read (`wake` must be
+/// [`Wake::Sleep`]).
+pub fn shmframe_fd(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    if wake != Wake::Sleep {
+        return Err("the readiness fd is for sleeping readers".into());
+    }
+    shmframe_as(ROLE_SHMFRAME_FD, len, wake, cpus, samples)
+}
+
+/// shmframe's writer, publishing to a reader child of `role`.
+fn shmframe_as(
+    role: &str,
+    len: usize,
+    wake: Wake,
+    cpus: Cpus,
+    samples: usize,
+) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
     let name = unique_name("lat");
     let options = WriterOptions {
@@ -72,7 +97,7 @@ pub fn shmframe(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResu
     let ctl = SharedBlock::create(0)?;
     let mut args = child_args(&ctl, samples, len, wake);
     args.push(("STREAM", name));
-    let child = spawn(ROLE_SHMFRAME, cpus.reader, &args)?;
+    let child = spawn(role, cpus.reader, &args)?;
     ctl.wait_ready(1)?;
     let source = SourceFrames::new(len);
     let meta = meta_for(len);
@@ -116,6 +141,38 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
                 ctl.line(ACK).store(info.number, Release);
             }
             None => std::hint::spin_loop(),
+        }
+    }
+    Ok(without_warmup(out))
+}
+
+/// The reader child of [`shmframe_fd`].
+pub fn shmframe_fd_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
+    let samples: usize = args.get("N")?;
+    let mut reader = Reader::open(&args.get::<String>("STREAM")?).map_err(|e| e.to_string())?;
+    let fd = reader
+        .readiness_fd()
+        .map_err(|e| e.to_string())?
+        .as_raw_fd();
+    // SAFETY: the fd belongs to `reader`, which lives until the end of this function.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut buf = vec![0u8; args.get("LEN")?];
+    let mut out = Vec::with_capacity(samples);
+    let timeout = Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
+    ctl.mark_ready();
+    while out.len() < samples {
+        let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+        poll(&mut fds, Some(&timeout)).map_err(|e| e.to_string())?;
+        // Readable or not (a timeout), read what is there; a read clears it.
+        while let Some(info) = reader.next(&mut buf).map_err(|e| e.to_string())? {
+            let stamp = u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"));
+            out.push(monotonic_ns().saturating_sub(stamp));
+            // Pairs with the writer's Acquire load in `wait_ack`.
+            ctl.line(ACK).store(info.number, Release);
         }
     }
     Ok(without_warmup(out))

@@ -396,9 +396,13 @@ fn latency_rows(
 
 /// References measured beside the floor in one latency case: for 64 B
 /// polling, a bare seqlock over shmframe's cache lines, with and without the
-/// commit stamp (see [`seqlock`]).
+/// commit stamp (see [`seqlock`]); for sleeping readers, shmframe's reader
+/// woken through its readiness fd (`poll`) instead of the futex.
 fn latency_reference(len: usize, wake: Wake) -> Vec<(&'static str, LatencyFn)> {
-    if len > 64 || wake != Wake::Poll {
+    if wake == Wake::Sleep {
+        return vec![("shmframe-fd", latency::shmframe_fd as LatencyFn)];
+    }
+    if len > 64 {
         return Vec::new();
     }
     vec![
