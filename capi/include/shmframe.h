@@ -360,11 +360,13 @@ int shmframe_reader_writer_alive(const struct shmframe_reader *r);
 
 /**
  * A file descriptor for event loops (`poll`, `epoll`, Qt's `QSocketNotifier`,
- * GLib), readable while a frame newer than the last one this reader returned
- * is there, and once after the writer closes, dies or is replaced. Reading a
- * frame clears it; so does `shmframe_reader_clear_readiness`. The same fd on
- * every call; the reader owns it (never read, write or close it) until
- * `shmframe_reader_close`. Negative: an error status.
+ * GLib), level-triggered: readable while a frame newer than the last one this
+ * reader returned is there, and once after the writer closes, dies or is
+ * replaced (and once when a successor appears). A read that leaves nothing
+ * newer unread clears it (one returning a frame, or finding nothing new), as
+ * does `shmframe_reader_clear_readiness`. The same fd on every call; the
+ * reader owns it (never read, write or close it) until `shmframe_reader_close`.
+ * Negative: an error status. See docs/readiness.md.
  */
 int shmframe_reader_fd(const struct shmframe_reader *r);
 

@@ -134,11 +134,13 @@ pub unsafe extern "C" fn shmframe_reader_writer_alive(r: *const shmframe_reader)
 }
 
 /// A file descriptor for event loops (`poll`, `epoll`, Qt's `QSocketNotifier`,
-/// GLib), readable while a frame newer than the last one this reader returned
-/// is there, and once after the writer closes, dies or is replaced. Reading a
-/// frame clears it; so does `shmframe_reader_clear_readiness`. The same fd on
-/// every call; the reader owns it (never read, write or close it) until
-/// `shmframe_reader_close`. Negative: an error status.
+/// GLib), level-triggered: readable while a frame newer than the last one this
+/// reader returned is there, and once after the writer closes, dies or is
+/// replaced (and once when a successor appears). A read that leaves nothing
+/// newer unread clears it (one returning a frame, or finding nothing new), as
+/// does `shmframe_reader_clear_readiness`. The same fd on every call; the
+/// reader owns it (never read, write or close it) until `shmframe_reader_close`.
+/// Negative: an error status. See docs/readiness.md.
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_reader_fd(r: *const shmframe_reader) -> c_int {
     status_entry(|| {
