@@ -21,8 +21,8 @@ use support::{capi_dir, profile_dir, run_limited};
 
 #[test]
 fn examples_build_install_and_run() {
-    let prefix = tempfile::tempdir().unwrap();
-    let examples = build_examples(prefix.path());
+    let (prefix, built) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let examples = build_examples(prefix.path(), built.path());
     let segments = tempfile::tempdir().unwrap();
     std::env::set_var("SHMFRAME_DIR", segments.path());
     pkg_config_shared_and_static(prefix.path(), segments.path());
@@ -31,13 +31,13 @@ fn examples_build_install_and_run() {
     qt_example(&examples);
 }
 
-/// Installs into `prefix` and builds the examples; returns their directory.
-fn build_examples(prefix: &Path) -> PathBuf {
+/// Installs into `prefix` and builds the examples into `out`; returns `out`.
+fn build_examples(prefix: &Path, out: &Path) -> PathBuf {
     let target = profile_dir().parent().unwrap().to_path_buf();
     let mut build = Command::new("bash");
     build
         .arg(capi_dir().join("build-examples.sh"))
-        .arg(prefix)
+        .args([prefix, out])
         .env("CARGO_TARGET_DIR", &target);
     let output = run_limited(build);
     assert!(
@@ -56,7 +56,7 @@ fn build_examples(prefix: &Path) -> PathBuf {
     ] {
         assert!(prefix.join(file).exists(), "{file} not installed");
     }
-    let examples = target.join("examples");
+    let examples = out.to_path_buf();
     for program in [
         "shmframe-c-writer",
         "shmframe-c-reader",
