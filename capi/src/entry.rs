@@ -71,6 +71,17 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("internal error in shmframe (a bug, please report it): {what}")
 }
 
+/// Checks that a byte count can describe one object (at most `isize::MAX`
+/// bytes, which a slice needs); a larger one is a caller's mistake.
+pub(crate) fn object_size(len: usize, what: &str) -> Result<usize, Failure> {
+    if isize::try_from(len).is_err() {
+        return Err(Failure::invalid(format!(
+            "{what} of {len} bytes is larger than any object"
+        )));
+    }
+    Ok(len)
+}
+
 /// Checks that a pointer argument is not NULL.
 pub(crate) fn non_null<T>(pointer: *const T, what: &str) -> Result<(), Failure> {
     if pointer.is_null() {

@@ -1,7 +1,7 @@
 //! The reader's entry points: open a stream, copy frames out (latest or in
 //! order, at once or waiting), close.
 
-use crate::entry::{non_null, status_entry, void_entry, Failure};
+use crate::entry::{non_null, object_size, status_entry, void_entry, Failure};
 use crate::name::name_arg;
 use crate::status::{SHMFRAME_CLOSED, SHMFRAME_NO_FRAME, SHMFRAME_OK};
 use crate::types::{shmframe_frame_info, shmframe_reader_options};
@@ -201,8 +201,10 @@ unsafe fn read(
             &mut []
         } else {
             non_null(buf, "buf")?;
-            // SAFETY: not NULL and valid for writes of `cap` bytes by the
-            // contract; the engine only writes into it (never reads).
+            let cap = object_size(cap, "cap")?;
+            // SAFETY: not NULL, at most isize::MAX bytes, and valid for writes
+            // of `cap` bytes by the contract; the engine only writes into it
+            // (never reads).
             unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) }
         };
         let got = match timeout_ns {

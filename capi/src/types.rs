@@ -5,7 +5,7 @@
 //! out-of-range value read as a Rust enum would be undefined behaviour. Every
 //! value is checked on the way in.
 
-use crate::entry::Failure;
+use crate::entry::{object_size, Failure};
 use engine::{ColorMatrix, ColorRange, Colorimetry, FrameInfo, FrameMeta, PixelFormat};
 use std::time::Duration;
 
@@ -235,8 +235,10 @@ impl shmframe_reader_options {
                     "trusted_uids is NULL but trusted_uid_count is not 0",
                 ))
             }
-            // SAFETY: not NULL, and valid for `trusted_uid_count` reads by the caller's contract.
             (false, count) => {
+                object_size(count.saturating_mul(4), "trusted_uids")?;
+                // SAFETY: not NULL, within isize::MAX bytes, and valid for
+                // `trusted_uid_count` reads by the caller's contract.
                 unsafe { std::slice::from_raw_parts(self.trusted_uids, count) }.to_vec()
             }
         };

@@ -1,7 +1,7 @@
 //! The writer's entry points: create a stream, publish frames (copied, or
 //! filled in place between begin and commit), close.
 
-use crate::entry::{non_null, status_entry, void_entry, Failure};
+use crate::entry::{non_null, object_size, status_entry, void_entry, Failure};
 use crate::name::name_arg;
 use crate::status::SHMFRAME_OK;
 use crate::types::{shmframe_frame_meta, shmframe_writer_options};
@@ -69,8 +69,10 @@ pub unsafe extern "C" fn shmframe_writer_publish(
         // SAFETY: `meta` is NULL or valid for a read.
         let meta = unsafe { meta_arg(meta) }?;
         non_null(pixels, "pixels")?;
+        let len = object_size(len, "len")?;
         no_frame_begun(w)?;
-        // SAFETY: not NULL, and valid for reads of `len` bytes by the caller's contract.
+        // SAFETY: not NULL, at most isize::MAX bytes, and valid for reads of
+        // `len` bytes by the caller's contract.
         let pixels = unsafe { std::slice::from_raw_parts(pixels.cast::<u8>(), len) };
         w.writer.publish(&meta, pixels)?;
         Ok(SHMFRAME_OK)

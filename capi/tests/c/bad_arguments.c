@@ -95,6 +95,8 @@ static void bad_names_options_and_metadata_are_invalid(void) {
     CHECK_RC(shmframe_writer_publish(w, &meta, pixels, 16), SHMFRAME_E_INVALID);
     meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
     CHECK_RC(shmframe_writer_publish(w, &meta, pixels, 15), SHMFRAME_E_INVALID);
+    meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
+    CHECK_RC(shmframe_writer_publish(w, &meta, pixels, SIZE_MAX), SHMFRAME_E_INVALID);
     meta = shmframe_frame_meta_packed(0, 4, SHMFRAME_FORMAT_GRAY8);
     CHECK_RC(shmframe_writer_publish(w, &meta, pixels, 0), SHMFRAME_E_INVALID);
     meta = shmframe_frame_meta_packed(256, 256, SHMFRAME_FORMAT_RGBA8); /* 256 KiB > 64 KiB slots */
@@ -122,6 +124,7 @@ static void a_small_buffer_says_the_size_needed_and_the_frame_stays_next(void) {
     CHECK(info.len == 300);
     CHECK_RC(shmframe_reader_wait_latest(r, out, 10, 1000000, &info), SHMFRAME_E_BUFFER_TOO_SMALL);
     CHECK(info.len == 300);
+    CHECK_RC(shmframe_reader_latest(r, out, SIZE_MAX, &info), SHMFRAME_E_INVALID);
     CHECK_OK(shmframe_reader_next(r, out, sizeof out, &info));
     CHECK(info.index == 1 && info.len == 300 && is_pattern(out, 300, 1));
     shmframe_reader_close(r);
