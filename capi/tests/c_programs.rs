@@ -41,14 +41,25 @@ fn valgrind_finds_no_error_and_no_leak() {
         eprintln!("SKIPPED: valgrind is not installed (scripts/setup.sh installs it)");
         return;
     }
-    for name in [
+    let lib = support::valgrind_library_dir();
+    let mut programs: Vec<_> = [
         "status_and_helpers",
         "publish_and_read",
         "waits",
         "bad_arguments",
-    ] {
-        let program =
-            support::compile_against(name, support::Lang::C, support::valgrind_library_dir());
+        "readiness_fd",
+    ]
+    .into_iter()
+    .map(|name| support::compile_against(name, support::Lang::C, lib))
+    .collect();
+    // The C++ header's RAII handles and frames too.
+    programs.push(support::compile_header_test(
+        lib,
+        "hpp-valgrind",
+        &["-std=c++17"],
+        &[],
+    ));
+    for program in programs {
         let segments = tempfile::tempdir().unwrap();
         let mut command = std::process::Command::new("valgrind");
         command
@@ -63,7 +74,8 @@ fn valgrind_finds_no_error_and_no_leak() {
         let output = support::run_limited(command);
         assert!(
             output.status.success(),
-            "valgrind {name}: {}\n{}",
+            "valgrind {}: {}\n{}",
+            program.display(),
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );

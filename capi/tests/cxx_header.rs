@@ -4,33 +4,11 @@
 mod support;
 
 use std::process::Command;
-use support::{capi_dir, library_dir, profile_dir, run_ok};
+use support::{compile_header_test, library_dir, run_ok};
 
-/// Compiles tests/cxx/header_test.cpp with `flags` (and libraries `libs`)
-/// into `exe_name` and runs it.
+/// Compiles tests/cxx/header_test.cpp with `flags` and `libs` into `exe_name` and runs it.
 fn build_and_run(exe_name: &str, flags: &[&str], libs: &[&str]) {
-    let lib = library_dir();
-    let exe = profile_dir().join("capi-c-tests").join(exe_name);
-    let output = Command::new("g++")
-        .args(["-g", "-Wall", "-Wextra", "-Werror", "-fPIC"])
-        .args(flags)
-        .arg("-I")
-        .arg(capi_dir().join("include"))
-        .arg(capi_dir().join("tests/cxx/header_test.cpp"))
-        .arg("-o")
-        .arg(&exe)
-        .arg("-L")
-        .arg(lib)
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-lshmframe")
-        .args(libs)
-        .output()
-        .expect("run g++");
-    assert!(
-        output.status.success(),
-        "g++ {flags:?}:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let exe = compile_header_test(library_dir(), exe_name, flags, libs);
     let segments = tempfile::tempdir().unwrap();
     run_ok(&exe, &[], segments.path());
 }

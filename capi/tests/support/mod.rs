@@ -124,6 +124,33 @@ pub fn compile_against(name: &str, lang: Lang, lib: &Path) -> PathBuf {
     exe
 }
 
+/// Compiles tests/cxx/header_test.cpp (the C++ header's test) with `flags`
+/// and libraries `libs` against the library in `lib`; returns the program.
+pub fn compile_header_test(lib: &Path, exe_name: &str, flags: &[&str], libs: &[&str]) -> PathBuf {
+    let exe = lib.parent().unwrap().join(exe_name);
+    let output = Command::new("g++")
+        .args(["-g", "-Wall", "-Wextra", "-Werror", "-fPIC"])
+        .args(flags)
+        .arg("-I")
+        .arg(capi_dir().join("include"))
+        .arg(capi_dir().join("tests/cxx/header_test.cpp"))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lshmframe")
+        .args(libs)
+        .output()
+        .expect("run g++");
+    assert!(
+        output.status.success(),
+        "g++ {flags:?}:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    exe
+}
+
 /// Runs `command` to its end with `RUN_LIMIT`, killing it if it hangs.
 pub fn run_limited(mut command: Command) -> Output {
     let mut child = command
