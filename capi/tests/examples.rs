@@ -26,6 +26,7 @@ fn examples_build_install_and_run() {
     let segments = tempfile::tempdir().unwrap();
     std::env::set_var("SHMFRAME_DIR", segments.path());
     pkg_config_shared_and_static(prefix.path(), segments.path());
+    cmake_static_target(prefix.path(), built.path(), segments.path());
     c_writer_and_reader(&examples);
     opencv_edges(&examples, segments.path());
     qt_example(&examples);
@@ -118,6 +119,34 @@ fn pkg_config_shared_and_static(prefix: &Path, segments: &Path) {
         support::run_ok(exe, &[], segments);
         std::fs::remove_file(exe).unwrap();
     }
+}
+
+/// A program linked against the installed `shmframe::shmframe_static` runs,
+/// without the shared library.
+fn cmake_static_target(prefix: &Path, scratch: &Path, segments: &Path) {
+    let build = scratch.join("cmake-static");
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(capi_dir().join("tests/cmake_static"))
+        .arg("-B")
+        .arg(&build)
+        .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()));
+    let mut compile = Command::new("cmake");
+    compile.arg("--build").arg(&build);
+    for step in [configure, compile] {
+        let output = run_limited(step);
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let program = build.join("status_static");
+    let ldd = Command::new("ldd").arg(&program).output().unwrap();
+    assert!(!String::from_utf8_lossy(&ldd.stdout).contains("libshmframe"));
+    support::run_ok(&program, &[], segments);
 }
 
 /// A child whose stdout lines are read one by one, each within a time limit.
