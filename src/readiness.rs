@@ -39,10 +39,9 @@
 //! see to that), though a read on another thread may of course take the frame
 //! between the event loop's wake-up and its own read.
 //!
-//! The helper's longest sleep is the reader's liveness interval, which bounds
-//! how long dropping the reader may wait to join it (usually not at all: the
-//! drop wakes the stream's futex, which costs the stream's other sleeping
-//! readers one spurious wake-up each).
+//! Dropping the reader stops and joins the helper: it wakes the stream's
+//! futex (the stream's other sleeping readers look and sleep again) until the
+//! helper has gone, usually once, within microseconds.
 
 use crate::error::{Error, Result};
 use crate::layout::STATE_LIVE;
@@ -56,6 +55,9 @@ use std::time::Duration;
 
 /// Pause between looks for a successor while the writer is gone.
 const GONE_POLL: Duration = Duration::from_millis(20);
+
+/// Pause between the wakes of a helper that is being stopped.
+const STOP_POLL: Duration = Duration::from_micros(200);
 
 /// Sleep of a helper with nothing left to tell (the reader wakes it).
 const IDLE: Duration = Duration::from_secs(3600);
@@ -187,11 +189,14 @@ impl Drop for Readiness {
             self.shared.changed.notify_all();
             Arc::clone(&control.segment)
         };
-        // The helper may be asleep on the stream's futex: wake it rather than
-        // wait out its timeout. A helper between its look at `stop` and its
-        // sleep misses this and wakes by its timeout instead.
-        segment.region().wake_sleepers();
         if let Some(helper) = self.helper.take() {
+            // The helper may be asleep on the stream's futex: wake it rather
+            // than wait out its timeout. One between its look at `stop` and
+            // its sleep misses a wake, so wake until it has gone.
+            while !helper.is_finished() {
+                segment.region().wake_sleepers();
+                std::thread::sleep(STOP_POLL);
+            }
             let _ = helper.join();
         }
     }

@@ -7,7 +7,7 @@ mod common;
 
 use common::{env, unique_name, wait_for_stdin_close, ChildProcess};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
+use shmframe::{FrameMeta, PixelFormat, Reader, ReaderOptions, Writer, WriterOptions};
 use std::io::Write;
 
 /// How long a test waits for readiness that must come.
@@ -103,12 +103,19 @@ fn child_thread_counter() {
     let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
     let _writer = Writer::create(&name, &options()).unwrap();
     let before = threads();
-    let mut reader = Reader::open(&name).unwrap();
+    // An hour's liveness interval: the drop below returns only if it wakes
+    // the helper itself.
+    let options = ReaderOptions {
+        liveness_interval: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let mut reader = Reader::open_with(&name, &options).unwrap();
     let opened = threads();
     let fd = {
         use std::os::fd::AsRawFd;
         reader.readiness_fd().unwrap().as_raw_fd()
     };
+    wait_until_helper_sleeps();
     let watching = threads();
     drop(reader);
     let dropped = threads();
