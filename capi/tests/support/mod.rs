@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long one C program may run before it counts as hung.
@@ -91,15 +91,19 @@ pub fn compile(name: &str, lang: Lang) -> PathBuf {
 }
 
 /// Compiles `capi/tests/c/NAME.c` as `lang` against the library in `lib`
-/// (the program lands beside `lib`).
+/// (the program lands beside `lib`), once per test binary: tests running in
+/// parallel share the program instead of overwriting it under each other.
 pub fn compile_against(name: &str, lang: Lang, lib: &Path) -> PathBuf {
-    let out_dir = lib.parent().unwrap().to_path_buf();
-    std::fs::create_dir_all(&out_dir).unwrap();
+    static COMPILED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let (compiler, suffix, flags): (&str, &str, &[&str]) = match lang {
         Lang::C => ("gcc", "c", &["-std=c11", "-pedantic"]),
         Lang::Cxx => ("g++", "cxx", &["-x", "c++", "-std=c++17"]),
     };
-    let exe = out_dir.join(format!("{name}-{suffix}"));
+    let exe = lib.parent().unwrap().join(format!("{name}-{suffix}"));
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    if compiled.contains(&exe) {
+        return exe;
+    }
     let source = capi_dir().join("tests/c").join(format!("{name}.c"));
     let output = Command::new(compiler)
         .args(flags)
@@ -121,6 +125,7 @@ pub fn compile_against(name: &str, lang: Lang, lib: &Path) -> PathBuf {
         source.display(),
         String::from_utf8_lossy(&output.stderr)
     );
+    compiled.push(exe.clone());
     exe
 }
 
