@@ -57,9 +57,16 @@ pub(crate) fn status_entry(body: impl FnOnce() -> Result<c_int, Failure>) -> c_i
 
 /// Runs the body of an entry point that returns nothing; a panic leaves only its message.
 pub(crate) fn void_entry(body: impl FnOnce()) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(body)) {
+    value_entry((), body);
+}
+
+/// Runs the body of an entry point that returns a value; `on_panic` if it
+/// panics (the message is kept for `shmframe_last_error`).
+pub(crate) fn value_entry<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
         set_last_error(panic_message(&*panic));
-    }
+        on_panic
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -1,6 +1,6 @@
 //! The message of this thread's last failed call.
 
-use crate::entry::void_entry;
+use crate::entry::value_entry;
 use std::cell::RefCell;
 use std::ffi::c_char;
 
@@ -19,13 +19,12 @@ pub(crate) fn set_last_error(message: String) {
 /// succeeds leaves the message as it was; "" before any failure.
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_last_error(buf: *mut c_char, cap: usize) -> usize {
-    let mut length = 0;
-    void_entry(|| {
+    value_entry(0, || {
         LAST_ERROR.with(|last| {
             let last = last.borrow();
-            length = last.len();
+            let length = last.len();
             if buf.is_null() || cap == 0 {
-                return;
+                return length;
             }
             let copied = length.min(cap - 1);
             // SAFETY: the caller gives `buf` valid for `cap` bytes; we write
@@ -34,7 +33,7 @@ pub unsafe extern "C" fn shmframe_last_error(buf: *mut c_char, cap: usize) -> us
                 std::ptr::copy_nonoverlapping(last.as_ptr(), buf.cast::<u8>(), copied);
                 *buf.add(copied) = 0;
             }
-        });
-    });
-    length
+            length
+        })
+    })
 }

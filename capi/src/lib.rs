@@ -37,16 +37,20 @@ pub extern "C" fn shmframe_frame_meta_packed(
     height: u32,
     format: shmframe_pixel_format,
 ) -> shmframe_frame_meta {
-    let stride = engine::PixelFormat::from_code(format)
-        .map_or(0, |f| engine::FrameMeta::packed(width, height, f).stride);
-    shmframe_frame_meta {
+    let meta = |stride| shmframe_frame_meta {
         width,
         height,
         stride,
         format,
         matrix: SHMFRAME_MATRIX_BT601,
         range: SHMFRAME_RANGE_LIMITED,
-    }
+    };
+    entry::value_entry(meta(0), || {
+        meta(
+            engine::PixelFormat::from_code(format)
+                .map_or(0, |f| engine::FrameMeta::packed(width, height, f).stride),
+        )
+    })
 }
 
 /// The byte length of a frame described by `meta` (all planes) in `*len`;
@@ -72,20 +76,23 @@ pub unsafe extern "C" fn shmframe_frame_meta_len(
 pub extern "C" fn shmframe_format_name(format: shmframe_pixel_format) -> *const c_char {
     // One NUL-terminated copy of each name, made once.
     static NAMES: std::sync::OnceLock<Vec<std::ffi::CString>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
+    entry::value_entry(std::ptr::null(), || {
+        let names = NAMES.get_or_init(|| {
+            engine::PixelFormat::ALL
+                .iter()
+                .map(|f| std::ffi::CString::new(f.name()).unwrap_or_default())
+                .collect()
+        });
         engine::PixelFormat::ALL
             .iter()
-            .map(|f| std::ffi::CString::new(f.name()).unwrap_or_default())
-            .collect()
-    });
-    engine::PixelFormat::ALL
-        .iter()
-        .position(|f| f.code() == format)
-        .map_or(std::ptr::null(), |i| names[i].as_ptr())
+            .position(|f| f.code() == format)
+            .map_or(std::ptr::null(), |i| names[i].as_ptr())
+    })
 }
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`.
 #[no_mangle]
 pub extern "C" fn shmframe_version() -> *const c_char {
+    // A constant: nothing here can panic.
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }

@@ -1,7 +1,7 @@
 //! The writer's entry points: create a stream, publish frames (copied, or
 //! filled in place between begin and commit), close.
 
-use crate::entry::{non_null, object_size, status_entry, void_entry, Failure};
+use crate::entry::{non_null, object_size, status_entry, value_entry, void_entry, Failure};
 use crate::name::name_arg;
 use crate::status::SHMFRAME_OK;
 use crate::types::{shmframe_frame_meta, shmframe_writer_options};
@@ -140,14 +140,10 @@ pub unsafe extern "C" fn shmframe_writer_abort(w: *mut shmframe_writer) {
 /// Frames published so far into the current segment (0 for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_writer_frames_published(w: *const shmframe_writer) -> u64 {
-    let mut published = 0;
-    void_entry(|| {
+    value_entry(0, || {
         // SAFETY: `w` is NULL or a live writer of this library.
-        if let Some(w) = unsafe { w.as_ref() } {
-            published = w.writer.frames_published();
-        }
-    });
-    published
+        unsafe { w.as_ref() }.map_or(0, |w| w.writer.frames_published())
+    })
 }
 
 /// Closes the stream (readers see `SHMFRAME_CLOSED` once they have read what
