@@ -78,4 +78,4 @@ pub use reader::{Reader, ReaderOptions, StreamStatus};
 #[cfg(not(loom))]
 pub use segment::{list_streams, remove_stream, segment_dir, segment_path, DIR_ENV};
 #[cfg(not(loom))]
-pub use writer::{Writer, WriterOptions, DEFAULT_SLOT_CAPACITY};
+pub use writer::{BegunFrame, Writer, WriterOptions, DEFAULT_SLOT_CAPACITY};

@@ -311,6 +311,28 @@ impl SlotFill<'_> {
     }
 }
 
+/// A frame begun in its slot and neither committed nor aborted yet: the slot's
+/// sequence is odd (`odd`) and its metadata written.
+#[derive(Debug)]
+#[must_use = "a begun frame is committed or aborted"]
+// Only `Writer::begin` (absent under loom) reads the length and aborts; the
+// loom models reach begin and commit through `publish_with`.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) struct BegunSlot {
+    index: u64,
+    odd: u64,
+    len: usize,
+    origin: Option<FrameOrigin>,
+}
+
+#[cfg_attr(loom, allow(dead_code))]
+impl BegunSlot {
+    /// Byte length of the frame.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// The writer's side of the protocol. Not `Clone`: one writer per stream.
 #[derive(Debug)]
 pub struct RingWriter {
@@ -437,9 +459,39 @@ impl RingWriter {
         stamp: impl FnOnce() -> u64,
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
+        let begun = self.begin(region, meta, len, origin)?;
+        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        // From here until the commit, an error or an unwinding `fill` or
+        // `stamp` leaves the slot empty and consistent.
+        let unpublished = EmptyOnDrop {
+            slot_words,
+            even: begun.odd.wrapping_add(1),
+        };
+        let mut slot_fill = SlotFill {
+            payload: &slot_words[SLOT_HEADER_SIZE / 8..],
+            len,
+        };
+        fill(&mut slot_fill)?;
+        let now = stamp();
+        std::mem::forget(unpublished);
+        Ok(self.commit(region, begun, now))
+    }
+
+    /// Starts the next frame in its slot: makes the slot's sequence odd and
+    /// writes the metadata of `meta`, whose length `len` is checked. The
+    /// caller fills the payload, then [`commit`](Self::commit)s or
+    /// [`abort`](Self::abort)s before anything else publishes.
+    #[inline]
+    pub(crate) fn begin(
+        &mut self,
+        region: &Region<'_>,
+        meta: &FrameMeta,
+        len: usize,
+        origin: Option<FrameOrigin>,
+    ) -> Result<BegunSlot> {
         let capacity = region.geometry.slot_capacity;
         if len > capacity {
-            return Err(Error::FrameTooLarge { len, capacity }.into());
+            return Err(Error::FrameTooLarge { len, capacity });
         }
         let index = self.next;
         let slot_words = region.slot(region.geometry.slot_of(index));
@@ -452,37 +504,73 @@ impl RingWriter {
         // Pairs with the reader's Acquire fence before its second sequence load:
         // a reader whose copy saw any store below also sees the odd sequence.
         fence(Release);
-        // From here until the commit, an error or an unwinding `fill` or
-        // `stamp` leaves the slot empty and consistent.
-        let unpublished = EmptyOnDrop {
-            slot_words,
-            even: odd.wrapping_add(1),
-        };
         let number = origin.map_or(index, |o| o.number);
         let meta_words = encode_meta(index, number, meta, len);
         for (cell, word) in slot_words[slot::INDEX..].iter().zip(meta_words) {
             cell.store(word, Relaxed);
         }
-        let mut slot_fill = SlotFill {
-            payload: &slot_words[SLOT_HEADER_SIZE / 8..],
+        Ok(BegunSlot {
+            index,
+            odd,
             len,
-        };
-        fill(&mut slot_fill)?;
-        let now = stamp();
+            origin,
+        })
+    }
+
+    /// Publishes the frame `begun` started, stamped `now`; returns its index.
+    #[inline]
+    pub(crate) fn commit(&mut self, region: &Region<'_>, begun: BegunSlot, now: u64) -> u64 {
+        let BegunSlot {
+            index, odd, origin, ..
+        } = begun;
+        let slot_words = region.slot(region.geometry.slot_of(index));
         let timestamp = origin.map_or(now, |o| o.timestamp_ns);
         slot_words[slot::TIMESTAMP_NS].store(timestamp, Relaxed);
         slot_words[slot::PUBLISHED_NS].store(now, Relaxed);
-        std::mem::forget(unpublished);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
-        seq_word.store(odd.wrapping_add(1), Release);
+        slot_words[slot::SEQ].store(odd.wrapping_add(1), Release);
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(index, Release);
         self.next += 1;
         if bump_and_wake(region, index) {
             self.wakes += 1;
         }
-        Ok(index)
+        index
+    }
+
+    /// Publishes nothing for the frame `begun` started: its slot is left empty
+    /// (the stores of a failed `publish_with`, which the loom models cover).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn abort(&mut self, region: &Region<'_>, begun: BegunSlot) {
+        drop(EmptyOnDrop {
+            slot_words: region.slot(region.geometry.slot_of(begun.index)),
+            even: begun.odd.wrapping_add(1),
+        });
+    }
+
+    /// Whether `begun` is still this writer's frame in progress in `region`:
+    /// nothing was published or begun anew there since.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn is_begun(&self, region: &Region<'_>, begun: &BegunSlot) -> bool {
+        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        // Only this writer stores these words: Relaxed reads its own values.
+        begun.index == self.next
+            && slot_words[slot::SEQ].load(Relaxed) == begun.odd
+            && slot_words[slot::INDEX].load(Relaxed) == begun.index
+    }
+
+    /// The first payload byte of `begun`'s slot, for a caller that fills it
+    /// through a pointer (see `Writer::begin`).
+    #[cfg(not(loom))]
+    pub(crate) fn payload_ptr(region: &Region<'_>, begun: &BegunSlot) -> *mut u8 {
+        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        // A pointer from the whole payload slice, so it may reach every byte
+        // of it; the atomics' cells allow writes through a shared reference.
+        slot_words[SLOT_HEADER_SIZE / 8..]
+            .as_ptr()
+            .cast_mut()
+            .cast()
     }
 
     /// Marks the region closed (or replaced) and wakes every waiting reader.

@@ -601,3 +601,35 @@ fn a_fill_that_panics_leaves_every_slot_readable() {
         assert_eq!(seq % 2, 0, "slot of frame {n} is odd at rest");
     }
 }
+
+#[test]
+fn a_frame_filled_through_the_begun_pointer_reads_back_and_an_abort_publishes_nothing() {
+    let heap = heap(2, 64);
+    let region = heap.region();
+    let mut writer = RingWriter::init(&region, 1, 0);
+    let mut reader = RingReader::new(&region);
+    let meta = FrameMeta::packed(3, 2, PixelFormat::Rgb8);
+    let aborted = writer.begin(&region, &meta, 18, None).unwrap();
+    writer.abort(&region, aborted);
+    assert_eq!(reader.read_next(&region, &mut Vec::new()).unwrap(), None);
+
+    let begun = writer.begin(&region, &meta, 18, None).unwrap();
+    assert!(writer.is_begun(&region, &begun));
+    let pixels: Vec<u8> = (0..18).collect();
+    // SAFETY: the payload holds at least `len` = 18 bytes (capacity 64) and
+    // nothing else accesses the slot while the frame is begun.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            pixels.as_ptr(),
+            RingWriter::payload_ptr(&region, &begun),
+            18,
+        )
+    };
+    assert_eq!(writer.commit(&region, begun, 5), 1);
+    let mut buf = Vec::new();
+    let info = reader.read_next(&region, &mut buf).unwrap().unwrap();
+    assert_eq!(
+        (info.number, info.missed, info.timestamp_ns, buf),
+        (1, 0, 5, pixels)
+    );
+}

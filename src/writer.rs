@@ -8,6 +8,9 @@ use crate::protocol::{FrameOrigin, RingWriter, SlotFill};
 use crate::segment::Segment;
 use std::path::Path;
 
+mod begin;
+pub use begin::BegunFrame;
+
 /// Default slot capacity: one 1920x1080 RGBA frame.
 pub const DEFAULT_SLOT_CAPACITY: usize = 1920 * 1080 * 4;
 

@@ -1,0 +1,487 @@
+// shmframe.hpp: header-only C++17 over the C API of shmframe.h.
+//
+//   shmframe::Writer writer("cam0");
+//   writer.publish(shmframe::packed(640, 480, shmframe::PixelFormat::Rgb8),
+//                  [&](shmframe::Bytes pixels) { fill(pixels.data(), pixels.size()); });
+//
+//   shmframe::Reader reader("cam0");
+//   shmframe::Frame frame;
+//   while (reader.wait_next(frame, shmframe::no_limit) == shmframe::Outcome::Ok)
+//       use(frame.data(), frame.meta());
+//
+// Errors throw shmframe::Error (its status() and what()). Every call that can
+// fail also has an overload taking a shmframe::Status*, which never throws:
+// it fills the status and returns Outcome::Failed (or false / an empty
+// handle). Built with -fno-exceptions, use those: the throwing ones abort.
+//
+// shmframe::Bytes, what a fill callback gets, is std::span<std::byte> in
+// C++20 and a small span of this header's own in C++17 (data(), size(),
+// begin(), end(), operator[]): code using only those compiles in both.
+//
+// Include OpenCV's or Qt's headers before this one to get shmframe::as_mat
+// (a cv::Mat over a frame) and shmframe::as_qimage (a QImage over a frame),
+// neither of which copies the pixels.
+#ifndef SHMFRAME_HPP
+#define SHMFRAME_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+#if __cplusplus >= 202002L
+#include <span>
+#endif
+
+#include "shmframe.h"
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define SHMFRAME_HPP_EXCEPTIONS 1
+#else
+#define SHMFRAME_HPP_EXCEPTIONS 0
+#endif
+
+namespace shmframe {
+
+/// The pixel formats (the values of the SHMFRAME_FORMAT_* codes).
+enum class PixelFormat : std::uint32_t {
+    Rgba8 = SHMFRAME_FORMAT_RGBA8,
+    Bgra8 = SHMFRAME_FORMAT_BGRA8,
+    Rgb8 = SHMFRAME_FORMAT_RGB8,
+    Gray8 = SHMFRAME_FORMAT_GRAY8,
+    Bgr8 = SHMFRAME_FORMAT_BGR8,
+    Nv12 = SHMFRAME_FORMAT_NV12,
+    I420 = SHMFRAME_FORMAT_I420,
+    Yuyv = SHMFRAME_FORMAT_YUYV,
+    Gray16 = SHMFRAME_FORMAT_GRAY16,
+    GrayF32 = SHMFRAME_FORMAT_GRAYF32,
+};
+
+/// A frame's size, stride, format and colorimetry (the C struct).
+using Meta = shmframe_frame_meta;
+/// What a read says about a frame (the C struct).
+using Info = shmframe_frame_info;
+
+/// A packed frame `width` x `height` of `format`.
+inline Meta packed(std::uint32_t width, std::uint32_t height, PixelFormat format) {
+    return shmframe_frame_meta_packed(width, height, static_cast<shmframe_pixel_format>(format));
+}
+
+/// The format of `meta` (check it is known with format_name first if it came from elsewhere).
+inline PixelFormat format_of(const Meta &meta) { return static_cast<PixelFormat>(meta.format); }
+
+/// "rgba8", "nv12", ...; "" if unknown.
+inline const char *format_name(PixelFormat format) {
+    const char *name = shmframe_format_name(static_cast<shmframe_pixel_format>(format));
+    return name ? name : "";
+}
+
+/// Wait without a time limit (not `forever`: Qt defines that as a macro).
+constexpr std::chrono::nanoseconds no_limit{-1};
+
+/// How a read ended: a frame, nothing new (or a timeout), the writer gone, or
+/// (in the Status* overloads only) an error.
+enum class Outcome { Ok, NoFrame, Closed, Failed };
+
+/// A status code and, for errors, the message of shmframe_last_error.
+struct Status {
+    int code = SHMFRAME_OK;
+    std::string message;
+    bool failed() const noexcept { return code < 0; }
+    const char *name() const noexcept { return shmframe_status_str(code); }
+};
+
+/// A failed call: its status code (negative) and message.
+class Error : public std::runtime_error {
+  public:
+    Error(int status, const std::string &message)
+        : std::runtime_error(std::string(shmframe_status_str(status)) + ": " + message), status_(status) {}
+    int status() const noexcept { return status_; }
+
+  private:
+    int status_;
+};
+
+#if __cplusplus >= 202002L
+/// The bytes of a frame being filled.
+using Bytes = std::span<std::byte>;
+#else
+/// The bytes of a frame being filled (std::span<std::byte> in C++20).
+class Bytes {
+  public:
+    Bytes(std::byte *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    std::byte *data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    std::byte *begin() const noexcept { return data_; }
+    std::byte *end() const noexcept { return data_ + size_; }
+    std::byte &operator[](std::size_t i) const noexcept { return data_[i]; }
+
+  private:
+    std::byte *data_;
+    std::size_t size_;
+};
+#endif
+
+namespace detail {
+
+inline std::string last_error() {
+    std::size_t length = shmframe_last_error(nullptr, 0);
+    std::string message(length + 1, '\0');
+    shmframe_last_error(&message[0], message.size());
+    message.resize(length);
+    return message;
+}
+
+/// `rc`, after filling `status` if given, or throwing if `rc` is an error.
+inline int check(int rc, Status *status) {
+    if (status) {
+        status->code = rc;
+        status->message = rc < 0 ? last_error() : std::string();
+        return rc;
+    }
+    if (rc < 0) {
+#if SHMFRAME_HPP_EXCEPTIONS
+        throw Error(rc, last_error());
+#else
+        std::abort();
+#endif
+    }
+    return rc;
+}
+
+inline Outcome outcome_of(int rc) {
+    switch (rc) {
+    case SHMFRAME_OK:
+        return Outcome::Ok;
+    case SHMFRAME_NO_FRAME:
+        return Outcome::NoFrame;
+    case SHMFRAME_CLOSED:
+        return Outcome::Closed;
+    default:
+        return Outcome::Failed;
+    }
+}
+
+inline std::int64_t to_ns(std::chrono::nanoseconds timeout) { return static_cast<std::int64_t>(timeout.count()); }
+
+}  // namespace detail
+
+/// A frame copied out of a stream: its pixels and what the read said. The
+/// buffer is reused by the next read into the same Frame. Move-only.
+class Frame {
+  public:
+    Frame() = default;
+    Frame(Frame &&) noexcept = default;
+    Frame &operator=(Frame &&) noexcept = default;
+    Frame(const Frame &) = delete;
+    Frame &operator=(const Frame &) = delete;
+
+    const std::uint8_t *data() const noexcept { return pixels_.data(); }
+    std::uint8_t *data() noexcept { return pixels_.data(); }
+    /// Bytes of the frame (not of the buffer, which may be larger).
+    std::size_t size() const noexcept { return info_.len; }
+    const Info &info() const noexcept { return info_; }
+    const Meta &meta() const noexcept { return info_.meta; }
+    PixelFormat format() const noexcept { return format_of(info_.meta); }
+    std::uint32_t width() const noexcept { return info_.meta.width; }
+    std::uint32_t height() const noexcept { return info_.meta.height; }
+    std::uint32_t stride() const noexcept { return info_.meta.stride; }
+    std::uint64_t index() const noexcept { return info_.index; }
+    std::uint64_t number() const noexcept { return info_.number; }
+    std::uint64_t missed() const noexcept { return info_.missed; }
+
+  private:
+    friend class Reader;
+    std::vector<std::uint8_t> pixels_;
+    Info info_{};
+};
+
+/// How to create a stream (defaults from shmframe_writer_options_default).
+inline shmframe_writer_options default_writer_options() {
+    shmframe_writer_options options;
+    shmframe_writer_options_default(&options);
+    return options;
+}
+
+/// The one writer of a stream; closing (destroying) it closes the stream. Move-only.
+class Writer {
+  public:
+    /// An empty writer (from a failed create with a Status*).
+    Writer() = default;
+    /// Creates stream `name`; throws Error.
+    explicit Writer(const std::string &name, const shmframe_writer_options &options = default_writer_options()) {
+        detail::check(shmframe_writer_create(name.c_str(), &options, &writer_), nullptr);
+    }
+    /// Creates stream `name`; an empty writer and `status` filled on failure.
+    Writer(const std::string &name, const shmframe_writer_options &options, Status *status) {
+        detail::check(shmframe_writer_create(name.c_str(), &options, &writer_), status);
+    }
+    Writer(Writer &&other) noexcept : writer_(std::exchange(other.writer_, nullptr)) {}
+    Writer &operator=(Writer &&other) noexcept {
+        if (this != &other) {
+            shmframe_writer_close(writer_);
+            writer_ = std::exchange(other.writer_, nullptr);
+        }
+        return *this;
+    }
+    Writer(const Writer &) = delete;
+    Writer &operator=(const Writer &) = delete;
+    ~Writer() { shmframe_writer_close(writer_); }
+
+    explicit operator bool() const noexcept { return writer_ != nullptr; }
+    shmframe_writer *handle() const noexcept { return writer_; }
+
+    /// Publishes a copy of `len` bytes at `pixels`; throws Error.
+    void publish(const Meta &meta, const void *pixels, std::size_t len) {
+        detail::check(shmframe_writer_publish(writer_, &meta, pixels, len), nullptr);
+    }
+    /// Publishes a copy; false and `status` filled on failure.
+    bool publish(const Meta &meta, const void *pixels, std::size_t len, Status *status) {
+        return detail::check(shmframe_writer_publish(writer_, &meta, pixels, len), status) >= 0;
+    }
+
+    /// Publishes a frame that `fill(Bytes)` writes in place. If `fill` throws,
+    /// or returns false (when it returns bool), nothing is published and the
+    /// exception propagates. Throws Error.
+    template <class Fill, class = std::enable_if_t<std::is_invocable_v<Fill &, Bytes>>>
+    void publish(const Meta &meta, Fill &&fill) {
+        publish_filled(meta, fill, nullptr);
+    }
+    /// As above; false and `status` filled on failure (false with status OK
+    /// when `fill` returned false).
+    template <class Fill, class = std::enable_if_t<std::is_invocable_v<Fill &, Bytes>>>
+    bool publish(const Meta &meta, Fill &&fill, Status *status) {
+        return publish_filled(meta, fill, status);
+    }
+
+    /// Frames published so far.
+    std::uint64_t frames_published() const noexcept { return shmframe_writer_frames_published(writer_); }
+
+  private:
+    template <class Fill>
+    bool publish_filled(const Meta &meta, Fill &fill, Status *status) {
+        void *slot = nullptr;
+        std::size_t capacity = 0;
+        if (detail::check(shmframe_writer_begin(writer_, &meta, &slot, &capacity), status) < 0) return false;
+        Bytes bytes(static_cast<std::byte *>(slot), capacity);
+#if SHMFRAME_HPP_EXCEPTIONS
+        try {
+#endif
+            if constexpr (std::is_same_v<std::invoke_result_t<Fill &, Bytes>, bool>) {
+                if (!fill(bytes)) {
+                    shmframe_writer_abort(writer_);
+                    return false;
+                }
+            } else {
+                fill(bytes);
+            }
+#if SHMFRAME_HPP_EXCEPTIONS
+        } catch (...) {
+            shmframe_writer_abort(writer_);
+            throw;
+        }
+#endif
+        return detail::check(shmframe_writer_commit(writer_), status) >= 0;
+    }
+
+    shmframe_writer *writer_ = nullptr;
+};
+
+/// A read-only view of a stream. Move-only.
+class Reader {
+  public:
+    /// An empty reader (from a failed open with a Status*).
+    Reader() = default;
+    /// Opens stream `name`; throws Error (SHMFRAME_E_NOT_FOUND if there is no writer).
+    explicit Reader(const std::string &name, const shmframe_reader_options *options = nullptr) {
+        detail::check(shmframe_reader_open(name.c_str(), options, &reader_), nullptr);
+    }
+    /// Opens stream `name`; an empty reader and `status` filled on failure.
+    Reader(const std::string &name, const shmframe_reader_options *options, Status *status) {
+        detail::check(shmframe_reader_open(name.c_str(), options, &reader_), status);
+    }
+    Reader(Reader &&other) noexcept : reader_(std::exchange(other.reader_, nullptr)) {}
+    Reader &operator=(Reader &&other) noexcept {
+        if (this != &other) {
+            shmframe_reader_close(reader_);
+            reader_ = std::exchange(other.reader_, nullptr);
+        }
+        return *this;
+    }
+    Reader(const Reader &) = delete;
+    Reader &operator=(const Reader &) = delete;
+    ~Reader() { shmframe_reader_close(reader_); }
+
+    explicit operator bool() const noexcept { return reader_ != nullptr; }
+    shmframe_reader *handle() const noexcept { return reader_; }
+
+    /// The latest frame into `frame`; throws Error.
+    Outcome latest(Frame &frame) { return read(frame, Kind::Latest, 0, nullptr); }
+    Outcome latest(Frame &frame, Status *status) { return read(frame, Kind::Latest, 0, status); }
+    /// The next frame in order into `frame`; throws Error.
+    Outcome next(Frame &frame) { return read(frame, Kind::Next, 0, nullptr); }
+    Outcome next(Frame &frame, Status *status) { return read(frame, Kind::Next, 0, status); }
+    /// Waits up to `timeout` (shmframe::no_limit: no limit) for a frame newer than the last one returned.
+    Outcome wait_latest(Frame &frame, std::chrono::nanoseconds timeout) {
+        return read(frame, Kind::WaitLatest, detail::to_ns(timeout), nullptr);
+    }
+    Outcome wait_latest(Frame &frame, std::chrono::nanoseconds timeout, Status *status) {
+        return read(frame, Kind::WaitLatest, detail::to_ns(timeout), status);
+    }
+    /// Waits up to `timeout` for the next frame in order.
+    Outcome wait_next(Frame &frame, std::chrono::nanoseconds timeout) {
+        return read(frame, Kind::WaitNext, detail::to_ns(timeout), nullptr);
+    }
+    Outcome wait_next(Frame &frame, std::chrono::nanoseconds timeout, Status *status) {
+        return read(frame, Kind::WaitNext, detail::to_ns(timeout), status);
+    }
+
+    /// The readiness fd for event loops (see shmframe_reader_fd); throws Error.
+    int fd() { return detail::check(shmframe_reader_fd(reader_), nullptr); }
+    int fd(Status *status) { return detail::check(shmframe_reader_fd(reader_), status); }
+    void clear_readiness() noexcept { shmframe_reader_clear_readiness(reader_); }
+
+    /// Whether the writer is running and publishing into the stream.
+    bool writer_alive() const noexcept { return shmframe_reader_writer_alive(reader_) == 1; }
+
+  private:
+    enum class Kind { Latest, Next, WaitLatest, WaitNext };
+
+    int read_once(Frame &frame, Kind kind, std::int64_t timeout_ns) {
+        void *buf = frame.pixels_.empty() ? nullptr : frame.pixels_.data();
+        std::size_t cap = frame.pixels_.size();
+        switch (kind) {
+        case Kind::Latest:
+            return shmframe_reader_latest(reader_, buf, cap, &frame.info_);
+        case Kind::Next:
+            return shmframe_reader_next(reader_, buf, cap, &frame.info_);
+        case Kind::WaitLatest:
+            return shmframe_reader_wait_latest(reader_, buf, cap, timeout_ns, &frame.info_);
+        case Kind::WaitNext:
+            return shmframe_reader_wait_next(reader_, buf, cap, timeout_ns, &frame.info_);
+        }
+        return SHMFRAME_E_INVALID;
+    }
+
+    Outcome read(Frame &frame, Kind kind, std::int64_t timeout_ns, Status *status) {
+        int rc = read_once(frame, kind, timeout_ns);
+        // A frame larger than the buffer stays readable: grow and read it at once
+        // (a few times, should frames keep growing meanwhile).
+        for (int tries = 0; rc == SHMFRAME_E_BUFFER_TOO_SMALL && tries < 4; tries++) {
+            frame.pixels_.resize(frame.info_.len);
+            rc = read_once(frame, kind, 0);
+        }
+        return detail::outcome_of(detail::check(rc, status));
+    }
+
+    shmframe_reader *reader_ = nullptr;
+};
+
+}  // namespace shmframe
+
+#endif  // SHMFRAME_HPP
+
+// -- OpenCV: a cv::Mat over a frame, without a copy ------------------------
+#if defined(OPENCV_CORE_HPP) && !defined(SHMFRAME_HPP_OPENCV)
+#define SHMFRAME_HPP_OPENCV
+namespace shmframe {
+
+/// The OpenCV type of a frame's first plane: CV_8UC4 (rgba8, bgra8), CV_8UC3
+/// (rgb8, bgr8), CV_8UC1 (gray8, and nv12/i420 as OpenCV's one-channel
+/// layout of height * 3 / 2 rows), CV_8UC2 (yuyv), CV_16UC1, CV_32FC1; -1 if unknown.
+inline int cv_type_of(PixelFormat format) {
+    switch (format) {
+    case PixelFormat::Rgba8:
+    case PixelFormat::Bgra8:
+        return CV_8UC4;
+    case PixelFormat::Rgb8:
+    case PixelFormat::Bgr8:
+        return CV_8UC3;
+    case PixelFormat::Gray8:
+    case PixelFormat::Nv12:
+    case PixelFormat::I420:
+        return CV_8UC1;
+    case PixelFormat::Yuyv:
+        return CV_8UC2;
+    case PixelFormat::Gray16:
+        return CV_16UC1;
+    case PixelFormat::GrayF32:
+        return CV_32FC1;
+    }
+    return -1;
+}
+
+/// A cv::Mat over `frame`'s pixels (no copy): valid while `frame` lives and
+/// is not read into again. Planar YUV frames are one CV_8UC1 Mat of height * 3 / 2
+/// rows, as cv::cvtColor's COLOR_YUV2BGR_NV12 / _I420 expect. Empty if the format is unknown.
+inline cv::Mat as_mat(Frame &frame) {
+    int type = cv_type_of(frame.format());
+    if (type < 0 || frame.size() == 0) return cv::Mat();
+    int rows = static_cast<int>(frame.height());
+    if (frame.format() == PixelFormat::Nv12 || frame.format() == PixelFormat::I420) rows = rows * 3 / 2;
+    return cv::Mat(rows, static_cast<int>(frame.width()), type, frame.data(), frame.stride());
+}
+
+/// The packed frame metadata of `mat` as `format` (whose channels and depth must match).
+inline Meta meta_of(const cv::Mat &mat, PixelFormat format) {
+    return packed(static_cast<std::uint32_t>(mat.cols), static_cast<std::uint32_t>(mat.rows), format);
+}
+
+/// Publishes `mat` (any step) as `format` through `writer`, row by row into the slot; throws Error.
+inline void publish_mat(Writer &writer, const cv::Mat &mat, PixelFormat format) {
+    if (cv_type_of(format) != mat.type() || format == PixelFormat::Nv12 || format == PixelFormat::I420)
+        throw Error(SHMFRAME_E_INVALID, "the cv::Mat's type does not match the pixel format");
+    const Meta meta = meta_of(mat, format);
+    const std::size_t row_bytes = mat.elemSize() * static_cast<std::size_t>(mat.cols);
+    writer.publish(meta, [&](Bytes pixels) {
+        for (int y = 0; y < mat.rows; y++)
+            std::memcpy(pixels.data() + static_cast<std::size_t>(y) * meta.stride, mat.ptr(y), row_bytes);
+    });
+}
+
+}  // namespace shmframe
+#endif
+
+// -- Qt: a QImage over a frame, without a copy ------------------------------
+#if defined(QIMAGE_H) && !defined(SHMFRAME_HPP_QT)
+#define SHMFRAME_HPP_QT
+namespace shmframe {
+
+/// The QImage format showing `format`'s bytes as they are, or QImage::Format_Invalid
+/// (YUV and float frames need a conversion).
+inline QImage::Format qimage_format_of(PixelFormat format) {
+    switch (format) {
+    case PixelFormat::Rgba8:
+        return QImage::Format_RGBA8888;
+    case PixelFormat::Bgra8:
+        // B, G, R, A in memory is 0xAARRGGBB read as a little-endian word.
+        return QImage::Format_ARGB32;
+    case PixelFormat::Rgb8:
+        return QImage::Format_RGB888;
+    case PixelFormat::Bgr8:
+        return QImage::Format_BGR888;
+    case PixelFormat::Gray8:
+        return QImage::Format_Grayscale8;
+    case PixelFormat::Gray16:
+        return QImage::Format_Grayscale16;
+    default:
+        return QImage::Format_Invalid;
+    }
+}
+
+/// A QImage over `frame`'s pixels (no copy): valid while `frame` lives and is
+/// not read into again (QImage::copy() keeps one). Null for YUV and float frames.
+inline QImage as_qimage(const Frame &frame) {
+    QImage::Format format = qimage_format_of(frame.format());
+    if (format == QImage::Format_Invalid || frame.size() == 0) return QImage();
+    return QImage(frame.data(), static_cast<int>(frame.width()), static_cast<int>(frame.height()),
+                  static_cast<qsizetype>(frame.stride()), format);
+}
+
+}  // namespace shmframe
+#endif
