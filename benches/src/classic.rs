@@ -9,7 +9,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{child_args, pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, PING, STAMP, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
-use shmframe_measure::writer_rate::{clocked, collect_reads, start_readers};
+use shmframe_measure::writer_rate::{clocked, collect_reads, count_reads, start_readers};
 use shmframe_measure::{affinity::pin, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
@@ -266,21 +266,21 @@ fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let classic = Classic::attach(&ctl);
     let mut buf = vec![0u8; args.get("LEN")?];
     let mut last = 0;
-    let mut read_count = 0u64;
     ctl.mark_ready();
-    while let Some((number, _)) = read(&classic, &ctl, last, Wake::Sleep, &mut buf) {
-        last = number;
-        read_count += 1;
-    }
-    Ok(vec![read_count])
-}
-
-/// Runs a classic-lock child role, if `role` is one.
-pub fn child_role(role: &str, args: &ChildArgs) -> Option<BenchResult<Vec<u64>>> {
-    Some(match role {
-        ROLE_LATENCY => latency_reader(args),
-        ROLE_THROUGHPUT => throughput_reader(args),
-        ROLE_RATE => rate_reader(args),
-        _ => return None,
+    count_reads(|| {
+        Ok(match read(&classic, &ctl, last, Wake::Sleep, &mut buf) {
+            Some((number, _)) => {
+                last = number;
+                true
+            }
+            None => false,
+        })
     })
 }
+
+/// This peer's reader children, by role.
+pub const READERS: [(&str, crate::RoleFn); 3] = [
+    (ROLE_LATENCY, latency_reader),
+    (ROLE_THROUGHPUT, throughput_reader),
+    (ROLE_RATE, rate_reader),
+];

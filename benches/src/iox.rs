@@ -14,7 +14,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
-use shmframe_measure::writer_rate::{clocked, stop_readers};
+use shmframe_measure::writer_rate::{clocked, count_reads, stop_readers};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::time::Duration;
@@ -280,24 +280,17 @@ pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (ctl, endpoint, mut buf) = attach(args)?;
     let (subscriber, listener) = endpoint.subscriber()?;
-    let mut count = 0u64;
     ctl.mark_ready();
     let stop = || ctl.line(STOP).load(Relaxed) != 0;
-    while receive(&subscriber, &listener, Wake::Sleep, &mut buf, stop)?.is_some() {
-        count += 1;
-    }
-    Ok(vec![count])
+    count_reads(|| Ok(receive(&subscriber, &listener, Wake::Sleep, &mut buf, stop)?.is_some()))
 }
 
-/// Runs an iceoryx2 child role, if `role` is one.
-pub fn child_role(role: &str, args: &ChildArgs) -> Option<BenchResult<Vec<u64>>> {
-    Some(match role {
-        ROLE_LATENCY => latency_reader(args),
-        ROLE_THROUGHPUT => throughput_reader(args),
-        ROLE_RATE => rate_reader(args),
-        _ => return None,
-    })
-}
+/// This peer's reader children, by role.
+pub const READERS: [(&str, crate::RoleFn); 3] = [
+    (ROLE_LATENCY, latency_reader),
+    (ROLE_THROUGHPUT, throughput_reader),
+    (ROLE_RATE, rate_reader),
+];
 
 /// Removes what iceoryx2 leaves behind once its last node is gone: its
 /// directories under /tmp/iceoryx2 (default configuration) and its global

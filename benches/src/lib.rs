@@ -16,12 +16,20 @@ pub mod criterion_setup;
 pub mod iox;
 pub mod socket;
 
+use shmframe_measure::child::ChildArgs;
+use shmframe_measure::BenchResult;
+
+/// A reader child: runs with its arguments, returns the numbers it reports.
+pub type RoleFn = fn(&ChildArgs) -> BenchResult<Vec<u64>>;
+
 /// If this process is a benchmark child, runs its role and exits.
 pub fn child_entry() {
     shmframe_measure::child_entry_with(|role, args| {
-        classic::child_role(role, args)
-            .or_else(|| socket::child_role(role, args))
-            .or_else(|| iox::child_role(role, args))
+        [classic::READERS, socket::READERS, iox::READERS]
+            .iter()
+            .flatten()
+            .find(|(name, _)| *name == role)
+            .map(|(_, reader)| reader(args))
     });
 }
 

@@ -8,7 +8,7 @@ use shmframe_measure::frames::SourceFrames;
 use shmframe_measure::latency::{pause, stamp_latencies, wait_ack};
 use shmframe_measure::shm::{SharedBlock, STOP};
 use shmframe_measure::throughput::{count_frames, timed_from, Received};
-use shmframe_measure::writer_rate::{clocked, collect_reads};
+use shmframe_measure::writer_rate::{clocked, collect_reads, count_reads};
 use shmframe_measure::{affinity::pin, unique_name, BenchResult, Cpus, RateRun, Timed, Wake};
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -182,20 +182,13 @@ pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
 
 fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (_ctl, mut stream, mut buf) = connect(args)?;
-    let mut count = 0u64;
     // Reads until the writer closes the socket.
-    while recv(&mut stream, &mut buf, false).is_ok() {
-        count += 1;
-    }
-    Ok(vec![count])
+    count_reads(|| Ok(recv(&mut stream, &mut buf, false).is_ok()))
 }
 
-/// Runs a Unix-socket child role, if `role` is one.
-pub fn child_role(role: &str, args: &ChildArgs) -> Option<BenchResult<Vec<u64>>> {
-    Some(match role {
-        ROLE_LATENCY => latency_reader(args),
-        ROLE_THROUGHPUT => throughput_reader(args),
-        ROLE_RATE => rate_reader(args),
-        _ => return None,
-    })
-}
+/// This peer's reader children, by role.
+pub const READERS: [(&str, crate::RoleFn); 3] = [
+    (ROLE_LATENCY, latency_reader),
+    (ROLE_THROUGHPUT, throughput_reader),
+    (ROLE_RATE, rate_reader),
+];

@@ -117,6 +117,17 @@ pub fn shmframe(run: RateRun) -> BenchResult<Timed> {
     Ok(timed.read_by(run.readers, frames_read))
 }
 
+/// A peer's writer-rate reader loop: counts the frames `receive` delivers
+/// until it returns `false` (the stream ended or the writer said stop), and
+/// reports the count.
+pub fn count_reads(mut receive: impl FnMut() -> BenchResult<bool>) -> BenchResult<Vec<u64>> {
+    let mut count = 0u64;
+    while receive()? {
+        count += 1;
+    }
+    Ok(vec![count])
+}
+
 /// A reader child of [`shmframe`].
 pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
