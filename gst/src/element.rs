@@ -30,6 +30,31 @@ pub fn video_pad_templates(name: &str, direction: gst::PadDirection) -> Vec<gst:
     vec![template.expect("a valid pad template")]
 }
 
+/// Implements `ElementImpl` for `$element`: the project's metadata and one
+/// always-present raw-video pad (`$pad`, `$direction`).
+macro_rules! element_impl {
+    ($element:ty, $long_name:expr, $classification:expr, $description:expr, $pad:expr, $direction:expr) => {
+        impl ElementImpl for $element {
+            fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+                static METADATA: std::sync::LazyLock<gst::subclass::ElementMetadata> =
+                    std::sync::LazyLock::new(|| {
+                        $crate::element::metadata($long_name, $classification, $description)
+                    });
+                Some(&*METADATA)
+            }
+
+            fn pad_templates() -> &'static [gst::PadTemplate] {
+                static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
+                    std::sync::LazyLock::new(|| {
+                        $crate::element::video_pad_templates($pad, $direction)
+                    });
+                TEMPLATES.as_ref()
+            }
+        }
+    };
+}
+pub(crate) use element_impl;
+
 /// Registers element `name` of type `element_type` with the plugin.
 pub fn register(
     plugin: &gst::Plugin,

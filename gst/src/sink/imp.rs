@@ -7,7 +7,7 @@
 //! stops (PAUSED to READY, so also on the way to NULL).
 
 use super::Access;
-use crate::{element, formats, planes, stream_name};
+use crate::{formats, planes, stream_name};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -180,25 +180,15 @@ impl ObjectImpl for ShmFrameSink {
 
 impl GstObjectImpl for ShmFrameSink {}
 
-impl ElementImpl for ShmFrameSink {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            element::metadata(
-                "shmframe sink",
-                "Sink/Video",
-                "Publishes raw video as a shmframe stream in shared memory: any number of \
-                 readers, caps carried with every frame, never waits for a reader",
-            )
-        });
-        Some(&*METADATA)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| element::video_pad_templates("sink", gst::PadDirection::Sink));
-        TEMPLATES.as_ref()
-    }
-}
+crate::element::element_impl!(
+    ShmFrameSink,
+    "shmframe sink",
+    "Sink/Video",
+    "Publishes raw video as a shmframe stream in shared memory: any number of \
+     readers, caps carried with every frame, never waits for a reader",
+    "sink",
+    gst::PadDirection::Sink
+);
 
 impl BaseSinkImpl for ShmFrameSink {
     fn start(&self) -> Result<(), gst::ErrorMessage> {

@@ -3,7 +3,7 @@
 
 use super::recycle::Recycler;
 use super::{clock, ReadMode};
-use crate::{element, formats, planes, stream_name};
+use crate::{formats, planes, stream_name};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -323,25 +323,15 @@ impl ObjectImpl for ShmFrameSrc {
 
 impl GstObjectImpl for ShmFrameSrc {}
 
-impl ElementImpl for ShmFrameSrc {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            element::metadata(
-                "shmframe source",
-                "Source/Video",
-                "Produces the frames of a shmframe stream as raw video, with caps from each \
-                 frame, timestamps from its publication time, following a restarted writer",
-            )
-        });
-        Some(&*METADATA)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| element::video_pad_templates("src", gst::PadDirection::Src));
-        TEMPLATES.as_ref()
-    }
-}
+crate::element::element_impl!(
+    ShmFrameSrc,
+    "shmframe source",
+    "Source/Video",
+    "Produces the frames of a shmframe stream as raw video, with caps from each \
+     frame, timestamps from its publication time, following a restarted writer",
+    "src",
+    gst::PadDirection::Src
+);
 
 impl BaseSrcImpl for ShmFrameSrc {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
