@@ -17,13 +17,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Waits (bounded) until something accepts connections on `port`.
-fn wait_listening(port: u16, web: &Background) {
+/// Starts `shmframe web --listen HOST:PORT EXTRA...` on a free port and
+/// waits (bounded) until it listens: the server and its port.
+fn start_web(host: &str, extra: &[&str]) -> (Background, u16) {
+    let port = free_port();
+    let listen = format!("{host}:{port}");
+    let mut args = vec!["web", "--listen", &listen];
+    args.extend_from_slice(extra);
+    let web = Background::start(&args, "");
+    wait_for(&web, "it to listen", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (web, port)
+}
+
+/// Waits (bounded) until `check` holds; on time-out, says what `web` wrote.
+fn wait_for(web: &Background, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + TIMEOUT;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !check() {
         assert!(
             Instant::now() < deadline,
-            "shmframe web never listened: {}",
+            "timed out waiting for {what}; shmframe web wrote: {}",
             web.stderr()
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -47,22 +61,12 @@ fn get(port: u16, target: &str) -> (u16, Vec<u8>) {
 
 #[test]
 fn listening_beyond_loopback_warns_and_a_token_quiets_the_worst() {
-    let port = free_port();
-    let listen = format!("0.0.0.0:{port}");
-    let web = Background::start(&["web", "--listen", &listen], "");
-    wait_listening(port, &web);
-    let deadline = Instant::now() + TIMEOUT;
-    while !web.stderr().contains("warning") {
-        assert!(Instant::now() < deadline, "no warning: {}", web.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (web, _) = start_web("0.0.0.0", &[]);
+    wait_for(&web, "a warning", || web.stderr().contains("warning"));
     assert!(web.stderr().contains("without a token"), "{}", web.stderr());
     drop(web);
 
-    let port = free_port();
-    let listen = format!("0.0.0.0:{port}");
-    let web = Background::start(&["web", "--listen", &listen, "--token", "t0k"], "");
-    wait_listening(port, &web);
+    let (web, port) = start_web("0.0.0.0", &["--token", "t0k"]);
     assert_eq!(get(port, "/api/streams").0, 401);
     assert_eq!(get(port, "/api/streams?token=t0k").0, 200);
     assert!(web.stderr().contains("needs the token"), "{}", web.stderr());
@@ -105,10 +109,7 @@ fn a_snapshot_through_the_server_is_the_file_shmframe_snapshot_writes() {
     let name = unique_name("web-snapshot");
     let mut publisher = Background::pattern(&name, "64x48", &["--fps", "1"]);
     publisher.reader();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let web = Background::start(&["web", "--listen", &listen], "");
-    wait_listening(port, &web);
+    let (_web, port) = start_web("127.0.0.1", &[]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("s.png");
     // At 1 fps, both read the same frame unless a publish falls between them: then try again.

@@ -5,35 +5,40 @@ use crate::encode::ros_encoding;
 use shmframe::FrameInfo;
 use shmframe_convert::FrameView;
 
+/// The definitions both image schemas depend on (`std_msgs/Header` and its
+/// `builtin_interfaces/Time`), as a literal so that `concat!` can append it.
+macro_rules! header_definitions {
+    () => {
+        "================================================================================\n\
+MSG: std_msgs/Header\n\
+builtin_interfaces/Time stamp\n\
+string frame_id\n\
+================================================================================\n\
+MSG: builtin_interfaces/Time\n\
+int32 sec\n\
+uint32 nanosec\n"
+    };
+}
+
 /// The `ros2msg` schema of `sensor_msgs/msg/Image`, with its dependencies.
-pub const IMAGE_SCHEMA: &str = "std_msgs/Header header\n\
+pub const IMAGE_SCHEMA: &str = concat!(
+    "std_msgs/Header header\n\
 uint32 height\n\
 uint32 width\n\
 string encoding\n\
 uint8 is_bigendian\n\
 uint32 step\n\
-uint8[] data\n\
-================================================================================\n\
-MSG: std_msgs/Header\n\
-builtin_interfaces/Time stamp\n\
-string frame_id\n\
-================================================================================\n\
-MSG: builtin_interfaces/Time\n\
-int32 sec\n\
-uint32 nanosec\n";
+uint8[] data\n",
+    header_definitions!()
+);
 
-/// The `ros2msg` schema of `sensor_msgs/msg/CompressedImage`.
-pub const COMPRESSED_SCHEMA: &str = "std_msgs/Header header\n\
+/// The `ros2msg` schema of `sensor_msgs/msg/CompressedImage`, with its dependencies.
+pub const COMPRESSED_SCHEMA: &str = concat!(
+    "std_msgs/Header header\n\
 string format\n\
-uint8[] data\n\
-================================================================================\n\
-MSG: std_msgs/Header\n\
-builtin_interfaces/Time stamp\n\
-string frame_id\n\
-================================================================================\n\
-MSG: builtin_interfaces/Time\n\
-int32 sec\n\
-uint32 nanosec\n";
+uint8[] data\n",
+    header_definitions!()
+);
 
 /// The frame as `sensor_msgs/msg/Image`: packed rows of its own format, or
 /// RGB for NV12 and I420 (which ROS 2 has no encoding for).

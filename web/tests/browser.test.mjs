@@ -63,9 +63,7 @@ test("the index lists a stream, with a thumbnail, and drops it when the writer s
 
 for (const format of h.FORMATS) {
   test(`raw mode draws ${format} with exact pixels, JPEG mode close to them`, async () => {
-    const name = h.unique(`fmt-${format}`);
-    const publisher = await h.publishRaw(name, format, h.fourColour(format));
-    try {
+    await h.withStream(`fmt-${format}`, (name) => h.publishRaw(name, format, h.fourColour(format)), async (name) => {
       const page = await openStream(name, "?codec=raw");
       const header = await page.evaluate(() => window.shmframe.header);
       assert.equal(header.codec, "raw");
@@ -100,16 +98,12 @@ for (const format of h.FORMATS) {
         for (let c = 0; c < 3; c++) assert.ok(Math.abs(jpeg[at + c] - want[c]) <= 24, `${format} JPEG at ${x},${y}: ${jpeg.slice(at, at + 3)} vs ${want}`);
       }
       await jpegPage.close();
-    } finally {
-      await publisher.stop();
-    }
+    });
   });
 }
 
 test("gray16 shows its range, takes a chosen window, and the probe reads stored values", async () => {
-  const name = h.unique("gray16");
-  const publisher = await h.publishRaw(name, "gray16le", h.fourColour("gray16le"));
-  try {
+  await h.withStream("gray16", (name) => h.publishRaw(name, "gray16le", h.fourColour("gray16le")), async (name) => {
     const page = await openStream(name, "?codec=raw");
     await page.waitForFunction(() => document.getElementById("gray-range").textContent === "1000..4000");
     assert.equal(await page.locator("#gray").isVisible(), true);
@@ -130,15 +124,11 @@ test("gray16 shows its range, takes a chosen window, and the probe reads stored 
     assert.match(await page.locator("#probe").textContent(), /gray 2000/);
     await page.screenshot({ path: join(h.screenshots, "stream-gray16-window.png") });
     await page.close();
-  } finally {
-    await publisher.stop();
-  }
+  });
 });
 
 test("the stream page shows fps and publish-to-draw latency; max_width scales the picture", async () => {
-  const name = h.unique("live");
-  const publisher = await h.publishPattern(name, "640x360", 30);
-  try {
+  await h.withStream("live", (name) => h.publishPattern(name, "640x360", 30), async (name) => {
     const page = await openStream(name);
     await page.waitForFunction(() => window.shmframe.drawn >= 20, null, { timeout: 20000 });
     const fps = parseFloat(await page.locator("#fps").textContent());
@@ -156,15 +146,11 @@ test("the stream page shows fps and publish-to-draw latency; max_width scales th
     assert.deepEqual(size, [160, 90]);
     assert.match(await small.locator("#size").textContent(), /640x360 \(shown 160x90\)/);
     await small.close();
-  } finally {
-    await publisher.stop();
-  }
+  });
 });
 
 test("pause stops drawing, resume goes on", async () => {
-  const name = h.unique("pause");
-  const publisher = await h.publishPattern(name, "320x180", 30);
-  try {
+  await h.withStream("pause", (name) => h.publishPattern(name, "320x180", 30), async (name) => {
     const page = await openStream(name);
     await page.click("#pause");
     const drawn = await page.evaluate(() => window.shmframe.drawn);
@@ -174,31 +160,28 @@ test("pause stops drawing, resume goes on", async () => {
     await page.click("#pause");
     await page.waitForFunction((n) => window.shmframe.drawn > n + 3, drawn, { timeout: 20000 });
     await page.close();
-  } finally {
-    await publisher.stop();
-  }
+  });
 });
 
 test("with --token, the pages pass the token on by themselves", async () => {
   const guarded = await h.startServer(["--token", "page-secret"]);
-  const name = h.unique("token");
-  const publisher = await h.publishPattern(name, "160x90", 30);
   try {
-    const page = await browser.context.newPage();
-    const refused = await page.goto(`${guarded.url}/`);
-    assert.equal(refused.status(), 401);
-    await page.goto(`${guarded.url}/?token=page-secret`);
-    await page.waitForFunction((name) => {
-      const img = document.querySelector(`.stream[data-name="${name}"] img`);
-      return img && img.complete && img.naturalWidth > 0;
-    }, name, { timeout: 20000 });
-    // The card's link carries the token to the stream page, whose socket and probe carry it on.
-    await page.click(`.stream[data-name="${name}"] a`);
-    await page.waitForFunction(() => window.shmframe && window.shmframe.drawn >= 2, null, { timeout: 20000 });
-    assert.match(page.url(), /token=page-secret/);
-    await page.close();
+    await h.withStream("token", (name) => h.publishPattern(name, "160x90", 30), async (name) => {
+      const page = await browser.context.newPage();
+      const refused = await page.goto(`${guarded.url}/`);
+      assert.equal(refused.status(), 401);
+      await page.goto(`${guarded.url}/?token=page-secret`);
+      await page.waitForFunction((name) => {
+        const img = document.querySelector(`.stream[data-name="${name}"] img`);
+        return img && img.complete && img.naturalWidth > 0;
+      }, name, { timeout: 20000 });
+      // The card's link carries the token to the stream page, whose socket and probe carry it on.
+      await page.click(`.stream[data-name="${name}"] a`);
+      await page.waitForFunction(() => window.shmframe && window.shmframe.drawn >= 2, null, { timeout: 20000 });
+      assert.match(page.url(), /token=page-secret/);
+      await page.close();
+    });
   } finally {
-    await publisher.stop();
     await guarded.stop();
   }
 });

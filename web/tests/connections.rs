@@ -50,9 +50,8 @@ fn open_mjpeg(addr: std::net::SocketAddr, name: &str) -> BufReader<TcpStream> {
 #[test]
 fn mjpeg_parts_are_the_latest_frames_as_jpeg() {
     let server = server(None);
-    let name = unique_name("mjpeg");
-    let (meta, pixels) = four_colour(PixelFormat::Bgr8);
-    let _publisher = Publisher::start(&name, meta, pixels, Duration::from_millis(10));
+    let (name, _publisher) =
+        publish_four_colour("mjpeg", PixelFormat::Bgr8, Duration::from_millis(10));
     let mut reader = open_mjpeg(server.addr(), &name);
     let mut numbers = Vec::new();
     for _ in 0..5 {
@@ -80,29 +79,23 @@ fn mjpeg_parts_are_the_latest_frames_as_jpeg() {
 
 #[test]
 fn ffmpeg_reads_the_mjpeg_stream() {
-    if std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: ffmpeg is not installed (scripts/setup.sh installs it)");
-        return;
-    }
     let server = server(None);
-    let name = unique_name("ffmpeg");
-    let (meta, pixels) = four_colour(PixelFormat::Yuyv);
-    let _publisher = Publisher::start(&name, meta, pixels, Duration::from_millis(10));
-    let output = std::process::Command::new("ffmpeg")
+    let (name, _publisher) =
+        publish_four_colour("ffmpeg", PixelFormat::Yuyv, Duration::from_millis(10));
+    let ffmpeg = std::process::Command::new("ffmpeg")
         .args(["-loglevel", "error", "-f", "mjpeg", "-i"])
         .arg(format!("http://{}/mjpeg/{name}", server.addr()))
         .args(["-frames:v", "3", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .output();
+    let output = match ffmpeg {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("SKIPPED: ffmpeg is not installed (scripts/setup.sh installs it)");
+            return;
+        }
+        result => result.expect("run ffmpeg"),
+    };
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "ffmpeg failed: {errors}");
     let frame = (3 * SIDE * SIDE) as usize;
     assert_eq!(output.stdout.len(), 3 * frame);
     // The bottom-right quadrant is white.

@@ -120,16 +120,12 @@ test("a stream that appears later is advertised to a connected client", async ()
   const { client, seen } = connect("foxglove.websocket.v1");
   try {
     await until(() => seen.serverInfo, "serverInfo");
-    const name = h.unique("fox-late");
-    const publisher = await h.publishPattern(name, "64x36", 30);
-    try {
+    await h.withStream("fox-late", (name) => h.publishPattern(name, "64x36", 30), async (name) => {
       const channel = await until(() => channelOf(seen, `/${name}`), "the late channel");
       const { decoded } = await firstMessage(seen, client, channel);
       assert.equal(decoded.encoding, "rgba8");
       assert.equal(decoded.width, 64);
-    } finally {
-      await publisher.stop();
-    }
+    });
   } finally {
     client.close();
   }

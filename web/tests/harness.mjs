@@ -108,6 +108,18 @@ export async function publishPattern(name, size = "640x360", fps = 30) {
   return { stop: () => stop(child) };
 }
 
+/** Runs `body(name)` while the publisher that `publish(name)` starts writes a
+ *  new stream named for `tag`; stops the publisher afterwards, whatever happens. */
+export async function withStream(tag, publish, body) {
+  const name = unique(tag);
+  const publisher = await publish(name);
+  try {
+    return await body(name);
+  } finally {
+    await publisher.stop();
+  }
+}
+
 async function waitForStream(name) {
   const dir = process.env.SHMFRAME_DIR ?? "/dev/shm";
   const { existsSync } = await import("node:fs");

@@ -18,9 +18,8 @@ fn decode_png(bytes: &[u8]) -> image::DynamicImage {
 fn png_snapshots_hold_the_exact_pixels_of_every_format() {
     let server = server(None);
     for format in FORMATS {
-        let name = unique_name(&format!("png-{}", format.name()));
-        let (meta, pixels) = four_colour(format);
-        let _publisher = Publisher::start(&name, meta, pixels, SLOW);
+        let (name, _publisher) =
+            publish_four_colour(&format!("png-{}", format.name()), format, SLOW);
         let extension = if format == PixelFormat::GrayF32 {
             "tiff"
         } else {
@@ -100,9 +99,8 @@ fn png_snapshots_hold_the_exact_pixels_of_every_format() {
 fn jpeg_snapshots_are_close_for_every_format_and_scale_down() {
     let server = server(None);
     for format in FORMATS {
-        let name = unique_name(&format!("jpg-{}", format.name()));
-        let (meta, pixels) = four_colour(format);
-        let _publisher = Publisher::start(&name, meta, pixels, SLOW);
+        let (name, _publisher) =
+            publish_four_colour(&format!("jpg-{}", format.name()), format, SLOW);
         let reply = get(
             server.addr(),
             &format!("/snapshot/{name}.jpg?quality=95"),
@@ -138,9 +136,7 @@ fn jpeg_snapshots_are_close_for_every_format_and_scale_down() {
 #[test]
 fn the_streams_api_lists_a_stream_with_its_frame() {
     let server = server(None);
-    let name = unique_name("api");
-    let (meta, pixels) = four_colour(PixelFormat::Nv12);
-    let publisher = Publisher::start(&name, meta, pixels, SLOW);
+    let (name, publisher) = publish_four_colour("api", PixelFormat::Nv12, SLOW);
     let reply = get(server.addr(), "/api/streams", &[]);
     assert_eq!(reply.status, 200);
     let list: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
@@ -168,9 +164,7 @@ fn the_streams_api_lists_a_stream_with_its_frame() {
 #[test]
 fn the_pixel_probe_reads_stored_values() {
     let server = server(None);
-    let name = unique_name("probe");
-    let (meta, pixels) = four_colour(PixelFormat::Gray16);
-    let _publisher = Publisher::start(&name, meta, pixels, SLOW);
+    let (name, _publisher) = publish_four_colour("probe", PixelFormat::Gray16, SLOW);
     let reply = get(server.addr(), &format!("/api/pixel/{name}?x=6&y=1"), &[]);
     let pixel: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(pixel["value"], serde_json::json!([2000]));
@@ -183,9 +177,7 @@ fn the_pixel_probe_reads_stored_values() {
 fn bad_requests_get_clear_errors() {
     let server = server(None);
     let addr = server.addr();
-    let name = unique_name("errors");
-    let (meta, pixels) = four_colour(PixelFormat::GrayF32);
-    let _publisher = Publisher::start(&name, meta, pixels, SLOW);
+    let (name, _publisher) = publish_four_colour("errors", PixelFormat::GrayF32, SLOW);
     let long = "a".repeat(shmframe::MAX_NAME_LEN + 1);
     let cases: Vec<(String, u16, &str)> = vec![
         (

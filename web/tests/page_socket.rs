@@ -39,9 +39,11 @@ fn ack(socket: &mut WebSocket<TcpStream>, header: &serde_json::Value) {
 fn raw_frames_are_exact_rgba_with_their_description() {
     let server = server(None);
     for format in FORMATS {
-        let name = unique_name(&format!("ws-{}", format.name()));
-        let (meta, pixels) = four_colour(format);
-        let _publisher = Publisher::start(&name, meta, pixels.clone(), Duration::from_secs(3600));
+        let (name, _publisher) = publish_four_colour(
+            &format!("ws-{}", format.name()),
+            format,
+            Duration::from_secs(3600),
+        );
         let mut socket = connect(server.addr(), &format!("/ws/{name}?codec=raw"));
         let (header, payload) = receive(&mut socket);
         assert_eq!(header["stream"], name.as_str());
@@ -55,6 +57,7 @@ fn raw_frames_are_exact_rgba_with_their_description() {
         assert!(header["timestamp_ns"].as_u64().unwrap() > 0);
         assert!(header["published_unix_ms"].as_f64().unwrap() > 1.0e12);
         // Exactly what the converter makes of the frame, with opaque alpha.
+        let (meta, pixels) = four_colour(format);
         let rgb = shmframe_convert::FrameView::new(&meta, &pixels)
             .unwrap()
             .to_rgb8();
@@ -78,9 +81,8 @@ fn raw_frames_are_exact_rgba_with_their_description() {
 #[test]
 fn one_frame_is_in_flight_and_the_next_is_the_latest() {
     let server = server(None);
-    let name = unique_name("ws-ack");
-    let (meta, pixels) = four_colour(PixelFormat::Rgb8);
-    let _publisher = Publisher::start(&name, meta, pixels, Duration::from_millis(5));
+    let (name, _publisher) =
+        publish_four_colour("ws-ack", PixelFormat::Rgb8, Duration::from_millis(5));
     let mut socket = connect(server.addr(), &format!("/ws/{name}"));
     let (first, _) = receive(&mut socket);
     assert_eq!(first["codec"], "jpeg");
@@ -111,9 +113,8 @@ fn one_frame_is_in_flight_and_the_next_is_the_latest() {
 #[test]
 fn a_page_chooses_its_gray_window() {
     let server = server(None);
-    let name = unique_name("ws-gray");
-    let (meta, pixels) = four_colour(PixelFormat::Gray16);
-    let _publisher = Publisher::start(&name, meta, pixels, Duration::from_millis(10));
+    let (name, _publisher) =
+        publish_four_colour("ws-gray", PixelFormat::Gray16, Duration::from_millis(10));
     let mut socket = connect(
         server.addr(),
         &format!("/ws/{name}?codec=raw&gray_min=2000&gray_max=3000"),

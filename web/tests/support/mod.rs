@@ -147,6 +147,19 @@ pub fn server_with(config: Config) -> Server {
     Server::start(config).expect("start the server")
 }
 
+/// Publishes the four-colour image in `format` every `period` as a stream
+/// named for `tag`: the stream's name and its publisher.
+pub fn publish_four_colour(
+    tag: &str,
+    format: PixelFormat,
+    period: Duration,
+) -> (String, Publisher) {
+    let name = unique_name(tag);
+    let (meta, pixels) = four_colour(format);
+    let publisher = Publisher::start(&name, meta, pixels, period);
+    (name, publisher)
+}
+
 /// A writer that publishes one frame again and again until dropped.
 pub struct Publisher {
     stop: Arc<AtomicBool>,
