@@ -169,6 +169,32 @@ inline Outcome outcome_of(int rc) {
 
 inline std::int64_t to_ns(std::chrono::nanoseconds timeout) { return static_cast<std::int64_t>(timeout.count()); }
 
+/// Owns one handle of the C API (NULL when empty) and closes it once:
+/// move-only, as are the Writer and Reader holding one.
+template <class T, void (*Close)(T *)>
+class Handle {
+  public:
+    Handle() = default;
+    Handle(Handle &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Handle &operator=(Handle &&other) noexcept {
+        if (this != &other) {
+            Close(raw_);
+            raw_ = std::exchange(other.raw_, nullptr);
+        }
+        return *this;
+    }
+    Handle(const Handle &) = delete;
+    Handle &operator=(const Handle &) = delete;
+    ~Handle() { Close(raw_); }
+
+    T *get() const noexcept { return raw_; }
+    /// Where a create or open call writes the new handle (this one is empty then).
+    T **out() noexcept { return &raw_; }
+
+  private:
+    T *raw_ = nullptr;
+};
+
 }  // namespace detail
 
 /// A frame copied out of a stream: its pixels and what the read said. The
@@ -215,34 +241,23 @@ class Writer {
     Writer() = default;
     /// Creates stream `name`; throws Error.
     explicit Writer(const std::string &name, const shmframe_writer_options &options = default_writer_options()) {
-        detail::check(shmframe_writer_create(name.c_str(), &options, &writer_), nullptr);
+        detail::check(shmframe_writer_create(name.c_str(), &options, writer_.out()), nullptr);
     }
     /// Creates stream `name`; an empty writer and `status` filled on failure.
     Writer(const std::string &name, const shmframe_writer_options &options, Status *status) {
-        detail::check(shmframe_writer_create(name.c_str(), &options, &writer_), status);
+        detail::check(shmframe_writer_create(name.c_str(), &options, writer_.out()), status);
     }
-    Writer(Writer &&other) noexcept : writer_(std::exchange(other.writer_, nullptr)) {}
-    Writer &operator=(Writer &&other) noexcept {
-        if (this != &other) {
-            shmframe_writer_close(writer_);
-            writer_ = std::exchange(other.writer_, nullptr);
-        }
-        return *this;
-    }
-    Writer(const Writer &) = delete;
-    Writer &operator=(const Writer &) = delete;
-    ~Writer() { shmframe_writer_close(writer_); }
 
-    explicit operator bool() const noexcept { return writer_ != nullptr; }
-    shmframe_writer *handle() const noexcept { return writer_; }
+    explicit operator bool() const noexcept { return writer_.get() != nullptr; }
+    shmframe_writer *handle() const noexcept { return writer_.get(); }
 
     /// Publishes a copy of `len` bytes at `pixels`; throws Error.
     void publish(const Meta &meta, const void *pixels, std::size_t len) {
-        detail::check(shmframe_writer_publish(writer_, &meta, pixels, len), nullptr);
+        detail::check(shmframe_writer_publish(writer_.get(), &meta, pixels, len), nullptr);
     }
     /// Publishes a copy; false and `status` filled on failure.
     bool publish(const Meta &meta, const void *pixels, std::size_t len, Status *status) {
-        return detail::check(shmframe_writer_publish(writer_, &meta, pixels, len), status) >= 0;
+        return detail::check(shmframe_writer_publish(writer_.get(), &meta, pixels, len), status) >= 0;
     }
 
     /// Publishes a frame that `fill(Bytes)` writes in place. If `fill` throws,
@@ -260,21 +275,21 @@ class Writer {
     }
 
     /// Frames published so far.
-    std::uint64_t frames_published() const noexcept { return shmframe_writer_frames_published(writer_); }
+    std::uint64_t frames_published() const noexcept { return shmframe_writer_frames_published(writer_.get()); }
 
   private:
     template <class Fill>
     bool publish_filled(const Meta &meta, Fill &fill, Status *status) {
         void *slot = nullptr;
         std::size_t capacity = 0;
-        if (detail::check(shmframe_writer_begin(writer_, &meta, &slot, &capacity), status) < 0) return false;
+        if (detail::check(shmframe_writer_begin(writer_.get(), &meta, &slot, &capacity), status) < 0) return false;
         Bytes bytes(static_cast<std::byte *>(slot), capacity);
 #if SHMFRAME_HPP_EXCEPTIONS
         try {
 #endif
             if constexpr (std::is_same_v<std::invoke_result_t<Fill &, Bytes>, bool>) {
                 if (!fill(bytes)) {
-                    shmframe_writer_abort(writer_);
+                    shmframe_writer_abort(writer_.get());
                     return false;
                 }
             } else {
@@ -282,14 +297,14 @@ class Writer {
             }
 #if SHMFRAME_HPP_EXCEPTIONS
         } catch (...) {
-            shmframe_writer_abort(writer_);
+            shmframe_writer_abort(writer_.get());
             throw;
         }
 #endif
-        return detail::check(shmframe_writer_commit(writer_), status) >= 0;
+        return detail::check(shmframe_writer_commit(writer_.get()), status) >= 0;
     }
 
-    shmframe_writer *writer_ = nullptr;
+    detail::Handle<shmframe_writer, shmframe_writer_close> writer_;
 };
 
 /// A read-only view of a stream. Move-only.
@@ -299,26 +314,15 @@ class Reader {
     Reader() = default;
     /// Opens stream `name`; throws Error (SHMFRAME_E_NOT_FOUND if there is no writer).
     explicit Reader(const std::string &name, const shmframe_reader_options *options = nullptr) {
-        detail::check(shmframe_reader_open(name.c_str(), options, &reader_), nullptr);
+        detail::check(shmframe_reader_open(name.c_str(), options, reader_.out()), nullptr);
     }
     /// Opens stream `name`; an empty reader and `status` filled on failure.
     Reader(const std::string &name, const shmframe_reader_options *options, Status *status) {
-        detail::check(shmframe_reader_open(name.c_str(), options, &reader_), status);
+        detail::check(shmframe_reader_open(name.c_str(), options, reader_.out()), status);
     }
-    Reader(Reader &&other) noexcept : reader_(std::exchange(other.reader_, nullptr)) {}
-    Reader &operator=(Reader &&other) noexcept {
-        if (this != &other) {
-            shmframe_reader_close(reader_);
-            reader_ = std::exchange(other.reader_, nullptr);
-        }
-        return *this;
-    }
-    Reader(const Reader &) = delete;
-    Reader &operator=(const Reader &) = delete;
-    ~Reader() { shmframe_reader_close(reader_); }
 
-    explicit operator bool() const noexcept { return reader_ != nullptr; }
-    shmframe_reader *handle() const noexcept { return reader_; }
+    explicit operator bool() const noexcept { return reader_.get() != nullptr; }
+    shmframe_reader *handle() const noexcept { return reader_.get(); }
 
     /// The latest frame into `frame`; throws Error.
     Outcome latest(Frame &frame) { return read(frame, Kind::Latest, 0, nullptr); }
@@ -342,12 +346,12 @@ class Reader {
     }
 
     /// The readiness fd for event loops (see shmframe_reader_fd); throws Error.
-    int fd() { return detail::check(shmframe_reader_fd(reader_), nullptr); }
-    int fd(Status *status) { return detail::check(shmframe_reader_fd(reader_), status); }
-    void clear_readiness() noexcept { shmframe_reader_clear_readiness(reader_); }
+    int fd() { return detail::check(shmframe_reader_fd(reader_.get()), nullptr); }
+    int fd(Status *status) { return detail::check(shmframe_reader_fd(reader_.get()), status); }
+    void clear_readiness() noexcept { shmframe_reader_clear_readiness(reader_.get()); }
 
     /// Whether the writer is running and publishing into the stream.
-    bool writer_alive() const noexcept { return shmframe_reader_writer_alive(reader_) == 1; }
+    bool writer_alive() const noexcept { return shmframe_reader_writer_alive(reader_.get()) == 1; }
 
   private:
     enum class Kind { Latest, Next, WaitLatest, WaitNext };
@@ -357,13 +361,13 @@ class Reader {
         std::size_t cap = frame.pixels_.size();
         switch (kind) {
         case Kind::Latest:
-            return shmframe_reader_latest(reader_, buf, cap, &frame.info_);
+            return shmframe_reader_latest(reader_.get(), buf, cap, &frame.info_);
         case Kind::Next:
-            return shmframe_reader_next(reader_, buf, cap, &frame.info_);
+            return shmframe_reader_next(reader_.get(), buf, cap, &frame.info_);
         case Kind::WaitLatest:
-            return shmframe_reader_wait_latest(reader_, buf, cap, timeout_ns, &frame.info_);
+            return shmframe_reader_wait_latest(reader_.get(), buf, cap, timeout_ns, &frame.info_);
         case Kind::WaitNext:
-            return shmframe_reader_wait_next(reader_, buf, cap, timeout_ns, &frame.info_);
+            return shmframe_reader_wait_next(reader_.get(), buf, cap, timeout_ns, &frame.info_);
         }
         return SHMFRAME_E_INVALID;
     }
@@ -379,7 +383,7 @@ class Reader {
         return detail::outcome_of(detail::check(rc, status));
     }
 
-    shmframe_reader *reader_ = nullptr;
+    detail::Handle<shmframe_reader, shmframe_reader_close> reader_;
 };
 
 }  // namespace shmframe

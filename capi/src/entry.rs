@@ -69,6 +69,21 @@ pub(crate) fn value_entry<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     })
 }
 
+/// The body of the `*_options_default` entry points: writes `defaults()` to
+/// `opts` unless it is NULL.
+///
+/// # Safety
+///
+/// `opts` is NULL or valid for a write of a `T`.
+pub(crate) unsafe fn options_default_entry<T>(opts: *mut T, defaults: impl FnOnce() -> T) {
+    void_entry(|| {
+        if !opts.is_null() {
+            // SAFETY: not NULL, and valid for a write by the caller's contract.
+            unsafe { opts.write(defaults()) };
+        }
+    });
+}
+
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let what = panic
         .downcast_ref::<&str>()

@@ -1,7 +1,9 @@
 //! The reader's entry points: open a stream, copy frames out (latest or in
 //! order, at once or waiting), close.
 
-use crate::entry::{non_null, object_size, status_entry, void_entry, Failure};
+use crate::entry::{
+    non_null, object_size, options_default_entry, status_entry, void_entry, Failure,
+};
 use crate::name::name_arg;
 use crate::status::{SHMFRAME_CLOSED, SHMFRAME_NO_FRAME, SHMFRAME_OK};
 use crate::types::{shmframe_frame_info, shmframe_reader_options};
@@ -29,12 +31,8 @@ enum Want {
 /// Fills `opts` with the defaults: trust only our own uid, 100 ms liveness interval.
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_reader_options_default(opts: *mut shmframe_reader_options) {
-    void_entry(|| {
-        if !opts.is_null() {
-            // SAFETY: not NULL, and valid for a write by the caller's contract.
-            unsafe { opts.write(shmframe_reader_options::defaults()) };
-        }
-    });
+    // SAFETY: the caller's contract is this function's.
+    unsafe { options_default_entry(opts, shmframe_reader_options::defaults) }
 }
 
 /// Opens stream `name`; `*out` is the new reader. `opts` may be NULL (defaults).

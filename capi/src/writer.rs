@@ -1,7 +1,9 @@
 //! The writer's entry points: create a stream, publish frames (copied, or
 //! filled in place between begin and commit), close.
 
-use crate::entry::{non_null, object_size, status_entry, value_entry, void_entry, Failure};
+use crate::entry::{
+    non_null, object_size, options_default_entry, status_entry, value_entry, void_entry, Failure,
+};
 use crate::name::name_arg;
 use crate::status::SHMFRAME_OK;
 use crate::types::{shmframe_frame_meta, shmframe_writer_options};
@@ -18,12 +20,8 @@ pub struct shmframe_writer {
 /// Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600.
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_writer_options_default(opts: *mut shmframe_writer_options) {
-    void_entry(|| {
-        if !opts.is_null() {
-            // SAFETY: not NULL, and valid for a write by the caller's contract.
-            unsafe { opts.write(shmframe_writer_options::defaults()) };
-        }
-    });
+    // SAFETY: the caller's contract is this function's.
+    unsafe { options_default_entry(opts, shmframe_writer_options::defaults) }
 }
 
 /// Creates stream `name` and becomes its writer; `*out` is the new writer.

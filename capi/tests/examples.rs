@@ -9,7 +9,8 @@
 mod support;
 
 use engine::{
-    ColorMatrix, ColorRange, Colorimetry, FrameMeta, PixelFormat, Reader, Writer, WriterOptions,
+    ColorMatrix, ColorRange, Colorimetry, FrameInfo, FrameMeta, PixelFormat, Reader, Writer,
+    WriterOptions,
 };
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use support::{capi_dir, profile_dir, run_limited};
+use support::{capi_dir, profile_dir, run_succeeding};
 
 #[test]
 fn examples_build_install_and_run() {
@@ -40,13 +41,7 @@ fn build_examples(prefix: &Path, out: &Path) -> PathBuf {
         .arg(capi_dir().join("build-examples.sh"))
         .args([prefix, out])
         .env("CARGO_TARGET_DIR", &target);
-    let output = run_limited(build);
-    assert!(
-        output.status.success(),
-        "build-examples.sh failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_succeeding(build);
     for file in [
         "lib/libshmframe.so.0",
         "lib/libshmframe.a",
@@ -73,14 +68,12 @@ fn build_examples(prefix: &Path, out: &Path) -> PathBuf {
 /// library and against the static one (with the libraries .pc lists for it), runs.
 fn pkg_config_shared_and_static(prefix: &Path, segments: &Path) {
     let pkg_config = |args: &[&str]| -> Vec<String> {
-        let output = Command::new("pkg-config")
+        let mut query = Command::new("pkg-config");
+        query
             .args(args)
             .arg("shmframe")
-            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
-            .output()
-            .expect("run pkg-config");
-        assert!(output.status.success(), "pkg-config {args:?} shmframe");
-        String::from_utf8(output.stdout)
+            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"));
+        String::from_utf8(run_succeeding(query).stdout)
             .unwrap()
             .split_whitespace()
             .map(str::to_string)
@@ -102,20 +95,15 @@ fn pkg_config_shared_and_static(prefix: &Path, segments: &Path) {
         ),
         (&statically, static_libs, None),
     ] {
-        let output = Command::new("gcc")
+        let mut compile = Command::new("gcc");
+        compile
             .args(pkg_config(&["--cflags"]))
             .arg(&source)
             .arg("-o")
             .arg(exe)
             .args(libs)
-            .args(rpath)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+            .args(rpath);
+        run_succeeding(compile);
         support::run_ok(exe, &[], segments);
         std::fs::remove_file(exe).unwrap();
     }
@@ -135,13 +123,7 @@ fn cmake_static_target(prefix: &Path, scratch: &Path, segments: &Path) {
     let mut compile = Command::new("cmake");
     compile.arg("--build").arg(&build);
     for step in [configure, compile] {
-        let output = run_limited(step);
-        assert!(
-            output.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        run_succeeding(step);
     }
     let program = build.join("status_static");
     let ldd = Command::new("ldd").arg(&program).output().unwrap();
@@ -295,12 +277,7 @@ fn opencv_edges(examples: &Path, segments: &Path) {
             &bgr,
         )
         .unwrap();
-    let mut output = open_when_there("edges-out");
-    let mut got = Vec::new();
-    let info = output
-        .wait_latest(&mut got, Duration::from_secs(30))
-        .unwrap()
-        .expect("an edges frame");
+    let (_output, got, info) = first_frame("edges-out");
     assert_eq!(
         info.meta,
         FrameMeta::packed(width as u32, height as u32, PixelFormat::Gray8)
@@ -333,7 +310,7 @@ fn opencv_edges(examples: &Path, segments: &Path) {
     let mut run = Command::new(reference);
     run.args([&width.to_string(), &height.to_string()])
         .args([&raw_in, &raw_out]);
-    assert!(run_limited(run).status.success());
+    run_succeeding(run);
     assert!(
         std::fs::read(&raw_out).unwrap() == got,
         "the edges differ from OpenCV's own"
@@ -345,19 +322,14 @@ fn opencv_edges(examples: &Path, segments: &Path) {
 fn compile_canny_reference() -> PathBuf {
     let exe = profile_dir().join("capi-c-tests/canny_reference");
     std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
-    let output = Command::new("g++")
+    let mut compile = Command::new("g++");
+    compile
         .args(["-std=c++17", "-O1", "-I/usr/include/opencv4"])
         .arg(capi_dir().join("tests/cxx/canny_reference.cpp"))
         .arg("-o")
         .arg(&exe)
-        .args(["-lopencv_imgproc", "-lopencv_core"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .args(["-lopencv_imgproc", "-lopencv_core"]);
+    run_succeeding(compile);
     exe
 }
 
@@ -373,6 +345,26 @@ fn open_when_there(name: &str) -> Reader {
             Err(e) => panic!("open {name}: {e}"),
         }
     }
+}
+
+/// Opens stream `name` once it is there and waits (up to 30 s) for its
+/// first frame; the reader stays open for the caller.
+fn first_frame(name: &str) -> (Reader, Vec<u8>, FrameInfo) {
+    let mut reader = open_when_there(name);
+    let mut frame = Vec::new();
+    let info = reader
+        .wait_latest(&mut frame, Duration::from_secs(30))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no frame on {name} within 30 s"));
+    (reader, frame, info)
+}
+
+/// Checks that the Qt example's last line says it saved `shot`.
+fn assert_screenshot_saved(out: &[String], shot: &Path) {
+    assert_eq!(
+        out.last().unwrap(),
+        &format!("screenshot saved: {}", shot.display())
+    );
 }
 
 /// A command running the Qt example under its own Xvfb; `exec` keeps the
@@ -503,22 +495,14 @@ fn qt_example(examples: &Path) {
         ],
     ));
     let loader_pid = loader.line();
-    let mut reader = open_when_there("qt-test");
-    let mut frame = Vec::new();
-    let info = reader
-        .wait_latest(&mut frame, Duration::from_secs(30))
-        .unwrap()
-        .expect("the loaded image");
+    let (reader, _image, info) = first_frame("qt-test");
     assert_eq!(
         (info.meta.width, info.meta.height, info.meta.format),
         (width, height, PixelFormat::Rgba8)
     );
     let shot = dir.path().join("display.png");
     let out = display(&shot);
-    assert_eq!(
-        out.last().unwrap(),
-        &format!("screenshot saved: {}", shot.display())
-    );
+    assert_screenshot_saved(&out, &shot);
     let expected = (
         width as usize,
         height as usize,
@@ -572,10 +556,7 @@ fn qt_live(examples: &Path, dir: &Path) {
         let bytes = live_frame(&meta);
         writer.publish(&meta, &bytes).unwrap();
         let out = live.finish();
-        assert_eq!(
-            out.last().unwrap(),
-            &format!("screenshot saved: {}", shot.display())
-        );
+        assert_screenshot_saved(&out, &shot);
         let expected = (width as usize, height as usize, expected_rgb(&meta, &bytes));
         assert!(
             contains(&read_rgb(&shot), &expected, 1),

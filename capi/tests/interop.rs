@@ -8,7 +8,7 @@ use engine::{ColorMatrix, ColorRange, Colorimetry, FrameMeta, PixelFormat, Reade
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::{compile, run_limited, run_ok, Lang};
+use support::{compile, run_ok, run_succeeding, Lang};
 
 const WIDTH: u32 = 16;
 const HEIGHT: u32 = 6;
@@ -32,29 +32,37 @@ fn pattern(number: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Runs `interop write PREFIX` until the returned guard's stdin closes.
-struct CWriter {
+/// A writer program (C or Python) that prints "ready" once its streams are
+/// published and runs until its stdin closes.
+struct WriterProcess {
     child: std::process::Child,
 }
 
-impl CWriter {
-    fn start(prefix: &str, segments: &Path) -> CWriter {
-        let program = compile("interop", Lang::C);
-        let mut child = Command::new(program)
-            .args(["write", prefix])
+impl WriterProcess {
+    /// Runs `interop write PREFIX` (C) until its streams are there.
+    fn c(prefix: &str, segments: &Path) -> WriterProcess {
+        let mut command = Command::new(compile("interop", Lang::C));
+        command.args(["write", prefix]);
+        WriterProcess::start(&mut command, segments, "the C writer")
+    }
+
+    /// Runs `command` with segments in `segments` until it says "ready".
+    fn start(command: &mut Command, segments: &Path, what: &str) -> WriterProcess {
+        let mut child = command
             .env("SHMFRAME_DIR", segments)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap();
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert_eq!(line, "ready\n", "the C writer did not start");
-        CWriter { child }
+        assert_eq!(line, "ready\n", "{what} did not start");
+        WriterProcess { child }
     }
 
+    /// Closes its stdin and checks that it ends successfully.
     fn finish(mut self) {
         drop(self.child.stdin.take());
         assert!(self.child.wait().unwrap().success());
@@ -97,7 +105,7 @@ fn c_and_python_read_each_other_exactly_in_every_format() {
     let script = support::capi_dir().join("tests/python_interop.py");
     let segments = tempfile::tempdir().unwrap();
     // C writes, Python reads.
-    let writer = CWriter::start("c2py", segments.path());
+    let writer = WriterProcess::c("c2py", segments.path());
     let output = run_ok(
         &python,
         &[script.to_str().unwrap(), "read", "c2py"],
@@ -109,31 +117,22 @@ fn c_and_python_read_each_other_exactly_in_every_format() {
     );
     writer.finish();
     // Python writes, C reads.
-    let mut py_writer = Command::new(&python)
-        .arg(&script)
-        .args(["write", "py2c"])
-        .env("SHMFRAME_DIR", segments.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(py_writer.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "ready\n", "the Python writer did not start");
+    let py_writer = WriterProcess::start(
+        Command::new(&python).arg(&script).args(["write", "py2c"]),
+        segments.path(),
+        "the Python writer",
+    );
     let output = run_ok(
         &compile("interop", Lang::C),
         &["read", "py2c"],
         segments.path(),
     );
     assert_eq!(String::from_utf8_lossy(&output.stdout), "read 10 formats\n");
-    drop(py_writer.stdin.take());
-    assert!(py_writer.wait().unwrap().success());
+    py_writer.finish();
 }
 
 fn a_c_writer_is_read_exactly_by_the_rust_engine(segments: &Path) {
-    let writer = CWriter::start("c2rust", segments);
+    let writer = WriterProcess::c("c2rust", segments);
     for format in PixelFormat::ALL {
         let mut reader = Reader::open(&format!("c2rust-{}", format.name())).unwrap();
         let mut pixels = Vec::new();
@@ -149,14 +148,13 @@ fn a_c_writer_is_read_exactly_by_the_rust_engine(segments: &Path) {
 fn a_c_writer_is_read_exactly_by_the_command_line() {
     let cli = cli();
     let segments = tempfile::tempdir().unwrap();
-    let writer = CWriter::start("c2cli", segments.path());
+    let writer = WriterProcess::c("c2cli", segments.path());
     for format in PixelFormat::ALL {
         let name = format!("c2cli-{}", format.name());
         let mut info = Command::new(&cli);
         info.args(["info", "--json", "--sample", "0", "--name", &name])
             .env("SHMFRAME_DIR", segments.path());
-        let output = run_limited(info);
-        assert!(output.status.success(), "shmframe info {name}");
+        let output = run_succeeding(info);
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let latest = &report["latest"];
         assert_eq!(report["alive"], true);
@@ -198,10 +196,7 @@ fn a_c_writer_is_read_exactly_by_the_command_line() {
             .args(["snapshot", "--name", &format!("c2cli-{}", format.name())])
             .arg(&out)
             .env("SHMFRAME_DIR", segments.path());
-        assert!(
-            run_limited(snapshot).status.success(),
-            "shmframe snapshot {format}"
-        );
+        run_succeeding(snapshot);
         let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(&out).unwrap()));
         let mut png = decoder.read_info().unwrap();
         let mut samples = vec![0; png.output_buffer_size().unwrap()];

@@ -8,8 +8,7 @@
 
 static void null_pointers_are_invalid(void) {
     shmframe_writer *w = test_writer("nulls", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("nulls", NULL, &r));
+    shmframe_reader *r = test_reader("nulls");
     shmframe_frame_meta meta = shmframe_frame_meta_packed(2, 2, SHMFRAME_FORMAT_GRAY8);
     uint8_t pixels[4] = {1, 2, 3, 4};
     void *slot;
@@ -109,8 +108,7 @@ static void bad_names_options_and_metadata_are_invalid(void) {
 
 static void a_small_buffer_says_the_size_needed_and_the_frame_stays_next(void) {
     shmframe_writer *w = test_writer("small", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("small", NULL, &r));
+    shmframe_reader *r = test_reader("small");
     shmframe_frame_meta meta = shmframe_frame_meta_packed(10, 10, SHMFRAME_FORMAT_RGB8);
     uint8_t pixels[300], out[300];
     fill_pattern(pixels, 300, 1);
@@ -187,8 +185,7 @@ static void an_unknown_format_in_the_segment_is_unsupported(void) {
     shmframe_frame_meta meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
     uint8_t pixels[16] = {0};
     CHECK_OK(shmframe_writer_publish(w, &meta, pixels, 16));
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("newer", NULL, &r));
+    shmframe_reader *r = test_reader("newer");
     shmframe_frame_info info;
     CHECK_OK(shmframe_reader_latest(r, pixels, 16, &info));
 

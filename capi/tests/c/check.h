@@ -62,4 +62,12 @@ static inline shmframe_writer *test_writer(const char *name, uint32_t slots) {
     return w;
 }
 
+/* A reader of stream `name` with the default options; the stream must exist. */
+static inline shmframe_reader *test_reader(const char *name) {
+    shmframe_reader *r = NULL;
+    CHECK_OK(shmframe_reader_open(name, NULL, &r));
+    CHECK(r != NULL);
+    return r;
+}
+
 #endif

@@ -64,8 +64,7 @@ static int read_all(const char *prefix) {
     for (shmframe_pixel_format f = 1; f <= FORMATS; f++) {
         char name[256];
         stream_name(name, sizeof name, prefix, f);
-        shmframe_reader *r = NULL;
-        CHECK_OK(shmframe_reader_open(name, NULL, &r));
+        shmframe_reader *r = test_reader(name);
         shmframe_frame_info info;
         CHECK_OK(shmframe_reader_latest(r, out, sizeof out, &info));
         shmframe_frame_meta meta = meta_of(f);

@@ -10,8 +10,7 @@ static const shmframe_pixel_format ALL_FORMATS[] = {
 
 static void every_format_reads_back_exactly(void) {
     shmframe_writer *w = test_writer("formats", 4);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("formats", NULL, &r));
+    shmframe_reader *r = test_reader("formats");
     shmframe_frame_info info;
     CHECK_RC(shmframe_reader_latest(r, NULL, 0, &info), SHMFRAME_NO_FRAME);
     uint8_t pixels[4096], out[4096];
@@ -45,8 +44,7 @@ static void every_format_reads_back_exactly(void) {
 
 static void a_frame_filled_in_place_is_published_by_commit_and_not_by_abort(void) {
     shmframe_writer *w = test_writer("in-place", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("in-place", NULL, &r));
+    shmframe_reader *r = test_reader("in-place");
     shmframe_frame_meta meta = shmframe_frame_meta_packed(8, 4, SHMFRAME_FORMAT_RGB8);
     void *slot = NULL;
     size_t capacity = 0;
@@ -83,8 +81,7 @@ static void a_frame_filled_in_place_is_published_by_commit_and_not_by_abort(void
 
 static void an_in_order_reader_counts_the_frames_it_missed(void) {
     shmframe_writer *w = test_writer("in-order", 4);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("in-order", NULL, &r));
+    shmframe_reader *r = test_reader("in-order");
     shmframe_frame_meta meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
     uint8_t pixels[16], out[16];
     /* Frames 1..10 into 4 slots: the reader, opened before frame 1, reads
@@ -103,8 +100,7 @@ static void an_in_order_reader_counts_the_frames_it_missed(void) {
     }
     CHECK_RC(shmframe_reader_next(r, out, sizeof out, &info), SHMFRAME_NO_FRAME);
     /* A reader opened now starts at the latest frame. */
-    shmframe_reader *late = NULL;
-    CHECK_OK(shmframe_reader_open("in-order", NULL, &late));
+    shmframe_reader *late = test_reader("in-order");
     CHECK_OK(shmframe_reader_next(late, out, sizeof out, &info));
     CHECK(info.index == 10 && info.missed == 0);
     shmframe_reader_close(late);

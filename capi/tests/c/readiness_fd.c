@@ -30,8 +30,7 @@ static void *publish_after_a_pause(void *arg) {
 int main(void) {
     alarm(60);
     shmframe_writer *w = test_writer("fd", 4);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("fd", NULL, &r));
+    shmframe_reader *r = test_reader("fd");
     int fd = shmframe_reader_fd(r);
     CHECK(fd >= 0);
     CHECK(shmframe_reader_fd(r) == fd);

@@ -20,8 +20,7 @@ static void sleep_ms(long ms) {
 
 static void a_wait_times_out_with_no_frame(void) {
     shmframe_writer *w = test_writer("timeout", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("timeout", NULL, &r));
+    shmframe_reader *r = test_reader("timeout");
     uint8_t out[64];
     shmframe_frame_info info;
     uint64_t start = now_ns();
@@ -64,17 +63,24 @@ static void *publish_frames(void *arg) {
     return NULL;
 }
 
+/* Starts a thread publishing `frames` frames into `w`, `pause_ms` apart, and
+ * closing `w` at the end if `close_at_end`; `p` must outlive the thread. */
+static pthread_t start_publisher(struct publisher *p, shmframe_writer *w, int frames, long pause_ms,
+                                 int close_at_end) {
+    p->w = w;
+    p->frames = frames;
+    p->pause_ms = pause_ms;
+    p->close_at_end = close_at_end;
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, publish_frames, p) == 0);
+    return thread;
+}
+
 static void waits_are_woken_by_publishes_and_end_with_closed(void) {
     shmframe_writer *w = test_writer("woken", 8);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("woken", NULL, &r));
+    shmframe_reader *r = test_reader("woken");
     struct publisher p;
-    p.w = w;
-    p.frames = 20;
-    p.pause_ms = 5;
-    p.close_at_end = 1;
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, publish_frames, &p) == 0);
+    pthread_t thread = start_publisher(&p, w, 20, 5, 1);
     uint8_t out[64];
     shmframe_frame_info info;
     uint64_t expected = 1;
@@ -96,15 +102,10 @@ static void waits_are_woken_by_publishes_and_end_with_closed(void) {
 
 static void a_wait_without_limit_outlasts_a_slow_writer(void) {
     shmframe_writer *w = test_writer("slow", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("slow", NULL, &r));
+    shmframe_reader *r = test_reader("slow");
     struct publisher p;
-    p.w = w;
-    p.frames = 2;
-    p.pause_ms = 400; /* longer than any internal slice of a wait */
-    p.close_at_end = 0;
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, publish_frames, &p) == 0);
+    /* 400 ms between frames: longer than any internal slice of a wait. */
+    pthread_t thread = start_publisher(&p, w, 2, 400, 0);
     uint8_t out[64];
     shmframe_frame_info info;
     CHECK_OK(shmframe_reader_wait_next(r, out, sizeof out, -1, &info));
@@ -118,16 +119,10 @@ static void a_wait_without_limit_outlasts_a_slow_writer(void) {
 
 static void a_long_wait_returns_closed_soon_after_the_writer_closes(void) {
     shmframe_writer *w = test_writer("closing", 2);
-    shmframe_reader *r = NULL;
-    CHECK_OK(shmframe_reader_open("closing", NULL, &r));
+    shmframe_reader *r = test_reader("closing");
     struct publisher p;
-    p.w = w;
-    p.frames = 0;
-    p.pause_ms = 0;
-    p.close_at_end = 1;
-    pthread_t thread;
     uint64_t start = now_ns();
-    CHECK(pthread_create(&thread, NULL, publish_frames, &p) == 0);
+    pthread_t thread = start_publisher(&p, w, 0, 0, 1);
     uint8_t out[64];
     shmframe_frame_info info;
     /* A 60 s limit, but the writer closes at once. */

@@ -25,6 +25,15 @@
 using shmframe::Outcome;
 using shmframe::PixelFormat;
 
+// Handles and frames are move-only, and moving them cannot throw.
+static_assert(!std::is_copy_constructible_v<shmframe::Writer> && !std::is_copy_assignable_v<shmframe::Writer>);
+static_assert(!std::is_copy_constructible_v<shmframe::Reader> && !std::is_copy_assignable_v<shmframe::Reader>);
+static_assert(!std::is_copy_constructible_v<shmframe::Frame>);
+static_assert(std::is_nothrow_move_constructible_v<shmframe::Writer> &&
+              std::is_nothrow_move_assignable_v<shmframe::Writer>);
+static_assert(std::is_nothrow_move_constructible_v<shmframe::Reader> &&
+              std::is_nothrow_move_assignable_v<shmframe::Reader>);
+
 static std::uint8_t pattern_byte(std::uint64_t number, std::size_t i) {
     return static_cast<std::uint8_t>(i * 31u + number * 7u);
 }

@@ -104,27 +104,20 @@ pub fn compile_against(name: &str, lang: Lang, lib: &Path) -> PathBuf {
     if compiled.contains(&exe) {
         return exe;
     }
-    let source = capi_dir().join("tests/c").join(format!("{name}.c"));
-    let output = Command::new(compiler)
+    let mut compile = Command::new(compiler);
+    compile
         .args(flags)
         .args(["-g", "-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"])
         .arg("-I")
         .arg(capi_dir().join("include"))
-        .arg(&source)
+        .arg(capi_dir().join("tests/c").join(format!("{name}.c")))
         .arg("-o")
         .arg(&exe)
         .arg("-L")
         .arg(lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lshmframe", "-lpthread"])
-        .output()
-        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
-    assert!(
-        output.status.success(),
-        "{compiler} {}:\n{}",
-        source.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .args(["-lshmframe", "-lpthread"]);
+    run_succeeding(compile);
     compiled.push(exe.clone());
     exe
 }
@@ -133,7 +126,8 @@ pub fn compile_against(name: &str, lang: Lang, lib: &Path) -> PathBuf {
 /// and libraries `libs` against the library in `lib`; returns the program.
 pub fn compile_header_test(lib: &Path, exe_name: &str, flags: &[&str], libs: &[&str]) -> PathBuf {
     let exe = lib.parent().unwrap().join(exe_name);
-    let output = Command::new("g++")
+    let mut compile = Command::new("g++");
+    compile
         .args(["-g", "-Wall", "-Wextra", "-Werror", "-fPIC"])
         .args(flags)
         .arg("-I")
@@ -145,14 +139,8 @@ pub fn compile_header_test(lib: &Path, exe_name: &str, flags: &[&str], libs: &[&
         .arg(lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lshmframe")
-        .args(libs)
-        .output()
-        .expect("run g++");
-    assert!(
-        output.status.success(),
-        "g++ {flags:?}:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .args(libs);
+    run_succeeding(compile);
     exe
 }
 
@@ -178,20 +166,26 @@ pub fn run_limited(mut command: Command) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Runs `program` (with `args`) with its own segment directory and checks it succeeds.
-pub fn run_ok(program: &Path, args: &[&str], segments: &Path) -> Output {
-    let mut command = Command::new(program);
-    command.args(args).env("SHMFRAME_DIR", segments);
+/// Runs `command` with `RUN_LIMIT` and checks that it succeeds; a failure
+/// shows the command, its exit status and its output.
+pub fn run_succeeding(command: Command) -> Output {
+    let shown = format!("{command:?}");
     let output = run_limited(command);
     assert!(
         output.status.success(),
-        "{} {args:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        program.display(),
+        "{shown} failed ({}):\nstdout:\n{}\nstderr:\n{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Runs `program` (with `args`) with its own segment directory and checks it succeeds.
+pub fn run_ok(program: &Path, args: &[&str], segments: &Path) -> Output {
+    let mut command = Command::new(program);
+    command.args(args).env("SHMFRAME_DIR", segments);
+    run_succeeding(command)
 }
 
 /// Compiles `name` as C and as C++ and runs both, each in a fresh segment directory.
