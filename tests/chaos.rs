@@ -498,10 +498,7 @@ fn chaos_soak() {
     let seconds: u64 = std::env::var("CHAOS_SECONDS")
         .map(|s| s.parse().expect("CHAOS_SECONDS is a number"))
         .unwrap_or(20);
-    let dir = tempfile::Builder::new()
-        .prefix("shmframe-chaos-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
+    let dir = common::private_dir("shmframe-chaos-");
     let envs = vec![
         ("SHMFRAME_DIR", dir.path().display().to_string()),
         ("SHMFRAME_TEST_NAME", NAME.to_string()),

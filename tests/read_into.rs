@@ -1,6 +1,8 @@
 //! Reading into a caller's slice through a real segment: the same frames as
 //! the vector reads, waits included, and a slice too small is refused at once.
 
+mod common;
+
 use shmframe::{Error, FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
 use std::time::Duration;
 
@@ -11,11 +13,7 @@ const LONG: Duration = Duration::from_secs(30);
 /// environment variable, so they run one after another in one test.
 #[test]
 fn read_into() {
-    let dir = tempfile::Builder::new()
-        .prefix("shmframe-read-into-test-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
-    std::env::set_var(shmframe::DIR_ENV, dir.path());
+    let _dir = common::use_private_dir("shmframe-read-into-test-");
     slice_reads_return_what_vector_reads_return();
     a_slice_too_small_fails_every_read_without_losing_the_frame();
 }

@@ -190,10 +190,7 @@ fn no_lock_a_reader_holds_delays_or_prevents_the_next_writer() {
 
 #[test]
 fn writers_killed_while_creating_their_segment_leave_nothing_behind() {
-    let dir = tempfile::Builder::new()
-        .prefix("shmframe-succession-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
+    let dir = common::private_dir("shmframe-succession-");
     let name = "killed-while-creating";
     // A dead writer's segment, so that later writers also go through replacing it.
     let mut stale = spawn_writer(name, 4096, Some(dir.path()));

@@ -2,6 +2,8 @@
 //! lives and goes with its writer, and nothing a reader writes into it (or
 //! does to it) harms the writer or keeps a sleeper from its frames.
 
+mod common;
+
 use shmframe::{FrameMeta, PixelFormat, Reader, ReaderOptions, Writer, WriterOptions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -12,11 +14,7 @@ use std::time::Duration;
 /// another in one test; the directory goes when it ends, even on a failure.
 #[test]
 fn wake_file() {
-    let dir = tempfile::Builder::new()
-        .prefix("shmframe-wake-test-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
-    std::env::set_var(shmframe::DIR_ENV, dir.path());
+    let _dir = common::use_private_dir("shmframe-wake-test-");
     the_wake_file_is_writable_by_whoever_may_read_and_goes_with_its_writer();
     a_dead_writers_wake_file_is_swept_and_a_live_ones_kept();
     publishes_make_no_wake_call_while_readers_only_poll();

@@ -11,6 +11,23 @@ use std::time::Duration;
 /// How long a test waits for a child's line before declaring it hung.
 const LINE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A private segment directory on tmpfs (for O_TMPFILE), named `prefix...`,
+/// removed when dropped, even when the test fails.
+pub fn private_dir(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/dev/shm")
+        .expect("a directory in /dev/shm")
+}
+
+/// Makes [`private_dir`] this process's segment directory (`SHMFRAME_DIR`):
+/// the cases of one test then run one after another in it.
+pub fn use_private_dir(prefix: &str) -> tempfile::TempDir {
+    let dir = private_dir(prefix);
+    std::env::set_var(shmframe::DIR_ENV, dir.path());
+    dir
+}
+
 /// A stream name unique to this test process and `tag`.
 pub fn unique_name(tag: &str) -> String {
     format!("test-{}-{tag}", std::process::id())
