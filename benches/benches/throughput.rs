@@ -3,12 +3,10 @@
 //! two processes on two CPUs. A criterion "iteration" is one frame delivered.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use shmframe_benches::criterion_setup::{criterion, must, scaled};
+use shmframe_benches::criterion_setup::{criterion, frames_timed};
 use shmframe_benches::{classic, iox, socket};
-use shmframe_measure::{rgba_len, throughput, BenchResult, Cpus, Timed, FRAME_1080P, FRAME_4K};
+use shmframe_measure::{rgba_len, throughput, Cpus, ThroughputFn, FRAME_1080P, FRAME_4K};
 use std::time::Duration;
-
-type ThroughputFn = fn(usize, Cpus, u64, Duration) -> BenchResult<Timed>;
 
 const SYSTEMS: [(&str, ThroughputFn); 5] = [
     ("floor", throughput::floor),
@@ -25,14 +23,8 @@ fn bench_throughput(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(len as u64));
         for (system, run) in SYSTEMS {
             group.bench_function(BenchmarkId::from_parameter(system), |b| {
-                b.iter_custom(|iters| {
-                    let timed = must(run(
-                        len,
-                        Cpus::split(),
-                        iters.clamp(4, 64),
-                        Duration::from_millis(300),
-                    ));
-                    scaled(timed.elapsed, timed.frames, iters)
+                frames_timed(b, 4, 64, |frames| {
+                    run(len, Cpus::split(), frames, Duration::from_millis(300))
                 })
             });
         }

@@ -3,7 +3,7 @@
 //! writer on one CPU, all readers on the other. An "iteration" is one publish.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use shmframe_benches::criterion_setup::{criterion, must, scaled};
+use shmframe_benches::criterion_setup::{criterion, frames_timed};
 use shmframe_benches::{classic, iox, socket};
 use shmframe_measure::{rgba_len, writer_rate, Cpus, RateFn, RateRun, FRAME_1080P};
 use std::time::Duration;
@@ -25,15 +25,14 @@ fn bench_writer_rate(c: &mut Criterion) {
                 continue; // nobody to send to
             }
             group.bench_function(BenchmarkId::from_parameter(system), |b| {
-                b.iter_custom(|iters| {
-                    let timed = must(run(RateRun {
+                frames_timed(b, 8, 200, |frames| {
+                    run(RateRun {
                         len,
                         readers,
                         cpus: Cpus::split(),
-                        frames: iters.clamp(8, 200),
+                        frames,
                         budget: Duration::from_millis(300),
-                    }));
-                    scaled(timed.elapsed, timed.frames, iters)
+                    })
                 })
             });
         }

@@ -1,7 +1,7 @@
 //! Shared criterion settings and helpers for the bench targets.
 
-use criterion::Criterion;
-use shmframe_measure::BenchResult;
+use criterion::{Bencher, Criterion};
+use shmframe_measure::{BenchResult, Timed};
 use std::time::Duration;
 
 /// Criterion with modest sample counts: every bench here starts child
@@ -23,6 +23,21 @@ pub fn scaled(elapsed: Duration, done: u64, iters: u64) -> Duration {
         return elapsed;
     }
     Duration::from_secs_f64(elapsed.as_secs_f64() / done as f64 * iters as f64)
+}
+
+/// Times a measurement of whole frames for criterion: `measure(frames)` is
+/// asked for criterion's `iters` clamped to `fewest..=most`, and what it
+/// measured is scaled to `iters`.
+pub fn frames_timed(
+    b: &mut Bencher,
+    fewest: u64,
+    most: u64,
+    mut measure: impl FnMut(u64) -> BenchResult<Timed>,
+) {
+    b.iter_custom(|iters| {
+        let timed = must(measure(iters.clamp(fewest, most)));
+        scaled(timed.elapsed, timed.frames, iters)
+    })
 }
 
 /// Median of latency samples, times `iters`: each call measures a few
