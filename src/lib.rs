@@ -46,6 +46,12 @@ mod sync;
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
+mod held_frame;
+#[cfg(not(loom))]
+mod hold_file;
+#[cfg(not(loom))]
+mod holds;
+#[cfg(not(loom))]
 mod install;
 #[cfg(not(loom))]
 mod liveness;
@@ -70,8 +76,10 @@ pub use protocol::{Destination, FrameOrigin, SlotFill};
 #[cfg(not(loom))]
 pub use clock::monotonic_ns;
 #[cfg(not(loom))]
+pub use held_frame::HeldFrame;
+#[cfg(not(loom))]
 pub use reader::{Reader, ReaderOptions, StreamStatus};
 #[cfg(not(loom))]
 pub use segment::{list_streams, remove_stream, segment_dir, segment_path, DIR_ENV};
 #[cfg(not(loom))]
-pub use writer::{Writer, WriterOptions, DEFAULT_SLOT_CAPACITY};
+pub use writer::{Writer, WriterOptions, DEFAULT_HOLDS, DEFAULT_SLOT_CAPACITY};

@@ -1,9 +1,11 @@
 //! A reader: attaches to a stream by name and copies frames out.
 
 use crate::error::{Error, Result};
+use crate::hold_file::HoldFile;
 use crate::layout::{header, FrameInfo, STATE_LIVE};
 use crate::protocol::{Destination, Region, RingReader};
 use crate::segment::Segment;
+use std::cell::{Cell, OnceCell};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,9 @@ pub struct ReaderOptions {
     /// Longest single futex sleep of a wait: how soon a waiting reader notices
     /// that its writer died or was replaced (default 100 ms).
     pub liveness_interval: Duration,
+    /// Frames this reader asks to hold in place at once (default 2; the
+    /// writer grants what is free of its own `holds`).
+    pub holds: usize,
 }
 
 impl Default for ReaderOptions {
@@ -29,6 +34,7 @@ impl Default for ReaderOptions {
         ReaderOptions {
             trusted_uids: Vec::new(),
             liveness_interval: Duration::from_millis(100),
+            holds: 2,
         }
     }
 }
@@ -52,9 +58,12 @@ pub struct StreamStatus {
 
 /// A read-only view of one stream. Any number may be open; none can disturb the writer.
 pub struct Reader {
-    segment: Segment,
-    ring: RingReader,
-    options: ReaderOptions,
+    pub(crate) segment: Segment,
+    /// Where this reader is in the stream (a `Cell`: holds are taken through `&self`).
+    pub(crate) ring: Cell<RingReader>,
+    pub(crate) options: ReaderOptions,
+    /// This reader's hold file, made on its first hold (`held_frame.rs`).
+    pub(crate) hold_file: OnceCell<HoldFile>,
 }
 
 /// Which frame a wait is for.
@@ -73,11 +82,12 @@ impl Reader {
     /// Opens stream `name` with options.
     pub fn open_with(name: &str, options: &ReaderOptions) -> Result<Reader> {
         let segment = Segment::open_read_only(name, &options.trusted_uids)?;
-        let ring = RingReader::new(&segment.region());
+        let ring = Cell::new(RingReader::new(&segment.region()));
         Ok(Reader {
             segment,
             ring,
             options: options.clone(),
+            hold_file: OnceCell::new(),
         })
     }
 
@@ -99,14 +109,17 @@ impl Reader {
 
     #[inline]
     fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_latest_to(&self.segment.region(), dest);
+        let got = self
+            .ring
+            .get_mut()
+            .read_latest_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
     /// copying its pixels; `None` if nothing has been published yet.
     pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
-        self.unless_truncated(self.ring.peek_latest(&self.segment.region()))
+        self.unless_truncated(self.ring.get().peek_latest(&self.segment.region()))
     }
 
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
@@ -129,14 +142,17 @@ impl Reader {
 
     #[inline]
     fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_next_to(&self.segment.region(), dest);
+        let got = self
+            .ring
+            .get_mut()
+            .read_next_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
     /// `result`, unless the segment was truncated under this reader: what was
     /// read may then be zeros standing in for the lost pages.
     #[inline]
-    fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
         if self.segment.truncated() {
             return Err(Error::Truncated {
                 name: self.segment.name().to_string(),
@@ -193,10 +209,7 @@ impl Reader {
             if self.segment.truncated() && self.follow()? {
                 failure = None;
             }
-            let seen = match want {
-                Want::Latest => self.ring.last_seen(),
-                Want::Next => self.ring.next_number() - 1,
-            };
+            let seen = self.seen(want);
             if self.segment.truncated() || self.segment.region().latest() > seen {
                 let got = self.read_before(dest, want, deadline);
                 match self.unless_truncated(got) {
@@ -236,6 +249,45 @@ impl Reader {
         }
     }
 
+    /// The index of the last frame a wait for `want` has seen.
+    fn seen(&self, want: Want) -> u64 {
+        let ring = self.ring.get();
+        match want {
+            Want::Latest => ring.last_seen(),
+            Want::Next => ring.next_number() - 1,
+        }
+    }
+
+    /// Waits up to `timeout` until a frame newer than the last `want` saw is
+    /// published (following a moved writer); whether there is one.
+    pub(crate) fn wait_for_newer(&mut self, timeout: Duration, latest: bool) -> Result<bool> {
+        let want = if latest { Want::Latest } else { Want::Next };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.segment.truncated() {
+                self.follow()?;
+            }
+            let region = self.segment.region();
+            if !self.segment.truncated() && region.latest() > self.seen(want) {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            let slice =
+                (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
+            if region.state() == STATE_LIVE
+                && (region.wait_for_frame_after(self.seen(want), slice) || self.segment.lock_held())
+            {
+                continue;
+            }
+            if !self.follow()? {
+                std::thread::sleep(slice.min(GONE_POLL));
+            }
+        }
+    }
+
     /// One read for a wait, retrying a busy slot until `deadline` at most
     /// (but long enough for a live writer's next publish to free it). What is
     /// left in a segment is read before a successor is followed.
@@ -254,7 +306,9 @@ impl Reader {
                 } else {
                     Instant::now()
                 };
-                self.ring.read_latest_until(&region, dest, give_up_at)
+                self.ring
+                    .get_mut()
+                    .read_latest_until(&region, dest, give_up_at)
             }
             Want::Next => self.next_to(dest),
         }
@@ -283,8 +337,10 @@ impl Reader {
             Err(Error::NoStream { .. }) => return Ok(false),
             Err(e) => return Err(e),
         };
-        self.ring = RingReader::new(&segment.region());
+        self.ring = Cell::new(RingReader::new(&segment.region()));
         self.segment = segment;
+        // Its hold files are named for the old segment.
+        self.hold_file = OnceCell::new();
         Ok(true)
     }
 
