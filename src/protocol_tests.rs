@@ -603,3 +603,56 @@ fn a_fill_that_panics_leaves_every_slot_readable() {
         assert_eq!(seq % 2, 0, "slot of frame {n} is odd at rest");
     }
 }
+
+/// A frame held in place is read as a plain `&[u8]` while another thread
+/// publishes: under Miri, a store of the writer into the held slot would be
+/// a data race with those reads, and the bytes would change.
+#[test]
+fn a_held_frame_is_never_written_while_the_writer_publishes() {
+    let heap = HeapRegion::new(Geometry::with_holds(4, 64, 2).unwrap());
+    let entries: [AtomicU64; 2] = std::array::from_fn(|_| AtomicU64::new(0));
+    let mut writer = RingWriter::init(&heap.region(), 1, 0);
+    let region = heap.region().with_holds(&entries);
+    for n in 1..=2 {
+        let (meta, pixels) = frame(n, 2);
+        writer.publish(&region, &meta, || n, &pixels).unwrap();
+    }
+    let mut ring = RingReader::new(&heap.region());
+    let mut info = FrameInfo::NONE;
+    let granted = ring
+        .hold_latest(&heap.region(), &entries[0], &mut info)
+        .unwrap()
+        .unwrap();
+    // SAFETY: the hold through `entries[0]` is granted and stays until the
+    // end of this test, and the writer honours both entries.
+    let held = unsafe { heap.region().held_pixels(granted.slot, info.len) };
+    assert_eq!((info.index, held), (2, &[2u8; 16][..]));
+    let published = std::thread::scope(|scope| {
+        let publisher = scope.spawn(|| {
+            for n in 3..ROUNDS.min(200) {
+                let (meta, pixels) = frame(n, 2);
+                writer.publish(&region, &meta, || n, &pixels).unwrap();
+            }
+            writer.published()
+        });
+        // Reads race the publishes in the other slots, never in this one.
+        let mut sum = 0u64;
+        while !publisher.is_finished() {
+            sum += held.iter().map(|&b| u64::from(b)).sum::<u64>();
+            std::thread::yield_now();
+        }
+        assert!(sum % 32 == 0);
+        publisher.join().unwrap()
+    });
+    assert_eq!(held, &[2u8; 16][..]);
+    assert_eq!(published, ROUNDS.min(200) - 1);
+    entries[0].store(0, Release);
+    // Let go: the writer uses that slot again.
+    for n in published + 1..=published + 4 {
+        let (meta, pixels) = frame(n, 2);
+        writer.publish(&region, &meta, || n, &pixels).unwrap();
+    }
+    let mut copy = [0u8; 16];
+    heap.region().copy_pixels(granted.slot, &mut copy);
+    assert_ne!(copy, [2u8; 16], "a released slot is written again");
+}
