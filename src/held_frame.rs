@@ -128,27 +128,19 @@ impl Reader {
         };
         let word = hold_file.entry(entry);
         let mut info = FrameInfo::NONE;
-        let mut ring = self.ring.get();
-        let got = match which {
+        let got = self.with_ring(|ring| match which {
             Which::Latest => ring.hold_latest(&region, word, &mut info),
             Which::Next => ring.hold_next(&region, word, &mut info),
-        };
-        let got = self.unless_truncated(got);
-        match got {
-            Ok(Some(Granted { slot })) => {
-                self.ring.set(ring);
-                Ok(Some(HeldFrame {
-                    reader: self,
-                    hold_file,
-                    entry,
-                    slot,
-                    info,
-                }))
-            }
+        });
+        match self.unless_truncated(got) {
+            Ok(Some(Granted { slot })) => Ok(Some(HeldFrame {
+                reader: self,
+                hold_file,
+                entry,
+                slot,
+                info,
+            })),
             other => {
-                if other.is_ok() {
-                    self.ring.set(ring);
-                }
                 hold_file.release(entry);
                 other.map(|_| None)
             }

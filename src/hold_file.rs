@@ -26,10 +26,10 @@ use crate::sync::{AtomicU64, Ordering::*};
 use memmap2::{MmapOptions, MmapRaw};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
-use std::cell::Cell;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
 
 /// The name prefix of the hold files of the segment whose wake token is `token`.
 pub(crate) fn hold_prefix(token: u64) -> String {
@@ -45,8 +45,10 @@ pub(crate) struct HoldFile {
     _file: File,
     path: PathBuf,
     inode: u64,
-    /// Entries some `HeldFrame` of this reader uses (bit `e` for entry `e`).
-    in_use: Cell<u32>,
+    /// Entries some `HeldFrame` of this reader uses (bit `e` for entry `e`);
+    /// taken and given back with atomic bit operations, as a reader may be
+    /// shared between threads.
+    in_use: AtomicU32,
 }
 
 impl HoldFile {
@@ -82,7 +84,7 @@ impl HoldFile {
             _file: file,
             path: PathBuf::new(),
             inode,
-            in_use: Cell::new(0),
+            in_use: AtomicU32::new(0),
         };
         // Not yet visible to anyone: Relaxed.
         hold_file.word(0).store(hold::MAGIC, Relaxed);
@@ -116,17 +118,16 @@ impl HoldFile {
     /// Takes an entry the writer honours (it gave this file a ticket for it)
     /// and no held frame of this reader uses; `None` if there is none.
     pub(crate) fn take_entry(&self, region: &Region<'_>) -> Option<usize> {
-        let in_use = self.in_use.get();
-        let entry = (0..region.geometry().holds)
+        let mut granted = (0..region.geometry().holds)
             // Pairs with the writer's Release store of the ticket, made after
             // it started honouring the entry.
             .map(|ticket| region.ticket(ticket).load(Acquire))
-            .find_map(|word| {
-                (0..hold::MAX_ENTRIES)
-                    .find(|&e| in_use & 1 << e == 0 && ticket_word(self.inode, e) == Some(word))
-            })?;
-        self.in_use.set(in_use | 1 << entry);
-        Some(entry)
+            .filter_map(|word| {
+                (0..hold::MAX_ENTRIES).find(|&e| ticket_word(self.inode, e) == Some(word))
+            });
+        // Only this process's threads use `in_use`: Relaxed. An entry is
+        // ours if its bit was clear before we set it.
+        granted.find(|&entry| self.in_use.fetch_or(1 << entry, Relaxed) & 1 << entry == 0)
     }
 
     /// How many entries the writer honours for this file now.
@@ -144,12 +145,12 @@ impl HoldFile {
         // Pairs with the writer's Acquire loads of the entries: our reads of
         // the held pixels happen before any store it makes to that slot.
         self.entry(entry).store(0, Release);
-        self.in_use.set(self.in_use.get() & !(1 << entry));
+        self.in_use.fetch_and(!(1 << entry), Relaxed);
     }
 
     /// Entries in use by held frames.
     pub(crate) fn holding(&self) -> usize {
-        self.in_use.get().count_ones() as usize
+        self.in_use.load(Relaxed).count_ones() as usize
     }
 
     #[inline]

@@ -5,8 +5,8 @@ use crate::hold_file::HoldFile;
 use crate::layout::{header, FrameInfo, STATE_LIVE};
 use crate::protocol::{Destination, Region, RingReader};
 use crate::segment::Segment;
-use std::cell::{Cell, OnceCell};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Pause between looks for a successor while the writer is gone.
@@ -59,11 +59,12 @@ pub struct StreamStatus {
 /// A read-only view of one stream. Any number may be open; none can disturb the writer.
 pub struct Reader {
     pub(crate) segment: Segment,
-    /// Where this reader is in the stream (a `Cell`: holds are taken through `&self`).
-    pub(crate) ring: Cell<RingReader>,
+    /// Where this reader is in the stream. Holds are taken through `&self`,
+    /// so it sits in a mutex, which a copy through `&mut self` never locks.
+    ring: Mutex<RingReader>,
     pub(crate) options: ReaderOptions,
     /// This reader's hold file, made on its first hold (`held_frame.rs`).
-    pub(crate) hold_file: OnceCell<HoldFile>,
+    pub(crate) hold_file: OnceLock<HoldFile>,
 }
 
 /// Which frame a wait is for.
@@ -82,12 +83,12 @@ impl Reader {
     /// Opens stream `name` with options.
     pub fn open_with(name: &str, options: &ReaderOptions) -> Result<Reader> {
         let segment = Segment::open_read_only(name, &options.trusted_uids)?;
-        let ring = Cell::new(RingReader::new(&segment.region()));
+        let ring = Mutex::new(RingReader::new(&segment.region()));
         Ok(Reader {
             segment,
             ring,
             options: options.clone(),
-            hold_file: OnceCell::new(),
+            hold_file: OnceLock::new(),
         })
     }
 
@@ -109,17 +110,14 @@ impl Reader {
 
     #[inline]
     fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self
-            .ring
-            .get_mut()
-            .read_latest_to(&self.segment.region(), dest);
+        let got = ring_of(&mut self.ring).read_latest_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
     /// copying its pixels; `None` if nothing has been published yet.
     pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
-        self.unless_truncated(self.ring.get().peek_latest(&self.segment.region()))
+        self.unless_truncated(self.ring_now().peek_latest(&self.segment.region()))
     }
 
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
@@ -142,10 +140,7 @@ impl Reader {
 
     #[inline]
     fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self
-            .ring
-            .get_mut()
-            .read_next_to(&self.segment.region(), dest);
+        let got = ring_of(&mut self.ring).read_next_to(&self.segment.region(), dest);
         self.unless_truncated(got)
     }
 
@@ -249,9 +244,20 @@ impl Reader {
         }
     }
 
+    /// Where this reader is in the stream now.
+    pub(crate) fn ring_now(&self) -> RingReader {
+        *self.ring.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `step` on where this reader is in the stream, keeping what it
+    /// changed (a hold through `&self`).
+    pub(crate) fn with_ring<T>(&self, step: impl FnOnce(&mut RingReader) -> T) -> T {
+        step(&mut self.ring.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// The index of the last frame a wait for `want` has seen.
     fn seen(&self, want: Want) -> u64 {
-        let ring = self.ring.get();
+        let ring = self.ring_now();
         match want {
             Want::Latest => ring.last_seen(),
             Want::Next => ring.next_number() - 1,
@@ -306,9 +312,7 @@ impl Reader {
                 } else {
                     Instant::now()
                 };
-                self.ring
-                    .get_mut()
-                    .read_latest_until(&region, dest, give_up_at)
+                ring_of(&mut self.ring).read_latest_until(&region, dest, give_up_at)
             }
             Want::Next => self.next_to(dest),
         }
@@ -337,10 +341,10 @@ impl Reader {
             Err(Error::NoStream { .. }) => return Ok(false),
             Err(e) => return Err(e),
         };
-        self.ring = Cell::new(RingReader::new(&segment.region()));
+        self.ring = Mutex::new(RingReader::new(&segment.region()));
         self.segment = segment;
         // Its hold files are named for the old segment.
-        self.hold_file = OnceCell::new();
+        self.hold_file = OnceLock::new();
         Ok(true)
     }
 
@@ -368,4 +372,10 @@ impl Reader {
     pub fn path(&self) -> &Path {
         self.segment.path()
     }
+}
+
+/// The ring of a reader borrowed exclusively: no lock taken.
+#[inline]
+fn ring_of(ring: &mut Mutex<RingReader>) -> &mut RingReader {
+    ring.get_mut().unwrap_or_else(PoisonError::into_inner)
 }
