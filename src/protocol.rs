@@ -939,8 +939,14 @@ impl RingReader {
                     }
                     // Written over (or its fill failed): it is gone.
                     SlotRead::Frame(_) | SlotRead::Empty => self.skip_one(),
-                    // Being written over: gone once the writer stored the new index.
-                    SlotRead::Busy if region.slot_index(at) != self.next => self.skip_one(),
+                    // Being written over: without holds the writer marks
+                    // only the slot it writes; with them, it is gone once
+                    // the writer stored the new index.
+                    SlotRead::Busy
+                        if region.geometry.holds == 0 || region.slot_index(at) != self.next =>
+                    {
+                        self.skip_one()
+                    }
                     // Marked for a moment by a writer that then took another
                     // slot, or about to be written: look again.
                     SlotRead::Busy => pause_or_starve(&mut patience, region)?,
