@@ -193,6 +193,8 @@ fn new_segment(
     options: &WriterOptions,
     current: Option<&Segment>,
 ) -> Result<(Segment, RingWriter)> {
+    // A count the ring cannot have is refused, not raised.
+    Geometry::new(options.slots, options.slot_capacity)?;
     let slots = options.slots.max(options.holds.saturating_add(2));
     let geometry = Geometry::with_holds(slots, options.slot_capacity, options.holds)?;
     let pending = create_pending(name, geometry, options.mode)?;

@@ -427,3 +427,24 @@ fn garbage_in_hold_and_wake_files_by_the_same_user_never_stalls_the_writer() {
         copier.latest_info().unwrap().unwrap().index
     );
 }
+
+#[test]
+fn the_ring_grows_to_holds_plus_two_slots_but_a_count_below_two_is_refused() {
+    let name = unique_name("held-geometry");
+    let refused = Writer::create(
+        &name,
+        &WriterOptions {
+            slots: 1,
+            ..options(4, 0o600)
+        },
+    );
+    assert!(matches!(refused, Err(Error::InvalidOptions(_))));
+    let writer = Writer::create(&name, &options(4, 0o600)).unwrap();
+    assert_eq!(Reader::open(&name).unwrap().status().slots, 6);
+    drop(writer);
+    let writer = Writer::create(&name, &options(0, 0o600)).unwrap();
+    let reader = Reader::open(&name).unwrap();
+    assert_eq!(reader.status().slots, 2);
+    assert!(matches!(reader.hold_latest(), Err(Error::NoHoldFree)));
+    drop(writer);
+}
