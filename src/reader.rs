@@ -54,6 +54,10 @@ pub struct StreamStatus {
     pub frames_published: u64,
     /// CLOCK_MONOTONIC nanoseconds at which the segment was created.
     pub created_ns: u64,
+    /// Holds the writer honours in all (0: readers always copy).
+    pub holds: usize,
+    /// Holds the writer has granted to readers now (taken or not).
+    pub holds_granted: usize,
 }
 
 /// A read-only view of one stream. Any number may be open; none can disturb the writer.
@@ -360,6 +364,11 @@ impl Reader {
             slot_capacity: geometry.slot_capacity,
             frames_published: region.latest(),
             created_ns: words[header::CREATED_NS],
+            holds: geometry.holds,
+            // A ticket word is 0 while free (only the writer stores it).
+            holds_granted: (0..geometry.holds)
+                .filter(|&t| region.ticket(t).load(std::sync::atomic::Ordering::Relaxed) != 0)
+                .count(),
         }
     }
 

@@ -59,6 +59,8 @@ fn held_pixels_stay_byte_identical_over_thousands_of_publishes() {
     publish_next(&mut writer);
     let holder = reader_asking(&name, 2);
     publish_until_granted(&mut writer, &holder, 2);
+    let status = holder.status();
+    assert_eq!((status.holds, status.holds_granted), (4, 2));
     let first = holder.hold_latest().unwrap().expect("a frame");
     publish_next(&mut writer);
     let second = holder.hold_latest().unwrap().expect("a frame");
