@@ -22,7 +22,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-20}"
-targets="${FUZZ_TARGETS:-attach mutate decode bridge_message}"
+targets="${FUZZ_TARGETS:-attach mutate decode bridge_message holds}"
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz-smoke: the nightly toolchain is not installed (rustup toolchain install nightly)" >&2

@@ -67,6 +67,10 @@ pub enum Error {
     #[error("the segment of stream `{name}` was truncated while it was being read (by a process of its owner); this read failed and the reader follows the next writer of the name")]
     Truncated { name: String },
 
+    /// A hold was asked for but none is free (all taken, none granted yet, or the writer honours none).
+    #[error("no hold is free: every hold the writer honours is taken, or this reader's were not granted yet; read a copy instead")]
+    NoHoldFree,
+
     /// Options out of range.
     #[error("invalid options: {0}")]
     InvalidOptions(String),

@@ -312,7 +312,7 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
 }
 
 /// A token no other writer will draw (std's hasher keys are random per process).
-fn random_token() -> u64 {
+pub(crate) fn random_token() -> u64 {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let seed = (
         std::process::id(),

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFRAME");
 /// Layout version; bumped on any incompatible change (2: the wake file; 3: a
 /// frame's number and timestamp apart from its index in the ring, and the time
-/// it was published here).
-pub const VERSION: u32 = 3;
+/// it was published here; 4: slots placed by the writer, found through the
+/// placement table, and holds).
+pub const VERSION: u32 = 4;
 /// Bytes of the segment header, before the first slot.
 pub const HEADER_SIZE: usize = 128;
 /// Bytes of each slot's header, before its pixels.
@@ -23,6 +24,11 @@ pub const SLOT_ALIGN: usize = 64;
 pub const MAX_SLOTS: usize = 1024;
 /// Largest slot capacity accepted (16 GiB): bounds what a hostile header can claim.
 pub const MAX_SLOT_CAPACITY: usize = 1 << 34;
+/// Most holds a segment may honour (`WriterOptions::holds`).
+pub const MAX_HOLDS: usize = 64;
+/// Frame indexes stay below this: placement and hold words keep the slot in
+/// their low 16 bits (2^48 frames: 8.9 years at a million frames a second).
+pub const MAX_INDEX: u64 = (1 << 48) - 1;
 /// Largest width or height a frame may claim.
 pub const MAX_DIMENSION: u32 = 1 << 16;
 
@@ -32,7 +38,8 @@ pub mod header {
     pub const MAGIC: usize = 0;
     /// `VERSION` (low half) and `HEADER_SIZE` (high half).
     pub const VERSION_AND_HEADER_SIZE: usize = 1;
-    /// Slot count (low half) and `SLOT_HEADER_SIZE` (high half).
+    /// Slot count (bits 0..32), `SLOT_HEADER_SIZE` (bits 32..48) and the
+    /// number of holds the writer honours (bits 48..64).
     pub const SLOTS_AND_SLOT_HEADER_SIZE: usize = 2;
     /// Payload capacity of each slot, in bytes.
     pub const SLOT_CAPACITY: usize = 3;
@@ -76,11 +83,70 @@ pub mod wake {
     /// sleep; the writer calls `FUTEX_WAKE` after publishing frame `n` only if
     /// it is at least `n`.
     pub const ASLEEP_AFTER: usize = 8;
+    /// Word a reader adds 1 to when it wants the writer to look for new hold
+    /// files (a hint: the writer also looks on its own, and never waits).
+    pub const RESCAN: usize = 9;
     /// File name prefix; the token from header word 7 follows in hex.
     pub const FILE_PREFIX: &str = ".shmframe-wake.";
 }
 
 /// The writer is (or was, if it died) publishing into this segment.
+/// The tail: words after the last slot (at `Geometry::tail_word`).
+///
+/// First the placement table, one word per slot: entry `k % slots` says
+/// where frame `k` went, as `place_word(k, slot)`. Then one ticket word per
+/// hold: 0 while free, else `ticket_word(inode, entry)`, the hold file and
+/// entry the writer honours. Only the writer stores either.
+pub mod tail {
+    /// Bits of a placement or hold word that name the slot.
+    pub const SLOT_BITS: u32 = 16;
+    /// Bits of a ticket word that name the entry in its hold file.
+    pub const ENTRY_BITS: u32 = 8;
+}
+
+/// A placement (or hold) word: frame `index` is in `slot`.
+#[inline]
+pub const fn place_word(index: u64, slot: usize) -> u64 {
+    index << tail::SLOT_BITS | slot as u64
+}
+
+/// The frame index and slot of a placement (or hold) word.
+#[inline]
+pub const fn split_place(word: u64) -> (u64, usize) {
+    (
+        word >> tail::SLOT_BITS,
+        (word & ((1 << tail::SLOT_BITS) - 1)) as usize,
+    )
+}
+
+/// A ticket word: entry `entry` of the hold file with inode number `inode`;
+/// `None` if the inode does not fit (such a file gets no ticket).
+#[inline]
+pub const fn ticket_word(inode: u64, entry: usize) -> Option<u64> {
+    if inode == 0 || inode >= 1 << (64 - tail::ENTRY_BITS) || entry >= 1 << tail::ENTRY_BITS {
+        return None;
+    }
+    Some(inode << tail::ENTRY_BITS | entry as u64)
+}
+
+/// The hold file a reader writes its holds into (see `hold_file.rs`).
+pub mod hold {
+    /// `b"SHMFHOLD"` read as a little-endian `u64`, word 0.
+    pub const MAGIC: u64 = u64::from_le_bytes(*b"SHMFHOLD");
+    /// Word 1: how many entries the reader asks for (the writer grants at
+    /// most `MAX_ENTRIES`, and never more than its free tickets).
+    pub const WANTED: usize = 1;
+    /// Word of entry 0; entry `e` is word `FIRST_ENTRY + e`, 0 or a hold word.
+    pub const FIRST_ENTRY: usize = 8;
+    /// Entries a hold file has.
+    pub const MAX_ENTRIES: usize = 16;
+    /// Bytes of a hold file.
+    pub const FILE_SIZE: usize = (FIRST_ENTRY + MAX_ENTRIES) * 8;
+    /// Hold files of a segment are `.shmframe-hold.TOKEN.` followed by
+    /// anything, TOKEN as in the wake file's name.
+    pub const FILE_PREFIX: &str = ".shmframe-hold.";
+}
+
 pub const STATE_LIVE: u64 = 0;
 /// The writer exited cleanly; no more frames will come to this segment.
 pub const STATE_CLOSED: u64 = 1;
@@ -510,7 +576,7 @@ pub struct FrameInfo {
 
 impl FrameInfo {
     /// What a read starts from before it finds a frame (index 0: none).
-    pub(crate) const NONE: FrameInfo = FrameInfo {
+    pub const NONE: FrameInfo = FrameInfo {
         number: 0,
         index: 0,
         timestamp_ns: 0,
@@ -539,14 +605,31 @@ pub struct Geometry {
     pub slot_capacity: usize,
     /// Bytes from one slot's start to the next.
     pub slot_stride: usize,
+    /// Holds the writer honours (0: none; then `slot_count >= holds + 2`).
+    pub holds: usize,
     /// Total bytes of the segment.
     pub total_size: usize,
 }
 
 impl Geometry {
-    /// The geometry for `slot_count` slots of `slot_capacity` bytes each.
+    /// The geometry for `slot_count` slots of `slot_capacity` bytes each, no holds.
     pub fn new(slot_count: usize, slot_capacity: usize) -> Result<Self> {
+        Geometry::with_holds(slot_count, slot_capacity, 0)
+    }
+
+    /// The geometry for `slot_count` slots of `slot_capacity` bytes each,
+    /// `holds` of which readers may hold at once.
+    pub fn with_holds(slot_count: usize, slot_capacity: usize, holds: usize) -> Result<Self> {
         let invalid = |reason: String| Err(Error::InvalidOptions(reason));
+        if holds > MAX_HOLDS {
+            return invalid(format!("{holds} holds is more than {MAX_HOLDS}"));
+        }
+        if slot_count < holds + 2 {
+            return invalid(format!(
+                "{slot_count} slots cannot honour {holds} holds: it takes at least holds + 2 = {}",
+                holds + 2
+            ));
+        }
         if !(2..=MAX_SLOTS).contains(&slot_count) {
             return invalid(format!(
                 "slot count {slot_count} is outside 2..={MAX_SLOTS}"
@@ -562,14 +645,16 @@ impl Geometry {
             .checked_add(slot_capacity)
             .and_then(|n| n.checked_next_multiple_of(SLOT_ALIGN))
             .ok_or_else(too_big)?;
+        let tail_size = ((slot_count + holds) * 8).next_multiple_of(SLOT_ALIGN);
         let total_size = slot_stride
             .checked_mul(slot_count)
-            .and_then(|n| n.checked_add(HEADER_SIZE))
+            .and_then(|n| n.checked_add(HEADER_SIZE + tail_size))
             .ok_or_else(too_big)?;
         Ok(Geometry {
             slot_count,
             slot_capacity,
             slot_stride,
+            holds,
             total_size,
         })
     }
@@ -584,9 +669,19 @@ impl Geometry {
         (HEADER_SIZE + slot * self.slot_stride) / 8
     }
 
-    /// Slot that holds frame `number`.
-    pub fn slot_of(&self, number: u64) -> usize {
-        (number % self.slot_count as u64) as usize
+    /// Word index of the tail: the placement table, then the tickets.
+    pub fn tail_word(&self) -> usize {
+        self.slot_word(self.slot_count)
+    }
+
+    /// Word index of the placement entry of frame `index`.
+    pub fn place_word_of(&self, index: u64) -> usize {
+        self.tail_word() + (index % self.slot_count as u64) as usize
+    }
+
+    /// Word index of ticket `ticket` (`0..holds`).
+    pub fn ticket_word_of(&self, ticket: usize) -> usize {
+        self.tail_word() + self.slot_count + ticket
     }
 
     /// Reads and checks the first 64 bytes of a segment (its static header,
@@ -613,14 +708,15 @@ impl Geometry {
         if header_size as usize != HEADER_SIZE {
             return bad(format!("header size {header_size}, expected {HEADER_SIZE}"));
         }
-        let (slots, slot_header) = split(words[header::SLOTS_AND_SLOT_HEADER_SIZE]);
+        let (slots, high) = split(words[header::SLOTS_AND_SLOT_HEADER_SIZE]);
+        let (slot_header, holds) = (high & 0xffff, high >> 16);
         if slot_header as usize != SLOT_HEADER_SIZE {
             return bad(format!(
                 "slot header size {slot_header}, expected {SLOT_HEADER_SIZE}"
             ));
         }
         let capacity = usize::try_from(words[header::SLOT_CAPACITY]).unwrap_or(usize::MAX);
-        let geometry = match Geometry::new(slots as usize, capacity) {
+        let geometry = match Geometry::with_holds(slots as usize, capacity, holds as usize) {
             Ok(g) => g,
             Err(e) => return bad(format!("impossible geometry: {e}")),
         };
@@ -644,8 +740,10 @@ impl Geometry {
         let mut words = [0u64; 8];
         words[header::MAGIC] = MAGIC;
         words[header::VERSION_AND_HEADER_SIZE] = join(VERSION, HEADER_SIZE as u32);
-        words[header::SLOTS_AND_SLOT_HEADER_SIZE] =
-            join(self.slot_count as u32, SLOT_HEADER_SIZE as u32);
+        words[header::SLOTS_AND_SLOT_HEADER_SIZE] = join(
+            self.slot_count as u32,
+            SLOT_HEADER_SIZE as u32 | (self.holds as u32) << 16,
+        );
         words[header::SLOT_CAPACITY] = self.slot_capacity as u64;
         words[header::SLOT_STRIDE] = self.slot_stride as u64;
         words[header::WRITER_PID] = u64::from(writer_pid);
@@ -762,7 +860,7 @@ mod tests {
     fn geometry_rounds_slots_to_cache_lines() {
         let g = Geometry::new(3, 100).unwrap();
         assert_eq!(g.slot_stride, 192);
-        assert_eq!(g.total_size, HEADER_SIZE + 3 * 192);
+        assert_eq!(g.total_size, HEADER_SIZE + 3 * 192 + 64);
         assert_eq!(g.slot_word(1), (HEADER_SIZE + 192) / 8);
     }
 

@@ -48,6 +48,12 @@ mod clock;
 #[cfg(not(loom))]
 mod files;
 #[cfg(not(loom))]
+mod held_frame;
+#[cfg(not(loom))]
+mod hold_file;
+#[cfg(not(loom))]
+mod holds;
+#[cfg(not(loom))]
 mod install;
 #[cfg(not(loom))]
 mod liveness;
@@ -74,8 +80,10 @@ pub use protocol::{Destination, FrameOrigin, SlotFill};
 #[cfg(not(loom))]
 pub use clock::monotonic_ns;
 #[cfg(not(loom))]
+pub use held_frame::HeldFrame;
+#[cfg(not(loom))]
 pub use reader::{Reader, ReaderOptions, StreamStatus};
 #[cfg(not(loom))]
 pub use segment::{list_streams, remove_stream, segment_dir, segment_path, DIR_ENV};
 #[cfg(not(loom))]
-pub use writer::{BegunFrame, Writer, WriterOptions, DEFAULT_SLOT_CAPACITY};
+pub use writer::{BegunFrame, Writer, WriterOptions, DEFAULT_HOLDS, DEFAULT_SLOT_CAPACITY};

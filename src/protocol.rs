@@ -7,15 +7,19 @@
 //! also what `latest` counts; a frame's *number* is its index unless the
 //! writer gives another (an importer keeps its sender's numbers).
 //!
-//! **Writer** (one per stream), publishing frame index `n` into slot `n % N`:
-//! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence;
+//! **Writer** (one per stream), publishing frame index `n` into a slot `s` it
+//! picks (`n % N` unless that slot is held; never the latest frame's slot):
+//! 1. make the slot's sequence word odd (`seq | 1`), then a Release fence (a
+//!    SeqCst fence and a look at the holds, with holds: see **Holds**);
 //! 2. store the metadata and pixels with Relaxed word stores;
 //! 3. make the sequence word even again (Release);
-//! 4. store `n` into `latest` (Release), bump the futex word (Release), a
+//! 4. store `place_word(n, s)` into placement entry `n % N` (Release), then
+//!    `n` into `latest` (Release), bump the futex word (Release), a
 //!    SeqCst fence, and wake the futex only if some reader may be asleep on it
 //!    (`asleep_after` is at least `n`: a sleeper saw frame `n - 1` or later).
 //!
-//! **Reader** (any number, read-only): load `latest` (Acquire), load the slot's
+//! **Reader** (any number, read-only): load `latest` (Acquire), find its slot
+//! in the placement table (Acquire), load the slot's
 //! sequence word (Acquire, must be even), copy metadata and pixels with Relaxed
 //! word loads, an Acquire fence, load the sequence word again: if it changed the
 //! copy may be torn and is thrown away. A large copy takes that look after
@@ -32,6 +36,20 @@
 //! the futex value a sleeper waits on can find it asleep, so one registration
 //! asks for one wake: a publish with nobody asleep makes no system call, a
 //! woken sleeper costs no further wakes, and one that dies asleep costs one.
+//!
+//! **Holds** (zero-copy reads). A reader with a hold entry the writer honours
+//! stores `place_word(k, s)` into it, a SeqCst fence, then loads slot `s`'s
+//! sequence (Acquire, must be even) and index (must be `k`): only then is the
+//! hold granted, and the reader may use the slot's bytes in place until it
+//! stores 0 into the entry (Release). The writer, having made its candidate
+//! slot's sequence odd, takes a SeqCst fence and loads every honoured entry
+//! (Acquire): if one names the slot and the frame in it, it restores the
+//! even sequence (it wrote nothing) and takes another slot. The two fences make
+//! a Dekker pair: either the writer sees the entry, or the reader sees the odd
+//! sequence (or a later frame) and does not take the hold. With `H` entries
+//! honoured and `N >= H + 2` slots, the writer marks every slot but the latest
+//! odd at once if its first pick was claimed meanwhile: one look then finds at
+//! most `H` of those `N - 1` held, so it never waits and never retries.
 //!
 //! **Cost.** A small frame's read and publish are dominated by call
 //! overhead, not by the protocol, unless the whole path inlines: the read and
@@ -50,10 +68,10 @@ use crate::copy::{load_bytes, store_bytes_at};
 use crate::error::{Error, Result};
 use crate::futex;
 use crate::layout::{
-    decode_meta, encode_meta, header, slot, FrameInfo, FrameMeta, Geometry, SLOT_HEADER_SIZE,
-    STATE_LIVE,
+    decode_meta, encode_meta, header, place_word, slot, split_place, FrameInfo, FrameMeta,
+    Geometry, MAX_HOLDS, MAX_INDEX, SLOT_HEADER_SIZE, STATE_LIVE,
 };
-use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience, MAX_ATTEMPTS};
+use crate::sync::{fence, AtomicU32, AtomicU64, Ordering::*, Patience};
 use std::time::Duration;
 
 /// Polls of the futex word a waiting reader makes before it sleeps (a few
@@ -63,13 +81,42 @@ const SPINS_BEFORE_SLEEP: u32 = if cfg!(loom) { 0 } else { 256 };
 /// Longest sleep between two attempts at a slot the writer keeps changing.
 const RETRY_SLEEP: Duration = Duration::from_millis(10);
 
+/// The hold entries a writer honours, wherever they live (in hold files for
+/// a mapped segment, in plain words for tests and models).
+pub trait HoldEntries {
+    /// Loads every honoured entry (Acquire: pairs with a reader's Release
+    /// store of 0 when it lets go) into `out`; returns how many it loaded.
+    fn load_all(&self, out: &mut [u64; MAX_HOLDS]) -> usize;
+}
+
+/// No holds at all.
+pub struct NoHolds;
+
+impl HoldEntries for NoHolds {
+    fn load_all(&self, _: &mut [u64; MAX_HOLDS]) -> usize {
+        0
+    }
+}
+
+/// Plain entry words, all honoured (tests and models).
+impl<const K: usize> HoldEntries for [AtomicU64; K] {
+    fn load_all(&self, out: &mut [u64; MAX_HOLDS]) -> usize {
+        for (word, out) in self.iter().zip(out.iter_mut()) {
+            *out = word.load(Acquire);
+        }
+        K.min(MAX_HOLDS)
+    }
+}
+
 /// A view of one stream's shared words: the segment as 64-bit words, its
-/// futex word, and the word where its sleepers register (`asleep_after`).
+/// futex word, the word where its sleepers register (`asleep_after`), and
+/// (for its writer) the hold entries it honours.
 #[derive(Clone, Copy)]
 pub struct Region<'a> {
     words: &'a [AtomicU64],
     futex: &'a AtomicU32,
     asleep_after: &'a AtomicU64,
+    holds: &'a (dyn HoldEntries + Sync),
     geometry: Geometry,
 }
 
@@ -95,8 +142,15 @@ impl<'a> Region<'a> {
             words,
             futex,
             asleep_after,
+            holds: &NoHolds,
             geometry,
         })
+    }
+
+    /// This region with the hold entries its writer honours.
+    #[inline]
+    pub fn with_holds(self, holds: &'a (dyn HoldEntries + Sync)) -> Region<'a> {
+        Region { holds, ..self }
     }
 
     /// The checked geometry of this region.
@@ -124,12 +178,46 @@ impl<'a> Region<'a> {
         self.header(header::LATEST).load(Acquire)
     }
 
-    /// Whether the slot of frame `wanted` holds that frame, committed: a look
+    /// The placement entry of frame `index`: the index of the frame it
+    /// places (`index`, a later one, or an earlier one not yet replaced) and
+    /// its slot, checked to be in the ring.
+    #[inline]
+    fn placed(&self, index: u64) -> (u64, Option<usize>) {
+        // Pairs with the writer's Release store of the entry: the slot's
+        // commit of that frame is visible to the loads that follow.
+        let word = self.words[self.geometry.place_word_of(index)].load(Acquire);
+        let (placed, slot) = split_place(word);
+        (placed, (slot < self.geometry.slot_count).then_some(slot))
+    }
+
+    /// The slot frame `index` was placed in, if its placement entry still says so.
+    #[inline]
+    fn slot_of(&self, index: u64) -> Option<usize> {
+        match self.placed(index) {
+            (placed, slot) if placed == index => slot,
+            _ => None,
+        }
+    }
+
+    /// The index word of slot `at`, which a writer stores first when it
+    /// writes a frame into the slot.
+    #[inline]
+    fn slot_index(&self, at: usize) -> u64 {
+        self.slot(at)[slot::INDEX].load(Relaxed)
+    }
+
+    /// Ticket word `ticket` (`0..holds`), which only the writer stores.
+    #[inline]
+    pub fn ticket(&self, ticket: usize) -> &'a AtomicU64 {
+        &self.words[self.geometry.ticket_word_of(ticket)]
+    }
+
+    /// Whether slot `at` holds frame `wanted`, committed: a look
     /// at its sequence and index words only, which decides whether a full
     /// read of the slot is worth trying before `latest` says the frame is there.
     #[inline]
-    fn slot_holds(&self, wanted: u64) -> bool {
-        let words = self.slot(self.geometry.slot_of(wanted));
+    fn slot_holds(&self, at: usize, wanted: u64) -> bool {
+        let words = self.slot(at);
         // Pairs with the writer's Release store of the even sequence: the
         // read that follows sees the frame's stores. Checking the sequence
         // again after the index is what keeps a stale sequence value from
@@ -320,6 +408,8 @@ impl SlotFill<'_> {
 #[cfg_attr(loom, allow(dead_code))]
 pub(crate) struct BegunSlot {
     index: u64,
+    /// The slot the writer picked for it (`take_slot`).
+    slot: usize,
     odd: u64,
     len: usize,
     origin: Option<FrameOrigin>,
@@ -338,6 +428,12 @@ impl BegunSlot {
 pub struct RingWriter {
     next: u64,
     wakes: u64,
+    /// The frame index each slot holds (0: none), as this writer left it.
+    slot_index: Vec<u64>,
+    /// The slot of the latest frame (none before the first publish).
+    latest_slot: Option<usize>,
+    /// Publishes that found their first pick held and marked every slot.
+    skips: u64,
 }
 
 impl RingWriter {
@@ -350,7 +446,19 @@ impl RingWriter {
         for (cell, word) in region.words.iter().zip(words) {
             cell.store(word, Relaxed);
         }
-        RingWriter { next: 1, wakes: 0 }
+        RingWriter {
+            next: 1,
+            wakes: 0,
+            slot_index: vec![0; region.geometry.slot_count],
+            latest_slot: None,
+            skips: 0,
+        }
+    }
+
+    /// Number of publishes whose first-choice slot was claimed by a hold
+    /// while the writer took it (each then marked every slot once).
+    pub fn contended_picks(&self) -> u64 {
+        self.skips
     }
 
     /// Number of frames published so far.
@@ -460,7 +568,7 @@ impl RingWriter {
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let begun = self.begin(region, meta, len, origin)?;
-        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        let slot_words = region.slot(begun.slot);
         // From here until the commit, an error or an unwinding `fill` or
         // `stamp` leaves the slot empty and consistent.
         let unpublished = EmptyOnDrop {
@@ -477,9 +585,9 @@ impl RingWriter {
         Ok(self.commit(region, begun, now))
     }
 
-    /// Starts the next frame in its slot: makes the slot's sequence odd and
-    /// writes the metadata of `meta`, whose length `len` is checked. The
-    /// caller fills the payload, then [`commit`](Self::commit)s or
+    /// Starts the next frame: picks its slot (`take_slot`: the sequence goes
+    /// odd) and writes the metadata of `meta`, whose length `len` is checked.
+    /// The caller fills the payload, then [`commit`](Self::commit)s or
     /// [`abort`](Self::abort)s before anything else publishes.
     #[inline]
     pub(crate) fn begin(
@@ -494,16 +602,13 @@ impl RingWriter {
             return Err(Error::FrameTooLarge { len, capacity });
         }
         let index = self.next;
-        let slot_words = region.slot(region.geometry.slot_of(index));
-        let seq_word = &slot_words[slot::SEQ];
-        // Only this writer stores the sequence word, so Relaxed reads its own
-        // value. `| 1` makes it odd whatever it held, so a slot can never end
-        // up odd at rest and even while written.
-        let odd = seq_word.load(Relaxed) | 1;
-        seq_word.store(odd, Relaxed);
-        // Pairs with the reader's Acquire fence before its second sequence load:
-        // a reader whose copy saw any store below also sees the odd sequence.
-        fence(Release);
+        if index > MAX_INDEX {
+            return Err(Error::BadFrame {
+                reason: format!("the stream has used all {MAX_INDEX} frame indexes; reconfigure the writer to start a new segment"),
+            });
+        }
+        let (at, odd) = self.take_slot(region);
+        let slot_words = region.slot(at);
         let number = origin.map_or(index, |o| o.number);
         let meta_words = encode_meta(index, number, meta, len);
         for (cell, word) in slot_words[slot::INDEX..].iter().zip(meta_words) {
@@ -511,6 +616,7 @@ impl RingWriter {
         }
         Ok(BegunSlot {
             index,
+            slot: at,
             odd,
             len,
             origin,
@@ -521,15 +627,23 @@ impl RingWriter {
     #[inline]
     pub(crate) fn commit(&mut self, region: &Region<'_>, begun: BegunSlot, now: u64) -> u64 {
         let BegunSlot {
-            index, odd, origin, ..
+            index,
+            slot: at,
+            odd,
+            origin,
+            ..
         } = begun;
-        let slot_words = region.slot(region.geometry.slot_of(index));
+        let slot_words = region.slot(at);
         let timestamp = origin.map_or(now, |o| o.timestamp_ns);
         slot_words[slot::TIMESTAMP_NS].store(timestamp, Relaxed);
         slot_words[slot::PUBLISHED_NS].store(now, Relaxed);
         // Pairs with the reader's first Acquire sequence load: a reader that
         // sees this even value sees the whole frame.
         slot_words[slot::SEQ].store(odd.wrapping_add(1), Release);
+        self.slot_index[at] = index;
+        self.latest_slot = Some(at);
+        // Pairs with the reader's Acquire load of the entry (`Region::placed`).
+        region.words[region.geometry.place_word_of(index)].store(place_word(index, at), Release);
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(index, Release);
         self.next += 1;
@@ -544,7 +658,7 @@ impl RingWriter {
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn abort(&mut self, region: &Region<'_>, begun: BegunSlot) {
         drop(EmptyOnDrop {
-            slot_words: region.slot(region.geometry.slot_of(begun.index)),
+            slot_words: region.slot(begun.slot),
             even: begun.odd.wrapping_add(1),
         });
     }
@@ -553,7 +667,7 @@ impl RingWriter {
     /// nothing was published or begun anew there since.
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn is_begun(&self, region: &Region<'_>, begun: &BegunSlot) -> bool {
-        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        let slot_words = region.slot(begun.slot);
         // Only this writer stores these words: Relaxed reads its own values.
         begun.index == self.next
             && slot_words[slot::SEQ].load(Relaxed) == begun.odd
@@ -564,13 +678,86 @@ impl RingWriter {
     /// through a pointer (see `Writer::begin`).
     #[cfg(not(loom))]
     pub(crate) fn payload_ptr(region: &Region<'_>, begun: &BegunSlot) -> *mut u8 {
-        let slot_words = region.slot(region.geometry.slot_of(begun.index));
+        let slot_words = region.slot(begun.slot);
         // A pointer from the whole payload slice, so it may reach every byte
         // of it; the atomics' cells allow writes through a shared reference.
         slot_words[SLOT_HEADER_SIZE / 8..]
             .as_ptr()
             .cast_mut()
             .cast()
+    }
+
+    /// Picks the slot for the next frame and makes its sequence word odd;
+    /// returns the slot and that odd value. The slot is neither the latest
+    /// frame's nor held by a hold granted before the odd store (see **Holds**
+    /// in the module docs); it is frame `next`'s own slot (`next % N`) when
+    /// that one is free, so without holds the ring is filled in turn.
+    #[inline]
+    fn take_slot(&mut self, region: &Region<'_>) -> (usize, u64) {
+        let slots = region.geometry.slot_count;
+        let own = (self.next % slots as u64) as usize;
+        if region.geometry.holds == 0 {
+            let odd = mark_odd(region, own);
+            // Pairs with the reader's Acquire fence before its second sequence load:
+            // a reader whose copy saw any store below also sees the odd sequence.
+            fence(Release);
+            return (own, odd);
+        }
+        let mut entries = [0u64; MAX_HOLDS];
+        // A first look, without a fence, steers the pick away from slots held
+        // for a while; only the look after the fence below decides.
+        let count = region.holds.load_all(&mut entries);
+        let pick = self.free_slot(own, &entries[..count], |_| true);
+        let odd = mark_odd(region, pick);
+        // Pairs with the SeqCst fence of a reader claiming a hold (`claim`),
+        // and orders the odd store before the stores of the frame for copying
+        // readers as the Release fence does without holds.
+        fence(SeqCst);
+        let count = region.holds.load_all(&mut entries);
+        if !self.held(pick, &entries[..count]) {
+            return (pick, odd);
+        }
+        // A reader claimed the pick meanwhile: it wrote nothing, so its
+        // previous even sequence stands again. Then every slot but the latest
+        // goes odd before one more look, which can find at most `holds` of
+        // those `N - 1 >= holds + 1` held: one is left.
+        self.skips += 1;
+        restore_even(region, pick, odd);
+        let mut marked = [0u64; crate::layout::MAX_SLOTS];
+        for at in (0..slots).filter(|&at| Some(at) != self.latest_slot) {
+            marked[at] = mark_odd(region, at);
+        }
+        fence(SeqCst);
+        let count = region.holds.load_all(&mut entries);
+        let pick = self.free_slot(own, &entries[..count], |at| marked[at] != 0);
+        for at in (0..slots).filter(|&at| marked[at] != 0 && at != pick) {
+            restore_even(region, at, marked[at]);
+        }
+        (pick, marked[pick])
+    }
+
+    /// Frame `next`'s own slot if it is free, else the free slot holding the
+    /// oldest frame; free means not the latest's, `allowed` and not named with
+    /// its frame by one of `entries`. There is always one: at most
+    /// `entries.len() <= holds <= N - 2` slots are named.
+    fn free_slot(&self, own: usize, entries: &[u64], allowed: impl Fn(usize) -> bool) -> usize {
+        let free =
+            |at: usize| Some(at) != self.latest_slot && allowed(at) && !self.held(at, entries);
+        if free(own) {
+            return own;
+        }
+        (0..self.slot_index.len())
+            .filter(|&at| free(at))
+            .min_by_key(|&at| self.slot_index[at])
+            // Unreachable with `holds + 2 <= N` entries; any slot but the
+            // latest's is still a safe pick, as no hold on it was granted.
+            .unwrap_or_else(|| (own + 1) % self.slot_index.len())
+    }
+
+    /// Whether one of `entries` names slot `at` with the frame it holds.
+    fn held(&self, at: usize, entries: &[u64]) -> bool {
+        let index = self.slot_index[at];
+        index != 0 && entries.contains(&place_word(index, at))
     }
 
     /// Marks the region closed (or replaced) and wakes every waiting reader.
@@ -582,6 +769,25 @@ impl RingWriter {
         futex::wake_all(region.futex);
         self.wakes += 1;
     }
+}
+
+/// Makes slot `at`'s sequence word odd; returns that value.
+#[inline]
+fn mark_odd(region: &Region<'_>, at: usize) -> u64 {
+    let seq_word = &region.slot(at)[slot::SEQ];
+    // Only this writer stores the sequence word, so Relaxed reads its own
+    // value. `| 1` makes it odd whatever it held, so a slot can never end
+    // up odd at rest and even while written.
+    let odd = seq_word.load(Relaxed) | 1;
+    seq_word.store(odd, Relaxed);
+    odd
+}
+
+/// Gives slot `at`, made `odd` but left unwritten, its previous even sequence.
+fn restore_even(region: &Region<'_>, at: usize, odd: u64) {
+    // Pairs with a reader's first Acquire sequence load; its copy then sees
+    // the frame committed before, which nothing changed.
+    region.slot(at)[slot::SEQ].store(odd.wrapping_sub(1), Release);
 }
 
 /// Marks a slot whose frame was not committed as holding no frame, and makes
@@ -684,7 +890,7 @@ impl Destination<'_> {
 }
 
 /// A reader's side of the protocol: where it is in the stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct RingReader {
     next: u64,
     last_seen: u64,
@@ -818,47 +1024,95 @@ impl RingReader {
         // A poller looks at its next frame's slot first, and needs `latest`
         // (another cache line, stored after the slot) only if the frame is not
         // there: a 64 B frame then reaches it 20-50 ns sooner.
-        if region.slot_holds(self.next) {
-            let mut info = FrameInfo::NONE;
-            let read = read_slot(region, self.next, dest, &mut info)?;
-            if matches!(read, SlotRead::Frame(index) if index == self.next) {
-                return self.took_next(dest, info);
+        if let Some(at) = region.slot_of(self.next) {
+            if region.slot_holds(at, self.next) {
+                let mut info = FrameInfo::NONE;
+                let read = read_slot(region, at, self.next, dest, &mut info)?;
+                if matches!(read, SlotRead::Frame(index) if index == self.next) {
+                    return self.took_next(dest, info);
+                }
             }
         }
+        let mut patience = Patience::default();
+        loop {
+            let mut info = FrameInfo::NONE;
+            match self.find_next(region)? {
+                None => return Ok(None),
+                Some(at) => match read_slot(region, at, self.next, dest, &mut info)? {
+                    SlotRead::Frame(index) if index == self.next => {
+                        return self.took_next(dest, info)
+                    }
+                    SlotRead::Frame(index) if index < self.next => {
+                        return Err(Error::CorruptFrame {
+                            reason: format!(
+                                "the slot of published frame index {} holds older index {index}",
+                                self.next
+                            ),
+                        })
+                    }
+                    // Written over (or its fill failed): it is gone.
+                    SlotRead::Frame(_) | SlotRead::Empty => self.skip_one(),
+                    // Being written over: without holds the writer marks
+                    // only the slot it writes; with them, it is gone once
+                    // the writer stored the new index.
+                    SlotRead::Busy
+                        if region.geometry.holds == 0 || region.slot_index(at) != self.next =>
+                    {
+                        self.skip_one()
+                    }
+                    // Marked for a moment by a writer that then took another
+                    // slot, or about to be written: look again.
+                    SlotRead::Busy => pause_or_starve(&mut patience, region)?,
+                },
+            }
+        }
+    }
+
+    /// Skips the next frame, gone from the ring, and counts it missed.
+    fn skip_one(&mut self) {
+        self.missed = self.missed.saturating_add(1);
+        self.next = self.next.saturating_add(1);
+    }
+
+    /// The slot of the next published frame that may still be there, skipping
+    /// (and counting) the frames whose placement is gone; `None` if the reader
+    /// is caught up.
+    fn find_next(&mut self, region: &Region<'_>) -> Result<Option<usize>> {
         let slots = region.geometry.slot_count as u64;
-        for _ in 0..MAX_ATTEMPTS {
+        loop {
             let latest = region.latest();
             if self.next > latest {
                 return Ok(None);
             }
-            let mut info = FrameInfo::NONE;
-            // Frames before `latest + 2 - slots` may be overwritten already.
-            let oldest_intact = latest.saturating_add(2).saturating_sub(slots).max(1);
-            if self.next < oldest_intact {
-                self.missed = self.missed.saturating_add(oldest_intact - self.next);
-                self.next = oldest_intact;
+            // Placement entries of frames before `latest + 1 - slots` are
+            // replaced: those frames cannot be found any more.
+            let oldest_placed = latest.saturating_add(1).saturating_sub(slots).max(1);
+            if self.next < oldest_placed {
+                self.missed = self.missed.saturating_add(oldest_placed - self.next);
+                self.next = oldest_placed;
             }
-            match read_slot(region, self.next, dest, &mut info)? {
-                SlotRead::Frame(index) if index == self.next => return self.took_next(dest, info),
-                SlotRead::Frame(index) if index < self.next => {
+            match region.placed(self.next) {
+                (placed, Some(at)) if placed == self.next => return Ok(Some(at)),
+                (placed, _) if placed < self.next => {
                     return Err(Error::CorruptFrame {
                         reason: format!(
-                            "the slot of published frame index {} holds older index {index}",
+                            "the placement entry of published frame index {} names index {placed}",
                             self.next
                         ),
                     })
                 }
-                // The frame was overwritten (or is being): it is gone. Skip it;
-                // the next pass skips on to the oldest intact frame.
+                (placed, None) if placed == self.next => {
+                    return Err(Error::CorruptFrame {
+                        reason: format!("frame index {placed} is placed outside the ring"),
+                    })
+                }
+                // Replaced by a later frame's: the frame is gone.
                 _ => {
                     self.missed = self.missed.saturating_add(1);
                     self.next = self.next.saturating_add(1);
                 }
             }
         }
-        Err(Error::Starved {
-            attempts: MAX_ATTEMPTS,
-        })
     }
 
     /// Returns the next frame, read whole into `info` (and `dest` if it fit),
@@ -877,6 +1131,178 @@ impl RingReader {
     }
 }
 
+/// A hold granted on a frame: its slot, which the writer leaves alone until
+/// the hold's entry is cleared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Granted {
+    /// The slot holding the frame.
+    pub slot: usize,
+}
+
+/// What one claim of a hold on a frame found.
+enum Claim {
+    /// The hold is granted (the frame's metadata is in the claim's `FrameInfo`).
+    Granted(usize),
+    /// The frame is gone from the ring (written over, or its fill failed).
+    Gone,
+    /// The slot was being written (or marked for a moment): try again.
+    Busy,
+}
+
+impl RingReader {
+    /// Holds the latest frame through `entry`, a hold entry the writer
+    /// honours and that no other hold of this reader uses; `None` if nothing
+    /// was published yet. On success the frame's metadata is in `info` and the
+    /// entry names it until the caller stores 0 into it (Release).
+    pub fn hold_latest(
+        &mut self,
+        region: &Region<'_>,
+        entry: &AtomicU64,
+        info: &mut FrameInfo,
+    ) -> Result<Option<Granted>> {
+        let mut patience = Patience::default();
+        loop {
+            let latest = region.latest();
+            if latest == 0 {
+                return Ok(None);
+            }
+            match claim(region, entry, latest, info)? {
+                Claim::Granted(slot) => {
+                    self.last_seen = latest;
+                    return Ok(Some(Granted { slot }));
+                }
+                // Lapped: a newer frame is there, or being written.
+                Claim::Gone | Claim::Busy => pause_or_starve(&mut patience, region)?,
+            }
+        }
+    }
+
+    /// Holds the next frame in order through `entry` (see
+    /// [`hold_latest`](Self::hold_latest)); `None` if the reader is caught up.
+    /// Frames gone from the ring are skipped and counted in `info.missed`.
+    pub fn hold_next(
+        &mut self,
+        region: &Region<'_>,
+        entry: &AtomicU64,
+        info: &mut FrameInfo,
+    ) -> Result<Option<Granted>> {
+        let mut patience = Patience::default();
+        loop {
+            if self.find_next(region)?.is_none() {
+                return Ok(None);
+            }
+            match claim(region, entry, self.next, info)? {
+                Claim::Granted(slot) => {
+                    self.last_seen = self.next;
+                    self.next = self.next.saturating_add(1);
+                    info.missed = std::mem::take(&mut self.missed);
+                    return Ok(Some(Granted { slot }));
+                }
+                Claim::Gone => self.skip_one(),
+                Claim::Busy => pause_or_starve(&mut patience, region)?,
+            }
+        }
+    }
+}
+
+/// Waits a little before another look at a busy slot (until the writer's
+/// next publish, after the quick retries); a starved read once patience is out.
+fn pause_or_starve(patience: &mut Patience, region: &Region<'_>) -> Result<()> {
+    if patience.pause(|| region.wait_for_next_publish(RETRY_SLEEP)) {
+        Ok(())
+    } else {
+        Err(Error::Starved {
+            attempts: patience.attempts(),
+        })
+    }
+}
+
+/// Claims a hold on frame `index` through `entry` (the reader's half of the
+/// Dekker pair in **Holds**, module docs). The entry is left naming the frame
+/// only if the hold is granted.
+fn claim(
+    region: &Region<'_>,
+    entry: &AtomicU64,
+    index: u64,
+    info: &mut FrameInfo,
+) -> Result<Claim> {
+    let Some(at) = region.slot_of(index) else {
+        // Placed no more (or not yet visible, if `latest` moved on meanwhile).
+        return Ok(if region.latest() > index {
+            Claim::Gone
+        } else {
+            Claim::Busy
+        });
+    };
+    entry.store(place_word(index, at), Relaxed);
+    // Pairs with the writer's SeqCst fence after it makes its pick odd
+    // (`take_slot`): either its look at the entries after that fence sees the
+    // store above, or the loads below see the odd sequence or a later frame.
+    fence(SeqCst);
+    let words = region.slot(at);
+    // Pairs with the writer's Release store of the even sequence: the loads
+    // below see the frame's stores.
+    let seq = words[slot::SEQ].load(Acquire);
+    let held_index = words[slot::INDEX].load(Relaxed);
+    if seq & 1 == 1 || held_index != index {
+        // Pairs with the writer's Acquire loads of the entries.
+        entry.store(0, Release);
+        return Ok(match () {
+            _ if held_index > index || held_index == 0 => Claim::Gone,
+            _ if seq & 1 == 1 => Claim::Busy,
+            _ => {
+                return Err(Error::CorruptFrame {
+                    reason: format!(
+                        "the slot of frame index {index} holds older index {held_index}"
+                    ),
+                })
+            }
+        });
+    }
+    // Granted: the writer does not write this slot while the entry names it.
+    let meta: [u64; slot::META_WORDS] =
+        std::array::from_fn(|i| words[slot::INDEX + i].load(Relaxed));
+    if let Err(e) = decode_meta(&meta, region.geometry.slot_capacity, info) {
+        entry.store(0, Release);
+        return Err(e);
+    }
+    Ok(Claim::Granted(at))
+}
+
+impl Region<'_> {
+    /// Copies the first `out.len()` bytes of slot `at`'s pixels with atomic
+    /// loads: a check that a held frame is still what it was (tests, models).
+    pub fn copy_pixels(&self, at: usize, out: &mut [u8]) {
+        load_bytes(&self.slot(at)[SLOT_HEADER_SIZE / 8..], out);
+    }
+}
+
+#[cfg(not(loom))]
+impl<'a> Region<'a> {
+    /// The first `len` bytes of slot `at`'s pixels, in place.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a granted hold on the frame in slot `at` (from
+    /// [`RingReader::hold_latest`] or [`RingReader::hold_next`], whose entry
+    /// still names it and which the writer honours) for as long as the
+    /// returned slice lives, and `len` is that frame's length (at most the
+    /// slot capacity). The writer then never stores to these bytes (see
+    /// **Holds**), so nothing changes them while the slice is alive.
+    pub unsafe fn held_pixels(&self, at: usize, len: usize) -> &'a [u8] {
+        assert!(at < self.geometry.slot_count && len <= self.geometry.slot_capacity);
+        let payload = &self.slot(at)[SLOT_HEADER_SIZE / 8..];
+        // SAFETY: `payload` is at least `slot_capacity >= len` bytes of
+        // initialized words (atomics have the layout of their integer), so
+        // the byte slice is in bounds and aligned. No store to these bytes
+        // happens while it lives (the caller's hold, above), and the loads
+        // that granted the hold synchronize with the stores that wrote them
+        // (Acquire on the even sequence), so reading them as plain bytes races
+        // with nothing.
+        unsafe { std::slice::from_raw_parts(payload.as_ptr().cast::<u8>(), len) }
+    }
+}
+
 /// Reads the latest frame's slot (metadata into `info`, pixels into `dest`),
 /// retrying while the writer laps the reader; whether there was a frame.
 #[inline(always)]
@@ -891,7 +1317,19 @@ fn latest_slot(
         if latest == 0 {
             return Ok(false);
         }
-        match read_slot(region, latest, dest, info)? {
+        let read = match region.placed(latest) {
+            (placed, Some(at)) if placed == latest => read_slot(region, at, latest, dest, info)?,
+            (placed, _) if placed <= latest => {
+                return Err(Error::CorruptFrame {
+                    reason: format!(
+                        "the placement entry of latest frame index {latest} names index {placed} and no slot of the ring"
+                    ),
+                })
+            }
+            // A later frame's entry: `latest` moved on since it was loaded.
+            _ => SlotRead::Busy,
+        };
+        match read {
             SlotRead::Frame(index) if index == latest => return dest.fitting(info).map(|()| true),
             SlotRead::Frame(index) if index < latest => {
                 return Err(Error::CorruptFrame {
@@ -911,17 +1349,18 @@ fn latest_slot(
     }
 }
 
-/// One seqlock read of the slot of frame index `wanted`: its metadata goes
+/// One seqlock read of slot `at`, placed to hold frame index `wanted`: its metadata goes
 /// into `info`, its pixels into `dest` only if it holds that frame and they
 /// fit there.
 #[inline(always)]
 fn read_slot(
     region: &Region<'_>,
+    at: usize,
     wanted: u64,
     dest: &mut Destination<'_>,
     info: &mut FrameInfo,
 ) -> Result<SlotRead> {
-    let words = region.slot(region.geometry.slot_of(wanted));
+    let words = region.slot(at);
     // Pairs with the writer's Release stores of the even sequence value.
     let seq = words[slot::SEQ].load(Acquire);
     if seq & 1 == 1 {

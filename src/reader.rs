@@ -1,13 +1,14 @@
 //! A reader: attaches to a stream by name and copies frames out.
 
 use crate::error::{Error, Result};
+use crate::hold_file::HoldFile;
 use crate::layout::{header, FrameInfo, STATE_LIVE};
 use crate::protocol::{Destination, Region, RingReader};
 use crate::readiness::Readiness;
 use crate::segment::Segment;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Pause between looks for a successor while the writer is gone.
@@ -25,6 +26,9 @@ pub struct ReaderOptions {
     /// Longest single futex sleep of a wait: how soon a waiting reader notices
     /// that its writer died or was replaced (default 100 ms).
     pub liveness_interval: Duration,
+    /// Frames this reader asks to hold in place at once (default 2; the
+    /// writer grants what is free of its own `holds`).
+    pub holds: usize,
 }
 
 impl Default for ReaderOptions {
@@ -32,6 +36,7 @@ impl Default for ReaderOptions {
         ReaderOptions {
             trusted_uids: Vec::new(),
             liveness_interval: Duration::from_millis(100),
+            holds: 2,
         }
     }
 }
@@ -51,16 +56,24 @@ pub struct StreamStatus {
     pub frames_published: u64,
     /// CLOCK_MONOTONIC nanoseconds at which the segment was created.
     pub created_ns: u64,
+    /// Holds the writer honours in all (0: readers always copy).
+    pub holds: usize,
+    /// Holds the writer has granted to readers now (taken or not).
+    pub holds_granted: usize,
 }
 
 /// A read-only view of one stream. Any number may be open; none can disturb the writer.
 pub struct Reader {
     /// Shared with the readiness helper, if any.
-    segment: Arc<Segment>,
-    ring: RingReader,
-    options: ReaderOptions,
+    pub(crate) segment: Arc<Segment>,
+    /// Where this reader is in the stream. Holds are taken through `&self`,
+    /// so it sits in a mutex, which a copy through `&mut self` never locks.
+    ring: Mutex<RingReader>,
+    pub(crate) options: ReaderOptions,
     /// Started by the first `readiness_fd`.
     readiness: Option<Readiness>,
+    /// This reader's hold file, made on its first hold (`held_frame.rs`).
+    pub(crate) hold_file: OnceLock<HoldFile>,
 }
 
 /// Which frame a wait is for.
@@ -79,12 +92,13 @@ impl Reader {
     /// Opens stream `name` with options.
     pub fn open_with(name: &str, options: &ReaderOptions) -> Result<Reader> {
         let segment = Segment::open_read_only(name, &options.trusted_uids)?;
-        let ring = RingReader::new(&segment.region());
+        let ring = Mutex::new(RingReader::new(&segment.region()));
         Ok(Reader {
             segment: Arc::new(segment),
             ring,
             options: options.clone(),
             readiness: None,
+            hold_file: OnceLock::new(),
         })
     }
 
@@ -106,14 +120,14 @@ impl Reader {
 
     #[inline]
     fn latest_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_latest_to(&self.segment.region(), dest);
+        let got = ring_of(&mut self.ring).read_latest_to(&self.segment.region(), dest);
         self.returned(self.unless_truncated(got))
     }
 
     /// The latest frame's metadata (size, format, number, timestamp) without
     /// copying its pixels; `None` if nothing has been published yet.
     pub fn latest_info(&self) -> Result<Option<FrameInfo>> {
-        self.unless_truncated(self.ring.peek_latest(&self.segment.region()))
+        self.unless_truncated(self.ring_now().peek_latest(&self.segment.region()))
     }
 
     /// Copies the next frame in order into `buf`; `None` if there is no new one.
@@ -136,14 +150,14 @@ impl Reader {
 
     #[inline]
     fn next_to(&mut self, dest: &mut Destination<'_>) -> Result<Option<FrameInfo>> {
-        let got = self.ring.read_next_to(&self.segment.region(), dest);
+        let got = ring_of(&mut self.ring).read_next_to(&self.segment.region(), dest);
         self.returned(self.unless_truncated(got))
     }
 
     /// `result`, unless the segment was truncated under this reader: what was
     /// read may then be zeros standing in for the lost pages.
     #[inline]
-    fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn unless_truncated<T>(&self, result: Result<T>) -> Result<T> {
         if self.segment.truncated() {
             return Err(Error::Truncated {
                 name: self.segment.name().to_string(),
@@ -200,10 +214,7 @@ impl Reader {
             if self.segment.truncated() && self.follow()? {
                 failure = None;
             }
-            let seen = match want {
-                Want::Latest => self.ring.last_seen(),
-                Want::Next => self.ring.next_number() - 1,
-            };
+            let seen = self.seen(want);
             if self.segment.truncated() || self.segment.region().latest() > seen {
                 let got = self.read_before(dest, want, deadline);
                 match self.unless_truncated(got) {
@@ -243,6 +254,56 @@ impl Reader {
         }
     }
 
+    /// Where this reader is in the stream now.
+    pub(crate) fn ring_now(&self) -> RingReader {
+        *self.ring.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `step` on where this reader is in the stream, keeping what it
+    /// changed (a hold through `&self`).
+    pub(crate) fn with_ring<T>(&self, step: impl FnOnce(&mut RingReader) -> T) -> T {
+        step(&mut self.ring.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The index of the last frame a wait for `want` has seen.
+    fn seen(&self, want: Want) -> u64 {
+        let ring = self.ring_now();
+        match want {
+            Want::Latest => ring.last_seen(),
+            Want::Next => ring.next_number() - 1,
+        }
+    }
+
+    /// Waits up to `timeout` until a frame newer than the last `want` saw is
+    /// published (following a moved writer); whether there is one.
+    pub(crate) fn wait_for_newer(&mut self, timeout: Duration, latest: bool) -> Result<bool> {
+        let want = if latest { Want::Latest } else { Want::Next };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.segment.truncated() {
+                self.follow()?;
+            }
+            let region = self.segment.region();
+            if !self.segment.truncated() && region.latest() > self.seen(want) {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            let slice =
+                (deadline - now).min(self.options.liveness_interval.max(Duration::from_millis(1)));
+            if region.state() == STATE_LIVE
+                && (region.wait_for_frame_after(self.seen(want), slice) || self.segment.lock_held())
+            {
+                continue;
+            }
+            if !self.follow()? {
+                std::thread::sleep(slice.min(GONE_POLL));
+            }
+        }
+    }
+
     /// One read for a wait, retrying a busy slot until `deadline` at most
     /// (but long enough for a live writer's next publish to free it). What is
     /// left in a segment is read before a successor is followed.
@@ -261,7 +322,7 @@ impl Reader {
                 } else {
                     Instant::now()
                 };
-                let got = self.ring.read_latest_until(&region, dest, give_up_at);
+                let got = ring_of(&mut self.ring).read_latest_until(&region, dest, give_up_at);
                 self.returned(got)
             }
             Want::Next => self.next_to(dest),
@@ -291,8 +352,10 @@ impl Reader {
             Err(Error::NoStream { .. }) => return Ok(false),
             Err(e) => return Err(e),
         };
-        self.ring = RingReader::new(&segment.region());
+        self.ring = Mutex::new(RingReader::new(&segment.region()));
         self.segment = Arc::new(segment);
+        // Its hold files are named for the old segment.
+        self.hold_file = OnceLock::new();
         if let Some(readiness) = &self.readiness {
             readiness.follow(Arc::clone(&self.segment));
         }
@@ -345,7 +408,7 @@ impl Reader {
         if self.readiness.is_none() {
             self.readiness = Some(Readiness::start(
                 Arc::clone(&self.segment),
-                self.ring.last_seen(),
+                ring_of(&mut self.ring).last_seen(),
                 self.options.liveness_interval,
             )?);
         }
@@ -364,10 +427,18 @@ impl Reader {
     /// `got`, after telling the readiness helper (if any) what the read found.
     #[inline]
     fn returned(&self, got: Result<Option<FrameInfo>>) -> Result<Option<FrameInfo>> {
-        if let (Some(readiness), Ok(found)) = (&self.readiness, &got) {
-            readiness.read(found.as_ref().map(|info| info.index));
+        if let Ok(found) = &got {
+            self.tell_readiness(found.as_ref().map(|info| info.index));
         }
         got
+    }
+
+    /// Tells the readiness helper, if any, what a read (a copy or a hold)
+    /// found: the frame's index, or nothing new.
+    pub(crate) fn tell_readiness(&self, found: Option<u64>) {
+        if let Some(readiness) = &self.readiness {
+            readiness.read(found);
+        }
     }
 
     /// What the segment says about the stream now.
@@ -382,6 +453,11 @@ impl Reader {
             slot_capacity: geometry.slot_capacity,
             frames_published: region.latest(),
             created_ns: words[header::CREATED_NS],
+            holds: geometry.holds,
+            // A ticket word is 0 while free (only the writer stores it).
+            holds_granted: (0..geometry.holds)
+                .filter(|&t| region.ticket(t).load(std::sync::atomic::Ordering::Relaxed) != 0)
+                .count(),
         }
     }
 
@@ -394,4 +470,10 @@ impl Reader {
     pub fn path(&self) -> &Path {
         self.segment.path()
     }
+}
+
+/// The ring of a reader borrowed exclusively: no lock taken.
+#[inline]
+fn ring_of(ring: &mut Mutex<RingReader>) -> &mut RingReader {
+    ring.get_mut().unwrap_or_else(PoisonError::into_inner)
 }

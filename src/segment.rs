@@ -174,6 +174,25 @@ impl Segment {
             .expect("mapping is as large as its geometry")
     }
 
+    /// The wake file's token (0 if there is none).
+    pub(crate) fn wake_token(&self) -> u64 {
+        self.wake.as_ref().map_or(0, WakeFile::token)
+    }
+
+    /// The readers' count of requests for a hold-file scan (0 without a wake file).
+    pub(crate) fn rescan_requests(&self) -> u64 {
+        self.wake
+            .as_ref()
+            .map_or(0, |wake| wake.rescan().load(Relaxed))
+    }
+
+    /// Asks the writer to look for new hold files soon.
+    pub(crate) fn request_rescan(&self) {
+        if let Some(wake) = &self.wake {
+            wake.rescan().fetch_add(1, Relaxed);
+        }
+    }
+
     /// Records the wake file's token in header word 7 of a segment that is not
     /// yet visible under its name (after `RingWriter::init`).
     pub(crate) fn record_wake_token(&self) {

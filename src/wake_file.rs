@@ -119,6 +119,12 @@ impl WakeFile {
         self.word(wake::ASLEEP_AFTER)
     }
 
+    /// The counter readers bump to ask the writer to look for hold files.
+    #[inline]
+    pub(crate) fn rescan(&self) -> &AtomicU64 {
+        self.word(wake::RESCAN)
+    }
+
     #[inline]
     fn word(&self, index: usize) -> &AtomicU64 {
         assert!(index < wake::FILE_SIZE / 8);

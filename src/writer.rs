@@ -2,9 +2,11 @@
 
 use crate::clock::monotonic_ns;
 use crate::error::{Error, Result};
+use crate::hold_file::hold_prefix;
+use crate::holds::HoldRegistry;
 use crate::install::create_pending;
 use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
-use crate::protocol::{FrameOrigin, RingWriter, SlotFill};
+use crate::protocol::{FrameOrigin, Region, RingWriter, SlotFill};
 use crate::segment::Segment;
 use std::path::Path;
 
@@ -14,15 +16,23 @@ pub use begin::BegunFrame;
 /// Default slot capacity: one 1920x1080 RGBA frame.
 pub const DEFAULT_SLOT_CAPACITY: usize = 1920 * 1080 * 4;
 
+/// Default number of frames readers may hold in place at once.
+pub const DEFAULT_HOLDS: usize = 4;
+
 /// How to create a stream.
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
-    /// Slots in the ring (at least 2; more lets in-order readers fall further behind).
+    /// Slots in the ring (at least 2, and at least `holds + 2`, which it is
+    /// raised to; more lets in-order readers fall further behind).
     pub slots: usize,
     /// Largest frame, in bytes, a slot can hold.
     pub slot_capacity: usize,
     /// File mode of the segment: 0o600 (default), 0o640 or 0o644. Others only ever read.
     pub mode: u32,
+    /// Frames readers may hold in place at once, in all (default
+    /// [`DEFAULT_HOLDS`]; 0: readers always copy). Each hold costs a slot:
+    /// the ring has at least `holds + 2` slots of `slot_capacity` bytes.
+    pub holds: usize,
 }
 
 impl Default for WriterOptions {
@@ -31,6 +41,7 @@ impl Default for WriterOptions {
             slots: 2,
             slot_capacity: DEFAULT_SLOT_CAPACITY,
             mode: 0o600,
+            holds: DEFAULT_HOLDS,
         }
     }
 }
@@ -53,6 +64,8 @@ pub struct Writer {
     segment: Segment,
     ring: RingWriter,
     options: WriterOptions,
+    /// The hold files this writer honours (`None` without holds).
+    holds: Option<HoldRegistry>,
 }
 
 impl Writer {
@@ -64,17 +77,33 @@ impl Writer {
         options.check_mode()?;
         let (segment, ring) = new_segment(name, options, None)?;
         Ok(Writer {
+            holds: registry_of(&segment),
             segment,
             ring,
             options: options.clone(),
         })
     }
 
+    /// The region to publish into and the ring writer: looks for hold files
+    /// first when it is time.
+    #[inline]
+    fn parts(&mut self) -> (Region<'_>, &mut RingWriter) {
+        let region = self.segment.region();
+        let region = match &mut self.holds {
+            None => region,
+            Some(registry) => {
+                registry.maintain(&region, self.segment.rescan_requests(), monotonic_ns());
+                region.with_holds(registry)
+            }
+        };
+        (region, &mut self.ring)
+    }
+
     /// Publishes a frame copied from `pixels`; returns its frame number. Never waits for readers.
     #[inline]
     pub fn publish(&mut self, meta: &FrameMeta, pixels: &[u8]) -> Result<u64> {
-        let region = self.segment.region();
-        self.ring.publish(&region, meta, monotonic_ns, pixels)
+        let (region, ring) = self.parts();
+        ring.publish(&region, meta, monotonic_ns, pixels)
     }
 
     /// Publishes a frame copied from `pixels` under its own number and
@@ -89,9 +118,8 @@ impl Writer {
         meta: &FrameMeta,
         pixels: &[u8],
     ) -> Result<u64> {
-        let region = self.segment.region();
-        self.ring
-            .publish_from(&region, meta, origin, monotonic_ns, pixels)
+        let (region, ring) = self.parts();
+        ring.publish_from(&region, meta, origin, monotonic_ns, pixels)
     }
 
     /// Publishes a frame filled in place by `fill`; returns its frame number.
@@ -105,8 +133,8 @@ impl Writer {
         meta: &FrameMeta,
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
-        let region = self.segment.region();
-        self.ring.publish_with(&region, meta, monotonic_ns, fill)
+        let (region, ring) = self.parts();
+        ring.publish_with(&region, meta, monotonic_ns, fill)
     }
 
     /// [`publish_with`](Self::publish_with) under the frame's own number and
@@ -117,9 +145,8 @@ impl Writer {
         meta: &FrameMeta,
         fill: impl FnOnce(&mut SlotFill<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
-        let region = self.segment.region();
-        self.ring
-            .publish_with_from(&region, meta, origin, monotonic_ns, fill)
+        let (region, ring) = self.parts();
+        ring.publish_with_from(&region, meta, origin, monotonic_ns, fill)
     }
 
     /// Moves the stream to a new segment with other options (for example bigger
@@ -130,6 +157,7 @@ impl Writer {
         let old = std::mem::replace(&mut self.segment, segment);
         self.ring.close(&old.region(), STATE_REPLACED);
         self.ring = ring;
+        self.holds = registry_of(&self.segment);
         self.options = options.clone();
         Ok(())
     }
@@ -168,7 +196,10 @@ fn new_segment(
     options: &WriterOptions,
     current: Option<&Segment>,
 ) -> Result<(Segment, RingWriter)> {
-    let geometry = Geometry::new(options.slots, options.slot_capacity)?;
+    // A count the ring cannot have is refused, not raised.
+    Geometry::new(options.slots, options.slot_capacity)?;
+    let slots = options.slots.max(options.holds.saturating_add(2));
+    let geometry = Geometry::with_holds(slots, options.slot_capacity, options.holds)?;
     let pending = create_pending(name, geometry, options.mode)?;
     let ring = pending.init(std::process::id(), monotonic_ns());
     let segment = match current {
@@ -176,6 +207,17 @@ fn new_segment(
         None => pending.install()?,
     };
     Ok((segment, ring))
+}
+
+/// The hold registry of a new segment, if it honours holds (and has a wake
+/// file, whose token names its hold files).
+fn registry_of(segment: &Segment) -> Option<HoldRegistry> {
+    let token = segment.wake_token();
+    if segment.region().geometry().holds == 0 || token == 0 {
+        return None;
+    }
+    let dir = segment.path().parent()?;
+    Some(HoldRegistry::new(dir, hold_prefix(token)))
 }
 
 impl Drop for Writer {

@@ -41,7 +41,9 @@ fn a_wait_follows_a_new_writer_when_the_old_latest_slot_cannot_be_read() {
         .write(true)
         .open(old.path())
         .unwrap();
-    file.write_all_at(&1u64.to_le_bytes(), seq_offset(3 % 2))
+    // Without holds taken, frame 3 is in slot 3 % N.
+    let slots = reader.status().slots as u64;
+    file.write_all_at(&1u64.to_le_bytes(), seq_offset(3 % slots))
         .unwrap();
     drop(old);
     let mut new = Writer::create(&name, &small()).unwrap();

@@ -14,6 +14,8 @@ fn bench_calls(c: &mut Criterion) {
         slots: 2,
         slot_capacity: 64,
         mode: 0o600,
+        // Copies only, as the figures in docs/benchmarks.md were measured.
+        holds: 0,
     };
     let mut writer = Writer::create(&name, &options).expect("create a writer in /dev/shm");
     let meta = FrameMeta::packed(16, 1, PixelFormat::Rgba8);
@@ -39,8 +41,58 @@ fn bench_calls(c: &mut Criterion) {
     group.finish();
 }
 
+/// Holds beside copies: publishing with holds honoured (none taken, then one
+/// taken), and holding the latest frame in place against copying it, at 64 B
+/// and 4K RGBA (a hold does not grow with the frame; a copy does).
+fn bench_holds(c: &mut Criterion) {
+    for (label, width, height) in [("64B", 16u32, 1u32), ("4K_RGBA", 3840, 2160)] {
+        let name = format!("bench-holds-{label}-{}", std::process::id());
+        let meta = FrameMeta::packed(width, height, PixelFormat::Rgba8);
+        let len = meta.checked_len().expect("a valid frame");
+        let options = WriterOptions {
+            slots: 2,
+            slot_capacity: len,
+            mode: 0o600,
+            holds: 4,
+        };
+        let mut writer = Writer::create(&name, &options).expect("create a writer in /dev/shm");
+        let frame = vec![7u8; len];
+        writer.publish(&meta, &frame).expect("publish");
+        let reader = Reader::open(&name).expect("open the reader");
+        drop(reader.hold_latest());
+        while reader.holds_granted() == 0 {
+            writer.publish(&meta, &frame).expect("publish");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let mut group = c.benchmark_group(format!("holds_{label}"));
+        if label == "64B" {
+            group.bench_function("Writer::publish, holds 4, none taken", |b| {
+                b.iter(|| writer.publish(&meta, &frame).expect("publish"))
+            });
+            let held = reader.hold_latest().expect("a hold").expect("a frame");
+            group.bench_function("Writer::publish, holds 4, one taken", |b| {
+                b.iter(|| writer.publish(&meta, &frame).expect("publish"))
+            });
+            drop(held);
+        }
+        group.bench_function("Reader::hold_latest + drop", |b| {
+            b.iter(|| {
+                let held = reader.hold_latest().expect("a hold").expect("a frame");
+                std::hint::black_box(held.pixels()[0])
+            })
+        });
+        let mut copier = Reader::open(&name).expect("open the reader");
+        let mut buf = Vec::new();
+        group.bench_function("Reader::latest (a copy)", |b| {
+            b.iter(|| copier.latest(&mut buf).expect("read"))
+        });
+        group.finish();
+    }
+}
+
 fn main() {
     let mut c = criterion();
     bench_calls(&mut c);
+    bench_holds(&mut c);
     c.final_summary();
 }

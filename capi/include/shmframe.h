@@ -207,6 +207,11 @@ typedef struct shmframe_writer_options {
    * File mode of the segment: 0600 (default), 0640 or 0644.
    */
   uint32_t mode;
+  /**
+   * Frames readers may hold in place at once (default 4; 0: readers
+   * always copy); the ring gets at least holds + 2 slots.
+   */
+  uint32_t holds;
 } shmframe_writer_options;
 
 /**

@@ -103,6 +103,9 @@ pub struct shmframe_writer_options {
     pub slot_capacity: usize,
     /// File mode of the segment: 0600 (default), 0640 or 0644.
     pub mode: u32,
+    /// Frames readers may hold in place at once (default 4; 0: readers
+    /// always copy); the ring gets at least holds + 2 slots.
+    pub holds: u32,
 }
 
 /// How to open a stream (`shmframe_reader_options_default` fills in the defaults).
@@ -200,6 +203,7 @@ impl shmframe_writer_options {
             slot_count: defaults.slots as u32,
             slot_capacity: defaults.slot_capacity,
             mode: defaults.mode,
+            holds: defaults.holds as u32,
         }
     }
 
@@ -208,6 +212,7 @@ impl shmframe_writer_options {
             slots: self.slot_count as usize,
             slot_capacity: self.slot_capacity,
             mode: self.mode,
+            holds: self.holds as usize,
         }
     }
 }
@@ -248,6 +253,8 @@ impl shmframe_reader_options {
         Ok(engine::ReaderOptions {
             trusted_uids,
             liveness_interval: Duration::from_nanos(self.liveness_interval_ns),
+            // The C API has no holds yet: its readers copy.
+            holds: 0,
         })
     }
 }

@@ -101,6 +101,8 @@ fn report(
         "slots": status.slots,
         "slot_capacity": status.slot_capacity,
         "frames_published": status.frames_published,
+        "holds": status.holds,
+        "holds_granted": status.holds_granted,
         "latest": latest,
         "fps": fps,
     })
@@ -136,6 +138,11 @@ fn print_text(report: &Value) {
         field("slot_capacity")
     );
     outln!("frames   {} published", field("frames_published"));
+    outln!(
+        "holds    {} granted to readers of {} the writer honours",
+        field("holds_granted"),
+        field("holds")
+    );
     let latest = &report["latest"];
     if latest.is_null() {
         outln!("latest   none yet");

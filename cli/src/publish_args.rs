@@ -58,6 +58,11 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(2..=1024))]
     pub slots: u16,
 
+    /// Frames readers may hold in place at once (0: readers always copy); the
+    /// ring gets at least holds + 2 slots, each of the slot capacity.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub holds: u16,
+
     /// Permissions of the stream: 600 (you only), 640 (group may read) or 644 (everyone may read).
     #[arg(long, value_enum, default_value = "600")]
     pub mode: Mode,
@@ -198,6 +203,7 @@ impl PublishArgs {
                 Mode::Group => 0o640,
                 Mode::Everyone => 0o644,
             },
+            holds: usize::from(self.holds),
         }
     }
 

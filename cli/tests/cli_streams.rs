@@ -21,7 +21,11 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn info_reports_a_live_writer_then_a_dead_one() {
     let name = unique_name("info");
-    let mut publisher = Background::pattern(&name, "64x48", &["--fps", "30", "--slots", "3"]);
+    let mut publisher = Background::pattern(
+        &name,
+        "64x48",
+        &["--fps", "30", "--slots", "3", "--holds", "1"],
+    );
     let mut reader = publisher.reader();
     latest_frame(&mut reader);
 

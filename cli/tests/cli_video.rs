@@ -140,6 +140,7 @@ fn record_writes_the_frames_at_the_streams_rate() {
         slots: 64,
         slot_capacity: len,
         mode: 0o600,
+        holds: 0,
     };
     let mut writer = Writer::create(&name, &options).unwrap();
     let stop = Arc::new(AtomicBool::new(false));

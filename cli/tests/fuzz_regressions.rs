@@ -89,6 +89,15 @@ fn a_slot_busy_forever_starves_the_read_instead_of_returning_it() {
     let mut bytes = bytes;
     bytes[8..12].copy_from_slice(&shmframe::layout::VERSION.to_le_bytes());
     let heap = HeapRegion::from_bytes(&bytes).expect("the input attaches");
+    // Version 4 finds a frame through the placement table (zero in the old
+    // bytes): place the latest frame in its version-1 slot, `latest % N`.
+    let geometry = heap.region().geometry();
+    let latest = heap.region().latest();
+    let slot = (latest % geometry.slot_count as u64) as usize;
+    heap.store_word(
+        geometry.place_word_of(latest),
+        shmframe::layout::place_word(latest, slot),
+    );
     let region = heap.region();
     let mut buf = Vec::new();
     let result = RingReader::new(&region).read_latest(&region, &mut buf);
@@ -111,8 +120,8 @@ fn a_writer_that_stops_mid_frame_in_the_latest_slot_starves_readers() {
     let latest = RingReader::new(&region).read_latest(&region, &mut buf);
     assert_eq!(latest.unwrap().map(|info| info.number), Some(1));
     // A hostile writer marks the latest frame's slot busy and never finishes.
-    let slot = geometry.slot_of(1);
-    heap.store_word(geometry.slot_word(slot), 3);
+    // Without holds, frame 1 is in slot 1 % 2.
+    heap.store_word(geometry.slot_word(1), 3);
     let result = RingReader::new(&region).read_latest(&region, &mut buf);
     assert!(matches!(result, Err(Error::Starved { .. })), "{result:?}");
 }

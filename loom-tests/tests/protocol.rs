@@ -5,6 +5,7 @@
 //! explore every interleaving within its preemption bound.
 #![cfg(loom)]
 
+use loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use loom::sync::Arc;
 use loom::thread;
 use shmframe::heap::HeapRegion;
@@ -333,5 +334,143 @@ fn frames_with_an_origin_are_never_mixed() {
         };
         publish_from(&mut writer, &heap, 3);
         reader.join().unwrap();
+    });
+}
+
+// ---- Holds: a reader uses a frame in place; the writer never writes it ----
+
+/// A region of `slots` one-word slots honouring the `K` entries of `entries`.
+fn hold_setup<const K: usize>(slots: usize) -> (Arc<HeapRegion>, Arc<[AtomicU64; K]>, RingWriter) {
+    let heap = Arc::new(HeapRegion::new(Geometry::with_holds(slots, 8, K).unwrap()));
+    let entries = Arc::new(std::array::from_fn(|_| AtomicU64::new(0)));
+    let writer = RingWriter::init(&heap.region(), 1, 0);
+    (heap, entries, writer)
+}
+
+/// Publishes frame `number` (every byte equal to it) honouring `entries`.
+fn publish_held<const K: usize>(
+    writer: &mut RingWriter,
+    heap: &HeapRegion,
+    entries: &[AtomicU64; K],
+    number: u64,
+) {
+    let meta = FrameMeta::packed(2, 1, PixelFormat::Rgba8);
+    let region = heap.region().with_holds(entries);
+    let got = writer.publish(&region, &meta, || number, &[number as u8; 8]);
+    assert_eq!(
+        got.unwrap(),
+        number,
+        "the writer never fails with holds taken"
+    );
+}
+
+/// Holds the latest frame through `entry`, with nothing racing: its slot.
+fn hold_latest_now(heap: &HeapRegion, entry: &AtomicU64) -> usize {
+    let region = heap.region();
+    let mut info = FrameInfo::NONE;
+    let held = RingReader::new(&region).hold_latest(&region, entry, &mut info);
+    held.unwrap().expect("a frame to hold").slot
+}
+
+/// Whether slot `at` still holds frame `number` whole.
+fn still_holds(heap: &HeapRegion, at: usize, number: u64) -> bool {
+    let mut bytes = [0u8; 8];
+    heap.region().copy_pixels(at, &mut bytes);
+    bytes.iter().all(|&b| u64::from(b) == number)
+}
+
+/// A hold claimed while the writer picks its slot: either the writer sees the
+/// entry and leaves the slot alone, or the reader sees the slot taken and is
+/// not granted. A granted frame's bytes are the same after every publish.
+#[test]
+fn a_hold_claimed_while_the_writer_picks_its_slot_is_never_written() {
+    model(|| {
+        // Three slots, one hold: frames 1 and 2 in slots 1 and 2; frame 3
+        // goes to slot 0, frame 4 to slot 1 unless frame 1 is held there.
+        // The holder wants frame 1 first: its claim races the writer's pick.
+        let (heap, entries, mut writer) = hold_setup::<1>(3);
+        publish_held(&mut writer, &heap, &entries, 1);
+        let mut ring = RingReader::new(&heap.region());
+        publish_held(&mut writer, &heap, &entries, 2);
+        let holder = {
+            let (heap, entries) = (heap.clone(), entries.clone());
+            thread::spawn(move || {
+                let mut info = FrameInfo::NONE;
+                let granted = ring
+                    .hold_next(&heap.region(), &entries[0], &mut info)
+                    .unwrap();
+                granted.map(|g| {
+                    // In order: frame 1, or a later one with the rest counted.
+                    assert_eq!(info.index, 1 + info.missed, "granted another frame");
+                    assert!(
+                        still_holds(&heap, g.slot, info.index),
+                        "granted a torn frame"
+                    );
+                    (g.slot, info.index)
+                })
+            })
+        };
+        publish_held(&mut writer, &heap, &entries, 3);
+        publish_held(&mut writer, &heap, &entries, 4);
+        if let Some((at, index)) = holder.join().unwrap() {
+            assert!(
+                still_holds(&heap, at, index),
+                "the writer wrote a held slot"
+            );
+        }
+    });
+}
+
+/// A reader that dies holding never clears its entry: the writer keeps
+/// publishing into the other slots, and a copying reader still gets whole frames.
+#[test]
+fn a_reader_dying_while_holding_stalls_nothing() {
+    model(|| {
+        let (heap, entries, mut writer) = hold_setup::<1>(3);
+        publish_held(&mut writer, &heap, &entries, 1);
+        let held = hold_latest_now(&heap, &entries[0]);
+        // The holder is gone; its entry stays.
+        let mut copier = RingReader::new(&heap.region());
+        let reader = {
+            let heap = heap.clone();
+            thread::spawn(move || {
+                let mut buf = Vec::new();
+                let info = copier
+                    .read_latest(&heap.region(), &mut buf)
+                    .unwrap()
+                    .unwrap();
+                check_whole(&info, &buf);
+            })
+        };
+        for n in 2..=4 {
+            publish_held(&mut writer, &heap, &entries, n);
+        }
+        reader.join().unwrap();
+        assert!(still_holds(&heap, held, 1), "the writer wrote a held slot");
+    });
+}
+
+/// A forged entry (another reader's garbage, naming frames and slots it never
+/// claimed) racing an honest hold: the writer neither fails nor writes the
+/// honestly held slot.
+#[test]
+fn a_forged_hold_entry_never_breaks_an_honest_hold() {
+    model(|| {
+        let (heap, entries, mut writer) = hold_setup::<2>(4);
+        publish_held(&mut writer, &heap, &entries, 1);
+        publish_held(&mut writer, &heap, &entries, 2);
+        let held = hold_latest_now(&heap, &entries[0]);
+        let forger = {
+            let entries = entries.clone();
+            thread::spawn(move || {
+                // Frame 1 in its slot, then frame 3 where it will likely go.
+                entries[1].store(1 << 16 | 1, Relaxed);
+                entries[1].store(3 << 16 | 3, Relaxed);
+            })
+        };
+        publish_held(&mut writer, &heap, &entries, 3);
+        publish_held(&mut writer, &heap, &entries, 4);
+        forger.join().unwrap();
+        assert!(still_holds(&heap, held, 2), "the writer wrote a held slot");
     });
 }

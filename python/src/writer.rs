@@ -16,7 +16,9 @@ use std::path::PathBuf;
 /// `slots` is the ring size (at least 2; more lets in-order readers fall
 /// further behind), `capacity` the largest frame in bytes (default one
 /// 1920x1080 RGBA frame), `mode` the file
-/// mode (0o600, 0o640 or 0o644: others may only read). Raises
+/// mode (0o600, 0o640 or 0o644: others may only read), `holds` the frames
+/// readers may use in place at once (default 4; 0: readers always copy; the
+/// ring gets at least holds + 2 slots). Raises
 /// WriterExistsError (naming the pid) if another live process writes `name`.
 /// Use it as a context manager, or call close(): closing removes the name,
 /// and readers' iteration ends.
@@ -30,14 +32,22 @@ pub struct Writer {
 impl Writer {
     #[new]
     #[pyo3(
-        signature = (name, slots = 2, capacity = shmframe::DEFAULT_SLOT_CAPACITY, mode = 0o600),
-        text_signature = "(name, slots=2, capacity=8294400, mode=0o600)"
+        signature = (name, slots = 2, capacity = shmframe::DEFAULT_SLOT_CAPACITY, mode = 0o600, holds = shmframe::DEFAULT_HOLDS),
+        text_signature = "(name, slots=2, capacity=8294400, mode=0o600, holds=4)"
     )]
-    fn new(py: Python<'_>, name: &str, slots: usize, capacity: usize, mode: u32) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        name: &str,
+        slots: usize,
+        capacity: usize,
+        mode: u32,
+        holds: usize,
+    ) -> PyResult<Self> {
         let options = WriterOptions {
             slots,
             slot_capacity: capacity,
             mode,
+            holds,
         };
         let writer = py
             .detach(|| shmframe::Writer::create(name, &options))

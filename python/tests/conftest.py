@@ -60,5 +60,6 @@ def cli():
 @pytest.fixture
 def writer(name):
     """A small in-process writer, closed afterwards."""
-    with shmframe.Writer(name, slots=4, capacity=1 << 16) as w:
+    # No holds: exactly 4 slots (holds would raise the ring to holds + 2).
+    with shmframe.Writer(name, slots=4, capacity=1 << 16, holds=0) as w:
         yield w

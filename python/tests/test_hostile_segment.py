@@ -18,10 +18,11 @@ SLOT_HEADER = 64
 @pytest.fixture
 def good_segment(name):
     """The bytes of a real segment: 2 slots of 64 bytes, frame 1 (2x2 rgba8) published."""
-    with shmframe.Writer(name, slots=2, capacity=64) as writer:
+    with shmframe.Writer(name, slots=2, capacity=64, holds=0) as writer:
         writer.publish(np.arange(16, dtype=np.uint8).reshape(2, 2, 4))
         data = bytearray(open(writer.path, "rb").read())
-    assert data[:8] == b"SHMFRAME" and len(data) == HEADER + 2 * 128
+    # The header, two slots, and the tail (the placement table) after them.
+    assert data[:8] == b"SHMFRAME" and len(data) == HEADER + 2 * 128 + 64
     return data
 
 

@@ -115,6 +115,8 @@ fn shmframe_as(
         slots: 2,
         slot_capacity: len.max(64),
         mode: 0o600,
+        // Copies only, as the figures in docs/benchmarks.md were measured.
+        holds: 0,
     };
     let mut writer = Writer::create(&name, &options).map_err(|e| e.to_string())?;
     let ctl = SharedBlock::create(0)?;

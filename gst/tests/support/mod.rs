@@ -350,6 +350,8 @@ pub fn gray_writer(name: &str, slots: usize) -> (shmframe::Writer, shmframe::Fra
     let options = shmframe::WriterOptions {
         slots,
         slot_capacity: 4096,
+        // Exactly `slots` slots: holds would raise the ring to holds + 2.
+        holds: 0,
         ..shmframe::WriterOptions::default()
     };
     let mut writer = shmframe::Writer::create(name, &options).expect("a writer");
