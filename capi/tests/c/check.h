@@ -56,6 +56,7 @@ static inline shmframe_writer *test_writer(const char *name, uint32_t slots) {
     shmframe_writer_options_default(&opts);
     opts.slot_count = slots;
     opts.slot_capacity = 1 << 16;
+    opts.holds = 0; /* exactly `slots` slots: no holds to make room for */
     shmframe_writer *w = NULL;
     CHECK_OK(shmframe_writer_create(name, &opts, &w));
     CHECK(w != NULL);

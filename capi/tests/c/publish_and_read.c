@@ -85,16 +85,16 @@ static void an_in_order_reader_counts_the_frames_it_missed(void) {
     shmframe_frame_meta meta = shmframe_frame_meta_packed(4, 4, SHMFRAME_FORMAT_GRAY8);
     uint8_t pixels[16], out[16];
     /* Frames 1..10 into 4 slots: the reader, opened before frame 1, reads
-     * from the oldest frame the writer cannot be overwriting (10 + 2 - 4 = 8)
-     * and missed 1..7. */
+     * from the oldest frame the ring still holds (10 + 1 - 4 = 7) and missed
+     * 1..6. */
     for (uint64_t n = 1; n <= 10; n++) {
         fill_pattern(pixels, sizeof pixels, n);
         CHECK_OK(shmframe_writer_publish(w, &meta, pixels, sizeof pixels));
     }
     shmframe_frame_info info;
     CHECK_OK(shmframe_reader_next(r, out, sizeof out, &info));
-    CHECK(info.index == 8 && info.missed == 7 && is_pattern(out, 16, 8));
-    for (uint64_t n = 9; n <= 10; n++) {
+    CHECK(info.index == 7 && info.missed == 6 && is_pattern(out, 16, 7));
+    for (uint64_t n = 8; n <= 10; n++) {
         CHECK_OK(shmframe_reader_next(r, out, sizeof out, &info));
         CHECK(info.index == n && info.missed == 0 && is_pattern(out, 16, n));
     }
