@@ -299,21 +299,13 @@ fn a_stopped_or_killed_reader_holding_every_hold_stalls_nothing_and_dead_holds_c
 
 /// Runs this test binary's child role `entry` as user nobody.
 fn spawn_as_nobody(entry: &str, envs: &[(&str, String)]) -> std::process::Child {
-    let mut command = Command::new("setpriv");
-    command
+    Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            entry,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ]);
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    command.spawn().expect("run setpriv")
+        .args(common::child_args(entry))
+        .envs(envs.iter().cloned())
+        .spawn()
+        .expect("run setpriv")
 }
 
 /// Child role (another user): takes what holds it can, then for a while

@@ -28,6 +28,17 @@ pub fn use_private_dir(prefix: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The arguments that make this test binary run only its ignored test `entry`.
+pub fn child_args(entry: &str) -> [&str; 5] {
+    [
+        "--exact",
+        entry,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
+}
+
 /// A stream name unique to this test process and `tag`.
 pub fn unique_name(tag: &str) -> String {
     format!("test-{}-{tag}", std::process::id())
@@ -50,20 +61,11 @@ impl ChildProcess {
     /// Runs the ignored test `entry` of this test binary as a child with `envs`.
     pub fn spawn(entry: &str, envs: &[(&str, String)]) -> ChildProcess {
         let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+        command.args(child_args(entry)).envs(envs.iter().cloned());
         command
-            .args([
-                "--exact",
-                entry,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (key, value) in envs {
-            command.env(key, value);
-        }
         let mut child = command.spawn().expect("spawn child test process");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let (send, lines) = channel();
