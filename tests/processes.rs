@@ -158,10 +158,7 @@ fn frames_cross_processes_byte_exact_and_in_order() {
 fn a_reader_asleep_on_the_futex_is_woken_by_a_publish_in_another_process() {
     let name = unique_name("wake");
     let mut writer = Writer::create(&name, &options(2)).unwrap();
-    let mut child = ChildProcess::spawn(
-        "child_waiting_reader",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut child = ChildProcess::for_stream("child_waiting_reader", &name);
     child.expect_line("waiting");
     // Publish only once the child sleeps in the kernel on the futex, so that
     // only a cross-process wake can end its wait (its own timeouts are 600 s).
@@ -211,10 +208,7 @@ fn a_second_writer_is_refused_with_the_live_writers_pid() {
 fn a_killed_writer_leaves_the_last_whole_frame_and_is_seen_dead() {
     let name = unique_name("sigkill");
     let child = {
-        let mut child = ChildProcess::spawn(
-            "child_flooding_writer",
-            &[("SHMFRAME_TEST_NAME", name.clone())],
-        );
+        let mut child = ChildProcess::for_stream("child_flooding_writer", &name);
         child.expect_line("ready");
         child
     };

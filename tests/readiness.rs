@@ -42,12 +42,20 @@ fn readable(reader: &mut Reader, ms: i64) -> bool {
 /// A writer child that obeys its stdin: `go` publishes a frame (prints
 /// `published N`), `close` closes the writer (prints `closed`).
 fn spawn_writer(name: &str) -> ChildProcess {
-    let mut writer = ChildProcess::spawn(
-        "child_commanded_writer",
-        &[("SHMFRAME_TEST_NAME", name.to_string())],
-    );
+    let mut writer = ChildProcess::for_stream("child_commanded_writer", name);
     writer.expect_line("ready");
     writer
+}
+
+/// Has `writer` publish one frame and asserts that `reader`'s fd tells of it.
+fn publish_and_expect_readable(writer: &mut ChildProcess, reader: &mut Reader, why: &str) {
+    command(writer, "go", "published");
+    assert!(readable(reader, MUST_COME_MS), "{why}");
+}
+
+/// Asserts that `reader`'s fd stays unreadable for a while.
+fn expect_quiet(reader: &mut Reader, why: &str) {
+    assert!(!readable(reader, MUST_NOT_MS), "{why}");
 }
 
 fn command(writer: &mut ChildProcess, line: &str, answer: &str) -> String {
@@ -179,35 +187,21 @@ fn readable_after_a_publish_not_before_and_not_after_clearing() {
     let name = unique_name("ready-publish");
     let mut writer = spawn_writer(&name);
     let mut reader = Reader::open(&name).unwrap();
-    assert!(
-        !readable(&mut reader, MUST_NOT_MS),
-        "readable before any frame"
-    );
+    expect_quiet(&mut reader, "readable before any frame");
 
-    command(&mut writer, "go", "published");
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "not readable after a publish"
-    );
+    publish_and_expect_readable(&mut writer, &mut reader, "not readable after a publish");
     let mut buf = Vec::new();
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
-    assert!(
-        !readable(&mut reader, MUST_NOT_MS),
-        "still readable after the read"
-    );
+    expect_quiet(&mut reader, "still readable after the read");
 
-    command(&mut writer, "go", "published");
-    assert!(readable(&mut reader, MUST_COME_MS));
+    publish_and_expect_readable(&mut writer, &mut reader, "not readable after a publish");
     reader.clear_readiness();
-    assert!(
-        !readable(&mut reader, MUST_NOT_MS),
-        "readable after clearing"
-    );
+    expect_quiet(&mut reader, "readable after clearing");
 
-    command(&mut writer, "go", "published");
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "not readable after the next frame"
+    publish_and_expect_readable(
+        &mut writer,
+        &mut reader,
+        "not readable after the next frame",
     );
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 3);
     assert_eq!(writer.finish(), 0);
@@ -232,10 +226,7 @@ fn in_order_reader_stays_readable_until_caught_up() {
         assert!(readable(&mut reader, 0), "frame {number} not told at once");
         assert_eq!(reader.next(&mut buf).unwrap().unwrap().number, number);
     }
-    assert!(
-        !readable(&mut reader, MUST_NOT_MS),
-        "readable when caught up"
-    );
+    expect_quiet(&mut reader, "readable when caught up");
     assert_eq!(writer.finish(), 0);
 }
 
@@ -254,7 +245,7 @@ fn writer_close_and_successor_make_it_readable() {
     assert!(!reader.writer_alive());
     // Reading until nothing is new clears it: the close is told once.
     while reader.next(&mut buf).unwrap().is_some() {}
-    assert!(!readable(&mut reader, MUST_NOT_MS), "the close told twice");
+    expect_quiet(&mut reader, "the close told twice");
 
     let mut successor = spawn_writer(&name);
     assert!(
@@ -262,14 +253,11 @@ fn writer_close_and_successor_make_it_readable() {
         "a successor is not told"
     );
     assert!(reader.follow().unwrap());
-    assert!(
-        !readable(&mut reader, MUST_NOT_MS),
-        "readable in an empty successor"
-    );
-    command(&mut successor, "go", "published");
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "a successor's frame is not told"
+    expect_quiet(&mut reader, "readable in an empty successor");
+    publish_and_expect_readable(
+        &mut successor,
+        &mut reader,
+        "a successor's frame is not told",
     );
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
     assert_eq!(writer.finish(), 0);
@@ -316,10 +304,7 @@ fn an_undrained_reader_does_not_hold_the_writer_back() {
 #[test]
 fn the_helper_thread_runs_only_while_watched() {
     let name = unique_name("ready-threads");
-    let mut child = ChildProcess::spawn(
-        "child_thread_counter",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut child = ChildProcess::for_stream("child_thread_counter", &name);
     let line = child.expect_line("threads");
     let (counts, fd_open) = line.split_once(" fd_open ").unwrap();
     let counts: Vec<usize> = counts.split(' ').map(|n| n.parse().unwrap()).collect();
@@ -336,10 +321,7 @@ fn the_helper_thread_runs_only_while_watched() {
 #[test]
 fn an_undrained_fd_costs_the_writer_no_wake_per_publish() {
     let name = unique_name("ready-wakes");
-    let mut child = ChildProcess::spawn(
-        "child_undrained_wake_counter",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut child = ChildProcess::for_stream("child_undrained_wake_counter", &name);
     // One wake for the first frame, one for the publish that finds the fd
     // still readable (the helper then parks until the reader reads), none
     // for the 48 after it.

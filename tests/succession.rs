@@ -312,10 +312,7 @@ fn a_stopped_liveness_polling_reader_never_blocks_a_restart() {
     let name = unique_name("stopped-poller");
     let mut writer = spawn_writer(&name, 4096, None);
     writer.expect_line("published");
-    let mut poller = ChildProcess::spawn(
-        "child_liveness_poller",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut poller = ChildProcess::for_stream("child_liveness_poller", &name);
     poller.expect_line("polling");
     let poller_pid = Pid::from_raw(poller.child.id() as i32);
     let mut refused = Vec::new();

@@ -108,10 +108,7 @@ fn child_foreign_sigbus() {
 #[test]
 fn a_reader_survives_its_segment_truncated_by_another_process_and_follows_the_next_writer() {
     let name = unique_name("truncated");
-    let mut first = ChildProcess::spawn(
-        "child_steady_writer",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut first = ChildProcess::for_stream("child_steady_writer", &name);
     first.expect_line("ready");
     let mut reader = Reader::open(&name).unwrap();
     let mut buf = Vec::new();
@@ -162,10 +159,7 @@ fn a_sigbus_elsewhere_reaches_the_applications_handler_or_the_default_action() {
         "byte read, app handler calls"
     );
     assert_eq!(chained.finish(), 0);
-    let mut unhandled = ChildProcess::spawn(
-        "child_foreign_sigbus",
-        &[("SHMFRAME_TEST_NAME", name.clone())],
-    );
+    let mut unhandled = ChildProcess::for_stream("child_foreign_sigbus", &name);
     let status = unhandled.child.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGBUS), "{status}");
     assert!(unhandled

@@ -79,6 +79,12 @@ impl ChildProcess {
         ChildProcess { child, lines }
     }
 
+    /// Runs the ignored test `entry` as a child working on stream `name`
+    /// (`SHMFRAME_TEST_NAME`).
+    pub fn for_stream(entry: &str, name: &str) -> ChildProcess {
+        ChildProcess::spawn(entry, &[("SHMFRAME_TEST_NAME", name.to_string())])
+    }
+
     /// Reads stdout lines until one contains `marker`; returns what follows it.
     /// (The test harness may print `test NAME ... ` before the first line.)
     pub fn expect_line(&mut self, marker: &str) -> String {
