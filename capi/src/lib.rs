@@ -21,7 +21,6 @@ mod status;
 mod types;
 mod writer;
 
-pub use last_error::shmframe_last_error;
 pub use reader::*;
 pub use status::*;
 pub use types::*;
@@ -95,4 +94,14 @@ pub extern "C" fn shmframe_format_name(format: shmframe_pixel_format) -> *const 
 pub extern "C" fn shmframe_version() -> *const c_char {
     // A constant: nothing here can panic.
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Copies the message of this thread's last failed call into `buf` (at most
+/// `cap - 1` bytes and a terminating NUL, like `snprintf`) and returns its full
+/// length. `buf` may be NULL when `cap` is 0, to learn the length. A call that
+/// succeeds leaves the message as it was; "" before any failure.
+#[no_mangle]
+pub unsafe extern "C" fn shmframe_last_error(buf: *mut c_char, cap: usize) -> usize {
+    // SAFETY: `buf` is NULL or valid for `cap` bytes by the caller's contract.
+    entry::value_entry(0, || unsafe { last_error::copy_last_error(buf, cap) })
 }

@@ -1,9 +1,9 @@
 //! `/api/streams` (what `shmframe list` and `info --json` say) and
 //! `/api/pixel/NAME` (the pixel probe's values).
 
+use crate::context::Context;
 use crate::http::{HttpError, Request, Response};
-use crate::route::stream_error;
-use crate::server::Context;
+use crate::stream_errors::stream_error;
 use serde_json::{json, Value};
 use shmframe::{monotonic_ns, FrameMeta, PixelFormat, Reader};
 use std::time::Duration;

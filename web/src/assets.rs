@@ -15,7 +15,7 @@ pub fn index() -> Response {
 
 /// The page of one stream; 404 when it does not exist.
 pub fn stream_page(name: &str) -> Result<Response, HttpError> {
-    shmframe::Reader::open(name).map_err(crate::route::stream_error)?;
+    shmframe::Reader::open(name).map_err(crate::stream_errors::stream_error)?;
     Ok(Response::ok(
         "text/html; charset=utf-8",
         STREAM.as_bytes().to_vec(),

@@ -234,21 +234,6 @@ fn scaled_size(meta: &FrameMeta, max_width: Option<u32>) -> (u32, u32) {
     }
 }
 
-/// The ROS 2 image encoding a frame is sent in, and whether it is sent as it is.
-pub fn ros_encoding(format: PixelFormat) -> (&'static str, bool) {
-    match format {
-        PixelFormat::Rgb8 => ("rgb8", true),
-        PixelFormat::Bgr8 => ("bgr8", true),
-        PixelFormat::Rgba8 => ("rgba8", true),
-        PixelFormat::Bgra8 => ("bgra8", true),
-        PixelFormat::Gray8 => ("mono8", true),
-        PixelFormat::Gray16 => ("mono16", true),
-        PixelFormat::GrayF32 => ("32FC1", true),
-        PixelFormat::Yuyv => ("yuv422_yuy2", true),
-        PixelFormat::Nv12 | PixelFormat::I420 => ("rgb8", false),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

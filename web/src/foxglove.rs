@@ -7,11 +7,11 @@
 //! written, never a queue. Frames are encoded once per stream and kind
 //! whatever the number of clients (the hub's shared encodings).
 
+use crate::context::Context;
 use crate::encode::Variant;
 use crate::http::{HttpError, Request};
 use crate::hub::Watch;
 use crate::ros_image::{COMPRESSED_SCHEMA, IMAGE_SCHEMA};
-use crate::server::Context;
 use crate::websocket::accept;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

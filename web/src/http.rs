@@ -247,6 +247,21 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Closes after the response: the request's unread bytes are read first, or
+/// the kernel would answer them with a reset that can destroy the response
+/// before the client has read it.
+pub fn close_gently(stream: &mut TcpStream) {
+    use std::io::Read;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    for _ in 0..4 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ mod api;
 mod assets;
 mod auth;
 mod config;
+mod context;
 mod encode;
 mod error;
 mod foxglove;
@@ -33,6 +34,7 @@ mod ros_image;
 mod route;
 mod server;
 mod snapshot;
+mod stream_errors;
 mod websocket;
 
 pub use api::describe_stream;

@@ -4,10 +4,10 @@
 //! client that reads slowly gets fewer frames; one that stops reading is cut
 //! off when a write has waited the configured I/O timeout.
 
+use crate::context::Context;
 use crate::http::{HttpError, Request};
 use crate::options::wishes;
-use crate::route::stream_error;
-use crate::server::Context;
+use crate::stream_errors::stream_error;
 use crate::websocket::peer_closed;
 use std::io::Write;
 use std::net::TcpStream;

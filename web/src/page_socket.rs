@@ -9,12 +9,12 @@
 //! JSON (stream, index, number, serial, timestamps, sizes, format, codec,
 //! missed, gray range), then the pixels (RGBA) or the JPEG.
 
+use crate::context::Context;
 use crate::encode::{Encoding, Variant};
 use crate::http::{HttpError, Request};
 use crate::hub::Frame;
 use crate::options::{wishes, Wishes};
-use crate::route::stream_error;
-use crate::server::Context;
+use crate::stream_errors::stream_error;
 use crate::websocket::{accept, peer_closed};
 use serde_json::{json, Value};
 use std::net::TcpStream;

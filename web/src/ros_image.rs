@@ -1,8 +1,7 @@
 //! Frames as ROS 2 `sensor_msgs/msg/Image` and `CompressedImage`, serialized
 //! in CDR (little-endian, XCDR1 as ROS 2's default middleware writes it).
 
-use crate::encode::ros_encoding;
-use shmframe::FrameInfo;
+use shmframe::{FrameInfo, PixelFormat};
 use shmframe_convert::FrameView;
 
 /// The definitions both image schemas depend on (`std_msgs/Header` and its
@@ -132,10 +131,25 @@ fn split_ns(ns: u64) -> (i32, u32) {
     (sec, (ns % 1_000_000_000) as u32)
 }
 
+/// The ROS 2 image encoding a frame is sent in, and whether it is sent as it is.
+fn ros_encoding(format: PixelFormat) -> (&'static str, bool) {
+    match format {
+        PixelFormat::Rgb8 => ("rgb8", true),
+        PixelFormat::Bgr8 => ("bgr8", true),
+        PixelFormat::Rgba8 => ("rgba8", true),
+        PixelFormat::Bgra8 => ("bgra8", true),
+        PixelFormat::Gray8 => ("mono8", true),
+        PixelFormat::Gray16 => ("mono16", true),
+        PixelFormat::GrayF32 => ("32FC1", true),
+        PixelFormat::Yuyv => ("yuv422_yuy2", true),
+        PixelFormat::Nv12 | PixelFormat::I420 => ("rgb8", false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shmframe::{FrameMeta, PixelFormat};
+    use shmframe::FrameMeta;
 
     #[test]
     fn a_mono8_image_is_laid_out_as_ros_2_writes_it() {

@@ -1,7 +1,8 @@
 //! Which handler answers a request, and the errors of a bad one.
 
-use crate::http::{read_request, write_response, HttpError, Request, Response};
-use crate::server::Context;
+use crate::context::Context;
+use crate::http::{close_gently, read_request, write_response, HttpError, Request, Response};
+use crate::stream_errors::stream_name;
 use crate::{api, assets, auth, foxglove, mjpeg, page_socket, snapshot};
 use std::net::TcpStream;
 
@@ -19,7 +20,7 @@ pub fn serve_connection(mut stream: TcpStream, context: &Context) {
     };
     if write_response(&mut stream, &response).is_ok() {
         let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(200)));
-        crate::server::close_gently(&mut stream);
+        close_gently(&mut stream);
     }
 }
 
@@ -73,21 +74,4 @@ fn owned(stream: &TcpStream) -> Result<TcpStream, HttpError> {
     stream
         .try_clone()
         .map_err(|e| HttpError::new(500, format!("cannot keep the connection: {e}")))
-}
-
-/// A stream name from a path, checked: 400 for a name no stream can have.
-pub fn stream_name(name: &str) -> Result<&str, HttpError> {
-    shmframe::validate_name(name).map_err(|e| HttpError::new(400, e.to_string()))?;
-    Ok(name)
-}
-
-/// An engine error as an HTTP error: 404 for a stream that does not exist.
-pub fn stream_error(err: shmframe::Error) -> HttpError {
-    let status = match err {
-        shmframe::Error::InvalidName { .. } => 400,
-        shmframe::Error::NoStream { .. } => 404,
-        shmframe::Error::ForeignOwner { .. } => 403,
-        _ => 500,
-    };
-    HttpError::new(status, err.to_string())
 }

@@ -6,7 +6,8 @@
 //! stack) and the kernel's socket buffer until its write times out, and never
 //! a queue of frames. See docs/decisions.md for the measurement.
 
-use crate::http::{write_response, HttpError, Response};
+use crate::context::Context;
+use crate::http::{close_gently, write_response, HttpError, Response};
 use crate::hub::Hub;
 use crate::{Config, WebError};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,13 +18,6 @@ use std::time::Duration;
 
 /// A connection's stack: handlers keep their buffers on the heap.
 const STACK_SIZE: usize = 256 * 1024;
-
-/// What every connection's handler shares.
-pub struct Context {
-    pub config: Config,
-    pub hub: Arc<Hub>,
-    connections: AtomicUsize,
-}
 
 /// A running server.
 pub struct Server {
@@ -123,21 +117,6 @@ fn refuse_busy(mut stream: TcpStream) {
     let err = HttpError::new(503, "too many connections; try again shortly");
     if write_response(&mut stream, &Response::error(&err)).is_ok() {
         close_gently(&mut stream);
-    }
-}
-
-/// Closes after the response: the request's unread bytes are read first, or
-/// the kernel would answer them with a reset that can destroy the response
-/// before the client has read it.
-pub fn close_gently(stream: &mut TcpStream) {
-    use std::io::Read;
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let mut sink = [0u8; 4096];
-    for _ in 0..4 {
-        match stream.read(&mut sink) {
-            Ok(n) if n > 0 => continue,
-            _ => break,
-        }
     }
 }
 

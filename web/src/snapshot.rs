@@ -1,11 +1,11 @@
 //! `/snapshot/NAME.png` (exact, as `shmframe snapshot` saves it),
 //! `/snapshot/NAME.tiff` (float gray), `/snapshot/NAME.jpg`.
 
+use crate::context::Context;
 use crate::encode::Variant;
 use crate::http::{HttpError, Request, Response};
 use crate::options::{picture, quality};
-use crate::route::{stream_error, stream_name};
-use crate::server::Context;
+use crate::stream_errors::{stream_error, stream_name};
 use shmframe::PixelFormat;
 use std::time::Duration;
 
