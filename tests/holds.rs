@@ -14,6 +14,23 @@ fn meta() -> FrameMeta {
     FrameMeta::packed(64, 64, PixelFormat::Rgba8)
 }
 
+/// A writer of stream `name` (`holds` holds, file mode `mode`) that has
+/// published until a reader asking for two holds was granted them, and that reader.
+fn writer_and_holder(name: &str, holds: usize, mode: u32) -> (Writer, Reader) {
+    let mut writer = Writer::create(name, &options(holds, mode)).unwrap();
+    publish_next(&mut writer);
+    let holder = reader_asking(name, 2);
+    publish_until_granted(&mut writer, &holder, 2);
+    (writer, holder)
+}
+
+/// The next value of a xorshift64 generator: garbage, repeatable.
+fn xorshift(state: &mut u64) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+}
+
 fn options(holds: usize, mode: u32) -> WriterOptions {
     WriterOptions {
         slots: 2,
@@ -55,10 +72,7 @@ fn publish_next(writer: &mut Writer) -> u64 {
 #[test]
 fn held_pixels_stay_byte_identical_over_thousands_of_publishes() {
     let name = unique_name("held-identical");
-    let mut writer = Writer::create(&name, &options(4, 0o600)).unwrap();
-    publish_next(&mut writer);
-    let holder = reader_asking(&name, 2);
-    publish_until_granted(&mut writer, &holder, 2);
+    let (mut writer, holder) = writer_and_holder(&name, 4, 0o600);
     let status = holder.status();
     assert_eq!((status.holds, status.holds_granted), (4, 2));
     let first = holder.hold_latest().unwrap().expect("a frame");
@@ -94,10 +108,7 @@ fn held_pixels_stay_byte_identical_over_thousands_of_publishes() {
 #[test]
 fn in_order_reads_count_missed_frames_exactly_while_holds_make_the_writer_skip_slots() {
     let name = unique_name("held-in-order");
-    let mut writer = Writer::create(&name, &options(2, 0o600)).unwrap();
-    publish_next(&mut writer);
-    let holder = reader_asking(&name, 2);
-    publish_until_granted(&mut writer, &holder, 2);
+    let (mut writer, holder) = writer_and_holder(&name, 2, 0o600);
     let mut copier = Reader::open(&name).unwrap();
     let in_place = reader_asking(&name, 1);
     let mut buf = Vec::new();
@@ -106,9 +117,7 @@ fn in_order_reads_count_missed_frames_exactly_while_holds_make_the_writer_skip_s
     let mut holds = Vec::new();
     let mut skipped = 0u64;
     for round in 0..400 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
+        xorshift(&mut rng);
         // The holder keeps two old frames for a while, then lets go.
         if round % 7 == 0 {
             holds.clear();
@@ -329,9 +338,7 @@ fn child_hostile_other_user() {
             };
             use std::os::unix::fs::FileExt;
             for word in 0..24u64 {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
+                xorshift(&mut rng);
                 // Hold words naming each slot with recent frames, and noise.
                 let value = if word % 2 == 0 {
                     (rng % 4096) << 16 | (rng % 8)
@@ -354,10 +361,7 @@ fn a_reader_of_another_user_cannot_change_a_held_frame() {
         return;
     }
     let name = unique_name("held-other-user");
-    let mut writer = Writer::create(&name, &options(4, 0o644)).unwrap();
-    publish_next(&mut writer);
-    let holder = reader_asking(&name, 2);
-    publish_until_granted(&mut writer, &holder, 2);
+    let (mut writer, holder) = writer_and_holder(&name, 4, 0o644);
     let held = holder.hold_latest().unwrap().unwrap();
     let expected = pattern(held.info().index, LEN);
     let mut hostile = spawn_as_nobody(
@@ -382,10 +386,7 @@ fn a_reader_of_another_user_cannot_change_a_held_frame() {
 #[test]
 fn garbage_in_hold_and_wake_files_by_the_same_user_never_stalls_the_writer() {
     let name = unique_name("held-garbage");
-    let mut writer = Writer::create(&name, &options(4, 0o600)).unwrap();
-    publish_next(&mut writer);
-    let victim = reader_asking(&name, 2);
-    publish_until_granted(&mut writer, &victim, 2);
+    let (mut writer, victim) = writer_and_holder(&name, 4, 0o600);
     let mut copier = Reader::open(&name).unwrap();
     let mut buf = Vec::new();
     let mut rng = 7u64;
@@ -395,9 +396,7 @@ fn garbage_in_hold_and_wake_files_by_the_same_user_never_stalls_the_writer() {
                 continue;
             };
             use std::os::unix::fs::FileExt;
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            xorshift(&mut rng);
             let value = if round % 3 == 0 {
                 (rng % 512) << 16 | (rng % 6)
             } else {

@@ -47,9 +47,22 @@ fn spawn_writer(name: &str) -> ChildProcess {
     writer
 }
 
+/// A new stream named for `tag`, its commanded writer child, and a reader.
+fn stream_with_reader(tag: &str) -> (String, ChildProcess, Reader) {
+    let name = unique_name(tag);
+    let writer = spawn_writer(&name);
+    let reader = Reader::open(&name).unwrap();
+    (name, writer, reader)
+}
+
 /// Has `writer` publish one frame and asserts that `reader`'s fd tells of it.
 fn publish_and_expect_readable(writer: &mut ChildProcess, reader: &mut Reader, why: &str) {
     command(writer, "go", "published");
+    expect_readable(reader, why);
+}
+
+/// Asserts that `reader`'s fd becomes readable soon.
+fn expect_readable(reader: &mut Reader, why: &str) {
     assert!(readable(reader, MUST_COME_MS), "{why}");
 }
 
@@ -184,9 +197,7 @@ fn wait_until_helper_sleeps() {
 
 #[test]
 fn readable_after_a_publish_not_before_and_not_after_clearing() {
-    let name = unique_name("ready-publish");
-    let mut writer = spawn_writer(&name);
-    let mut reader = Reader::open(&name).unwrap();
+    let (_name, mut writer, mut reader) = stream_with_reader("ready-publish");
     expect_quiet(&mut reader, "readable before any frame");
 
     publish_and_expect_readable(&mut writer, &mut reader, "not readable after a publish");
@@ -198,29 +209,20 @@ fn readable_after_a_publish_not_before_and_not_after_clearing() {
     reader.clear_readiness();
     expect_quiet(&mut reader, "readable after clearing");
 
-    publish_and_expect_readable(
-        &mut writer,
-        &mut reader,
-        "not readable after the next frame",
-    );
+    publish_and_expect_readable(&mut writer, &mut reader, "the next frame not told");
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 3);
     assert_eq!(writer.finish(), 0);
 }
 
 #[test]
 fn in_order_reader_stays_readable_until_caught_up() {
-    let name = unique_name("ready-in-order");
-    let mut writer = spawn_writer(&name);
-    let mut reader = Reader::open(&name).unwrap();
+    let (_name, mut writer, mut reader) = stream_with_reader("ready-in-order");
     assert!(!readable(&mut reader, 0));
     for _ in 0..3 {
         command(&mut writer, "go", "published");
     }
     let mut buf = Vec::new();
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "the frames are not told"
-    );
+    expect_readable(&mut reader, "the frames are not told");
     for number in 1..=3 {
         // Reading a frame while newer ones are there leaves it readable.
         assert!(readable(&mut reader, 0), "frame {number} not told at once");
@@ -232,33 +234,24 @@ fn in_order_reader_stays_readable_until_caught_up() {
 
 #[test]
 fn writer_close_and_successor_make_it_readable() {
-    let name = unique_name("ready-close");
-    let mut writer = spawn_writer(&name);
-    let mut reader = Reader::open(&name).unwrap();
+    let (name, mut writer, mut reader) = stream_with_reader("ready-close");
     command(&mut writer, "go", "published");
     let mut buf = Vec::new();
     assert!(readable(&mut reader, MUST_COME_MS));
     reader.latest(&mut buf).unwrap().unwrap();
 
     command(&mut writer, "close", "closed");
-    assert!(readable(&mut reader, MUST_COME_MS), "a close is not told");
+    expect_readable(&mut reader, "a close is not told");
     assert!(!reader.writer_alive());
     // Reading until nothing is new clears it: the close is told once.
     while reader.next(&mut buf).unwrap().is_some() {}
     expect_quiet(&mut reader, "the close told twice");
 
     let mut successor = spawn_writer(&name);
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "a successor is not told"
-    );
+    expect_readable(&mut reader, "a successor is not told");
     assert!(reader.follow().unwrap());
     expect_quiet(&mut reader, "readable in an empty successor");
-    publish_and_expect_readable(
-        &mut successor,
-        &mut reader,
-        "a successor's frame is not told",
-    );
+    publish_and_expect_readable(&mut successor, &mut reader, "successor's frame not told");
     assert_eq!(reader.latest(&mut buf).unwrap().unwrap().number, 1);
     assert_eq!(writer.finish(), 0);
     assert_eq!(successor.finish(), 0);
@@ -271,10 +264,7 @@ fn writer_death_makes_it_readable() {
     let mut reader = Reader::open(&name).unwrap();
     assert!(!readable(&mut reader, MUST_NOT_MS));
     writer.kill();
-    assert!(
-        readable(&mut reader, MUST_COME_MS),
-        "a dead writer is not told"
-    );
+    expect_readable(&mut reader, "a dead writer is not told");
     assert!(!reader.writer_alive());
     let _ = shmframe::remove_stream(&name, true);
 }
