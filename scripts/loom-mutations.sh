@@ -46,7 +46,7 @@ PY
 }
 
 mutate "writer: no Release fence after the odd seq" $'            fence(Release);\n            return (own, odd);' '            return (own, odd);'
-mutate "writer: even seq stored Relaxed" 'seq_word.store(odd.wrapping_add(1), Release);' 'seq_word.store(odd.wrapping_add(1), Relaxed);'
+mutate "writer: even seq stored Relaxed" 'slot_words[slot::SEQ].store(odd.wrapping_add(1), Release);' 'slot_words[slot::SEQ].store(odd.wrapping_add(1), Relaxed);'
 mutate "writer: a panicking fill leaves its slot odd (no guard, odd as seq + 1)" \
     '        self.slot_words[slot::SEQ].store(self.even, Release);' '        let _ = self.even;' \
     'seq_word.load(Relaxed) | 1;' 'seq_word.load(Relaxed).wrapping_add(1);'
