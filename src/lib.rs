@@ -45,8 +45,7 @@ mod sync;
 
 // Modules that need the operating system (files, mappings, the futex, the
 // clock) are left out of loom builds, which model the protocol on a heap
-// region. (Each carries its own attribute: rustfmt does not see modules
-// declared inside a macro.)
+// region.
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
@@ -74,11 +73,6 @@ mod wake_file;
 #[cfg(not(loom))]
 mod writer;
 
-/// Items that need the operating system, left out of loom builds.
-macro_rules! not_under_loom {
-    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
-}
-
 pub use error::{Error, Result};
 pub use layout::{
     ColorMatrix, ColorRange, Colorimetry, FrameInfo, FrameMeta, PixelFormat, Plane, Planes,
@@ -86,10 +80,13 @@ pub use layout::{
 pub use name::{validate_name, MAX_NAME_LEN};
 pub use protocol::{Destination, FrameOrigin, SlotFill};
 
-not_under_loom! {
-    pub use clock::monotonic_ns;
-    pub use held_frame::HeldFrame;
-    pub use reader::{Reader, ReaderOptions, StreamStatus};
-    pub use segment::{list_streams, remove_stream, segment_dir, segment_path, DIR_ENV};
-    pub use writer::{BegunFrame, Writer, WriterOptions, DEFAULT_HOLDS, DEFAULT_SLOT_CAPACITY};
-}
+#[cfg(not(loom))]
+pub use clock::monotonic_ns;
+#[cfg(not(loom))]
+pub use held_frame::HeldFrame;
+#[cfg(not(loom))]
+pub use reader::{Reader, ReaderOptions, StreamStatus};
+#[cfg(not(loom))]
+pub use segment::{list_streams, remove_stream, segment_dir, segment_path, DIR_ENV};
+#[cfg(not(loom))]
+pub use writer::{BegunFrame, Writer, WriterOptions, DEFAULT_HOLDS, DEFAULT_SLOT_CAPACITY};
