@@ -13,12 +13,14 @@ use crate::hold_file::HoldFile;
 use crate::layout::FrameInfo;
 use crate::protocol::Granted;
 use crate::reader::Reader;
+use crate::segment::Segment;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A frame held in place: its pixels cannot change until this drops.
 pub struct HeldFrame<'r> {
     reader: &'r Reader,
-    hold_file: &'r HoldFile,
+    hold_file: &'r Arc<HoldFile>,
     entry: usize,
     slot: usize,
     info: FrameInfo,
@@ -42,6 +44,64 @@ impl HeldFrame<'_> {
     /// The frame's metadata.
     pub fn info(&self) -> &FrameInfo {
         &self.info
+    }
+
+    /// This hold, no longer tied to the reader's lifetime: for bindings
+    /// whose frames may outlive their reader (Python arrays, GStreamer
+    /// buffers, C handles). It keeps the mapping and the hold file alive.
+    pub fn into_owned(self) -> OwnedHeldFrame {
+        let owned = OwnedHeldFrame {
+            segment: Arc::clone(&self.reader.segment),
+            hold_file: Arc::clone(self.hold_file),
+            entry: self.entry,
+            slot: self.slot,
+            info: self.info,
+        };
+        // The hold moves on to `owned`: it must not end here.
+        std::mem::forget(self);
+        owned
+    }
+}
+
+/// A held frame that owns what it needs (see [`HeldFrame::into_owned`]): it
+/// may outlive its reader and be sent to and dropped on any thread.
+pub struct OwnedHeldFrame {
+    segment: Arc<Segment>,
+    hold_file: Arc<HoldFile>,
+    entry: usize,
+    slot: usize,
+    info: FrameInfo,
+}
+
+impl OwnedHeldFrame {
+    /// The frame's pixels, in place in the segment.
+    pub fn pixels(&self) -> &[u8] {
+        let region = self.segment.region();
+        // SAFETY: as for `HeldFrame::pixels`: the hold was granted for
+        // `slot`, only `drop` clears its entry, and the writer writes no byte
+        // of a held slot. This value owns the mapping (`segment`) and the
+        // hold file, so both live at least as long as the returned slice.
+        unsafe { region.held_pixels(self.slot, self.info.len) }
+    }
+
+    /// The frame's metadata.
+    pub fn info(&self) -> &FrameInfo {
+        &self.info
+    }
+}
+
+impl std::fmt::Debug for OwnedHeldFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedHeldFrame")
+            .field("slot", &self.slot)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl Drop for OwnedHeldFrame {
+    fn drop(&mut self) {
+        self.hold_file.release(self.entry);
     }
 }
 
@@ -104,7 +164,7 @@ impl Reader {
 
     /// Frames this reader holds now.
     pub fn holding(&self) -> usize {
-        self.hold_file.get().map_or(0, HoldFile::holding)
+        self.hold_file.get().map_or(0, |file| file.holding())
     }
 
     /// Holds the writer granted this reader so far (0 before its first hold).
@@ -154,7 +214,7 @@ impl Reader {
     }
 
     /// This reader's hold file, made (and announced to the writer) on first use.
-    fn hold_file(&self) -> Result<&HoldFile> {
+    fn hold_file(&self) -> Result<&Arc<HoldFile>> {
         if let Some(file) = self.hold_file.get() {
             return Ok(file);
         }
@@ -165,6 +225,6 @@ impl Reader {
         };
         let file = HoldFile::create(dir, token, self.options.holds)?;
         self.segment.request_rescan();
-        Ok(self.hold_file.get_or_init(|| file))
+        Ok(self.hold_file.get_or_init(|| Arc::new(file)))
     }
 }

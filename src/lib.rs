@@ -83,7 +83,7 @@ pub use protocol::{Destination, FrameOrigin, SlotFill};
 #[cfg(not(loom))]
 pub use clock::monotonic_ns;
 #[cfg(not(loom))]
-pub use held_frame::HeldFrame;
+pub use held_frame::{HeldFrame, OwnedHeldFrame};
 #[cfg(not(loom))]
 pub use reader::{Reader, ReaderOptions, StreamStatus};
 #[cfg(not(loom))]

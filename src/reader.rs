@@ -73,7 +73,8 @@ pub struct Reader {
     /// Started by the first `readiness_fd`.
     readiness: Option<Readiness>,
     /// This reader's hold file, made on its first hold (`held_frame.rs`).
-    pub(crate) hold_file: OnceLock<HoldFile>,
+    /// Shared with this reader's owned held frames, which may outlive it.
+    pub(crate) hold_file: OnceLock<Arc<HoldFile>>,
 }
 
 /// Which frame a wait is for.

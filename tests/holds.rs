@@ -106,6 +106,32 @@ fn held_pixels_stay_byte_identical_over_thousands_of_publishes() {
 }
 
 #[test]
+fn an_owned_held_frame_outlives_its_reader_on_another_thread_and_its_drop_frees_the_hold() {
+    let name = unique_name("held-owned");
+    let (mut writer, holder) = writer_and_holder(&name, 2, 0o600);
+    let owned = holder.hold_latest().unwrap().expect("a frame").into_owned();
+    let index = owned.info().index;
+    assert_eq!(holder.holding(), 1);
+    drop(holder);
+    // The reader is gone; its hold still stands, and the frame moves threads.
+    let owned = std::thread::spawn(move || owned).join().unwrap();
+    let mut copier = Reader::open(&name).unwrap();
+    let mut buf = Vec::new();
+    for _ in 0..2000 {
+        let n = publish_next(&mut writer);
+        assert_eq!(copier.latest(&mut buf).unwrap().unwrap().index, n);
+    }
+    assert_eq!(owned.pixels(), pattern(index, LEN));
+    // Its drop ends the hold: the writer takes the ticket back once the
+    // hold file (kept alive by the frame alone) is closed, and grants it anew.
+    drop(owned);
+    let again = reader_asking(&name, 2);
+    publish_until_granted(&mut writer, &again, 2);
+    let held = again.hold_latest().unwrap().unwrap();
+    assert_eq!(held.pixels(), pattern(held.info().index, LEN));
+}
+
+#[test]
 fn in_order_reads_count_missed_frames_exactly_while_holds_make_the_writer_skip_slots() {
     let name = unique_name("held-in-order");
     let (mut writer, holder) = writer_and_holder(&name, 2, 0o600);
