@@ -91,6 +91,9 @@ impl HoldFile {
         hold_file.word(0).store(hold::MAGIC, Relaxed);
         let wanted = wanted.min(hold::MAX_ENTRIES) as u64;
         hold_file.word(hold::WANTED).store(wanted, Relaxed);
+        hold_file
+            .word(hold::PID)
+            .store(u64::from(std::process::id()), Relaxed);
         let prefix = hold_prefix(token);
         for _ in 0..16 {
             let path = dir.join(format!("{prefix}{:016x}", random_token()));

@@ -94,7 +94,7 @@ impl HoldRegistry {
     }
 
     /// Scans for hold files if a reader asked (`rescan` is the wake file's
-    /// counter) or it is time; `now_ns` is CLOCK_MONOTONIC.
+    /// counter) or it is time; `now_ns` is CLOCK_MONOTONIC (coarse will do).
     pub(crate) fn maintain(&mut self, region: &Region<'_>, rescan: u64, now_ns: u64) {
         let since = now_ns.saturating_sub(self.last_scan_ns);
         let asked = rescan != self.seen_rescan && since >= RESCAN_EVERY_NS;
@@ -221,6 +221,10 @@ impl HoldEntries for HoldRegistry {
             }
         }
         count
+    }
+
+    fn honoured(&self) -> usize {
+        self.honoured.len()
     }
 }
 

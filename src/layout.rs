@@ -136,6 +136,8 @@ pub mod hold {
     /// Word 1: how many entries the reader asks for (the writer grants at
     /// most `MAX_ENTRIES`, and never more than its free tickets).
     pub const WANTED: usize = 1;
+    /// Word 2: the reader's pid, for reports only (`shmframe info`).
+    pub const PID: usize = 2;
     /// Word of entry 0; entry `e` is word `FIRST_ENTRY + e`, 0 or a hold word.
     pub const FIRST_ENTRY: usize = 8;
     /// Entries a hold file has.

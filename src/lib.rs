@@ -55,6 +55,8 @@ mod held_frame;
 #[cfg(not(loom))]
 mod hold_file;
 #[cfg(not(loom))]
+mod holders;
+#[cfg(not(loom))]
 mod holds;
 #[cfg(not(loom))]
 mod install;
@@ -84,6 +86,8 @@ pub use protocol::{Destination, FrameOrigin, SlotFill};
 pub use clock::monotonic_ns;
 #[cfg(not(loom))]
 pub use held_frame::{HeldFrame, OwnedHeldFrame};
+#[cfg(not(loom))]
+pub use holders::Holder;
 #[cfg(not(loom))]
 pub use reader::{Reader, ReaderOptions, StreamStatus};
 #[cfg(not(loom))]

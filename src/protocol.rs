@@ -87,6 +87,11 @@ pub trait HoldEntries {
     /// Loads every honoured entry (Acquire: pairs with a reader's Release
     /// store of 0 when it lets go) into `out`; returns how many it loaded.
     fn load_all(&self, out: &mut [u64; MAX_HOLDS]) -> usize;
+
+    /// How many entries are honoured (at least as many as `load_all`
+    /// loads). Only the writer grants them, so 0 stays 0 for the whole
+    /// of a publish: no hold can be claimed meanwhile.
+    fn honoured(&self) -> usize;
 }
 
 /// No holds at all.
@@ -94,6 +99,10 @@ pub struct NoHolds;
 
 impl HoldEntries for NoHolds {
     fn load_all(&self, _: &mut [u64; MAX_HOLDS]) -> usize {
+        0
+    }
+
+    fn honoured(&self) -> usize {
         0
     }
 }
@@ -104,6 +113,10 @@ impl<const K: usize> HoldEntries for [AtomicU64; K] {
         for (word, out) in self.iter().zip(out.iter_mut()) {
             *out = word.load(Acquire);
         }
+        K.min(MAX_HOLDS)
+    }
+
+    fn honoured(&self) -> usize {
         K.min(MAX_HOLDS)
     }
 }
@@ -188,6 +201,24 @@ impl<'a> Region<'a> {
         let word = self.words[self.geometry.place_word_of(index)].load(Acquire);
         let (placed, slot) = split_place(word);
         (placed, (slot < self.geometry.slot_count).then_some(slot))
+    }
+
+    /// [`placed`](Self::placed), but without a look at the table if slot
+    /// `own` holds frame `index` committed.
+    #[inline]
+    fn placed_unless_in(&self, own: usize, index: u64) -> (u64, Option<usize>) {
+        if self.slot_holds(own, index) {
+            (index, Some(own))
+        } else {
+            self.placed(index)
+        }
+    }
+
+    /// Frame `index`'s own slot (`index % N`): where the writer puts it
+    /// unless a hold kept it out, so where readers look first.
+    #[inline]
+    fn own_slot(&self, index: u64) -> usize {
+        (index % self.geometry.slot_count as u64) as usize
     }
 
     /// The slot frame `index` was placed in, if its placement entry still says so.
@@ -694,15 +725,24 @@ impl RingWriter {
     /// that one is free, so without holds the ring is filled in turn.
     #[inline]
     fn take_slot(&mut self, region: &Region<'_>) -> (usize, u64) {
-        let slots = region.geometry.slot_count;
-        let own = (self.next % slots as u64) as usize;
-        if region.geometry.holds == 0 {
+        let own = (self.next % region.geometry.slot_count as u64) as usize;
+        // No hold granted: none can be claimed during this publish (only
+        // this writer grants them), so the ring is filled in turn.
+        if region.geometry.holds == 0 || region.holds.honoured() == 0 {
             let odd = mark_odd(region, own);
             // Pairs with the reader's Acquire fence before its second sequence load:
             // a reader whose copy saw any store below also sees the odd sequence.
             fence(Release);
             return (own, odd);
         }
+        self.take_unheld_slot(region, own)
+    }
+
+    /// [`take_slot`](Self::take_slot) while holds are granted. Out of line:
+    /// its arrays would cost every publish a large stack frame.
+    #[inline(never)]
+    fn take_unheld_slot(&mut self, region: &Region<'_>, own: usize) -> (usize, u64) {
+        let slots = region.geometry.slot_count;
         let mut entries = [0u64; MAX_HOLDS];
         // A first look, without a fence, steers the pick away from slots held
         // for a while; only the look after the fence below decides.
@@ -1021,16 +1061,17 @@ impl RingReader {
         region: &Region<'_>,
         dest: &mut Destination<'_>,
     ) -> Result<Option<FrameInfo>> {
-        // A poller looks at its next frame's slot first, and needs `latest`
-        // (another cache line, stored after the slot) only if the frame is not
-        // there: a 64 B frame then reaches it 20-50 ns sooner.
-        if let Some(at) = region.slot_of(self.next) {
-            if region.slot_holds(at, self.next) {
-                let mut info = FrameInfo::NONE;
-                let read = read_slot(region, at, self.next, dest, &mut info)?;
-                if matches!(read, SlotRead::Frame(index) if index == self.next) {
-                    return self.took_next(dest, info);
-                }
+        // A poller looks at its next frame's own slot first, and needs
+        // `latest` and the placement table (two more cache lines, stored
+        // after the slot) only if the frame is not there: a 64 B frame then
+        // reaches it 20-50 ns sooner. A slot holding frame `next` whole holds
+        // it wherever the table says: indexes are never reused.
+        let own = region.own_slot(self.next);
+        if region.slot_holds(own, self.next) {
+            let mut info = FrameInfo::NONE;
+            let read = read_slot(region, own, self.next, dest, &mut info)?;
+            if matches!(read, SlotRead::Frame(index) if index == self.next) {
+                return self.took_next(dest, info);
             }
         }
         let mut patience = Patience::default();
@@ -1317,7 +1358,10 @@ fn latest_slot(
         if latest == 0 {
             return Ok(false);
         }
-        let read = match region.placed(latest) {
+        // The frame's own slot first: the placement table's cache line is
+        // needed only when a hold kept the writer out of it.
+        let own = region.own_slot(latest);
+        let read = match region.placed_unless_in(own, latest) {
             (placed, Some(at)) if placed == latest => read_slot(region, at, latest, dest, info)?,
             (placed, _) if placed <= latest => {
                 return Err(Error::CorruptFrame {

@@ -1,7 +1,8 @@
 //! A reader: attaches to a stream by name and copies frames out.
 
 use crate::error::{Error, Result};
-use crate::hold_file::HoldFile;
+use crate::hold_file::{hold_prefix, HoldFile};
+use crate::holders::{holders, Holder};
 use crate::layout::{header, FrameInfo, STATE_LIVE};
 use crate::protocol::{Destination, Region, RingReader};
 use crate::readiness::Readiness;
@@ -459,6 +460,16 @@ impl Reader {
             holds_granted: (0..geometry.holds)
                 .filter(|&t| region.ticket(t).load(std::sync::atomic::Ordering::Relaxed) != 0)
                 .count(),
+        }
+    }
+
+    /// The readers holding (or asking for) frames of this stream in place,
+    /// from their hold files: for reports such as `shmframe info`.
+    pub fn holders(&self) -> Vec<Holder> {
+        let token = self.segment.wake_token();
+        match self.segment.path().parent() {
+            Some(dir) if token != 0 => holders(dir, &hold_prefix(token), &self.segment.region()),
+            _ => Vec::new(),
         }
     }
 

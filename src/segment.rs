@@ -12,7 +12,7 @@ use crate::files::{open_checked, same_inode};
 use crate::layout::{header, Geometry, HEADER_SIZE};
 use crate::liveness::writer_lock_held;
 use crate::name::validate_name;
-use crate::protocol::Region;
+use crate::protocol::{HoldEntries, NoHolds, Region};
 use crate::sigbus::{self, Protected};
 use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use crate::wake_file::WakeFile;
@@ -152,6 +152,15 @@ impl Segment {
     /// The protocol's view of the mapping.
     #[inline(always)]
     pub(crate) fn region(&self) -> Region<'_> {
+        self.region_honouring(&NoHolds)
+    }
+
+    /// The protocol's view of the mapping, for a writer honouring `holds`.
+    #[inline(always)]
+    pub(crate) fn region_honouring<'a>(
+        &'a self,
+        holds: &'a (dyn HoldEntries + Sync),
+    ) -> Region<'a> {
         let base = self.map.as_ptr();
         // SAFETY: the mapping is page-aligned (so 8-aligned) and at least
         // `geometry.total_size` bytes long (its length was set to that, after
@@ -172,6 +181,7 @@ impl Segment {
             .map_or(&NO_WAKE_FILE, WakeFile::asleep_after);
         Region::new(words, futex, asleep_after, self.geometry)
             .expect("mapping is as large as its geometry")
+            .with_holds(holds)
     }
 
     /// The wake file's token (0 if there is none).

@@ -1,12 +1,12 @@
 //! The writer: creates a stream and publishes frames into it.
 
-use crate::clock::monotonic_ns;
+use crate::clock::{coarse_monotonic_ns, monotonic_ns};
 use crate::error::{Error, Result};
 use crate::hold_file::hold_prefix;
 use crate::holds::HoldRegistry;
 use crate::install::create_pending;
 use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
-use crate::protocol::{FrameOrigin, Region, RingWriter, SlotFill};
+use crate::protocol::{FrameOrigin, HoldEntries, NoHolds, Region, RingWriter, SlotFill};
 use crate::segment::Segment;
 use std::path::Path;
 
@@ -88,15 +88,17 @@ impl Writer {
     /// first when it is time.
     #[inline]
     fn parts(&mut self) -> (Region<'_>, &mut RingWriter) {
-        let region = self.segment.region();
-        let region = match &mut self.holds {
-            None => region,
-            Some(registry) => {
-                registry.maintain(&region, self.segment.rescan_requests(), monotonic_ns());
-                region.with_holds(registry)
-            }
+        if let Some(registry) = &mut self.holds {
+            let rescan = self.segment.rescan_requests();
+            registry.maintain(&self.segment.region(), rescan, coarse_monotonic_ns());
+        }
+        // One region, built where it is used: moving it between two
+        // constructions cost every 64 B publish a store-forwarding stall.
+        let holds: &(dyn HoldEntries + Sync) = match &self.holds {
+            Some(registry) => registry,
+            None => &NoHolds,
         };
-        (region, &mut self.ring)
+        (self.segment.region_honouring(holds), &mut self.ring)
     }
 
     /// Publishes a frame copied from `pixels`; returns its frame number. Never waits for readers.

@@ -103,6 +103,13 @@ fn report(
         "frames_published": status.frames_published,
         "holds": status.holds,
         "holds_granted": status.holds_granted,
+        "holders": reader.holders().iter().map(|holder| json!({
+            "pid": holder.pid,
+            "uid": holder.uid,
+            "alive": holder.alive,
+            "granted": holder.granted,
+            "holding": holder.holding,
+        })).collect::<Vec<_>>(),
         "latest": latest,
         "fps": fps,
     })
@@ -143,6 +150,20 @@ fn print_text(report: &Value) {
         field("holds_granted"),
         field("holds")
     );
+    for holder in report["holders"].as_array().into_iter().flatten() {
+        let gone = if holder["alive"] == Value::Bool(true) {
+            ""
+        } else {
+            ", gone (its holds come back at the writer's next scan)"
+        };
+        outln!(
+            "holder   pid {} (uid {}): holds {} of {} granted{gone}",
+            holder["pid"],
+            holder["uid"],
+            holder["holding"],
+            holder["granted"]
+        );
+    }
     let latest = &report["latest"];
     if latest.is_null() {
         outln!("latest   none yet");

@@ -18,6 +18,21 @@ fn json(args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", text(&output.stdout)))
 }
 
+/// Holds the latest frame of a writer publishing at 30 fps: the first tries
+/// are refused until the writer grants this reader's hold (bounded).
+fn hold_a_frame(reader: &shmframe::Reader) -> shmframe::HeldFrame<'_> {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match reader.hold_latest() {
+            Ok(Some(held)) => return held,
+            Ok(None) | Err(shmframe::Error::NoHoldFree) => {}
+            Err(e) => panic!("holding a frame: {e}"),
+        }
+        assert!(std::time::Instant::now() < give_up, "no hold granted");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn info_reports_a_live_writer_then_a_dead_one() {
     let name = unique_name("info");
@@ -53,13 +68,36 @@ fn info_reports_a_live_writer_then_a_dead_one() {
     assert_eq!(latest["timestamp_ns"], latest["published_ns"], "{info}");
     assert!(info["fps"].as_f64().is_some_and(|fps| fps >= 0.0), "{info}");
 
+    // This process holds a frame in place: info names its pid.
+    assert_eq!(info["holds"], 1);
+    let held = hold_a_frame(&reader);
+    let info = json(&["info", "--name", &name, "--json", "--sample", "0"]);
+    let holders = info["holders"].as_array().expect("holders");
+    assert_eq!(holders.len(), 1, "{info}");
+    assert_eq!(holders[0]["pid"], std::process::id(), "{info}");
+    assert_eq!(
+        (
+            &holders[0]["granted"],
+            &holders[0]["holding"],
+            &holders[0]["alive"]
+        ),
+        (&Value::from(1), &Value::from(1), &Value::Bool(true)),
+        "{info}"
+    );
+
     // The text form says the same in words.
     let output = run(&["info", "--name", &name, "--sample", "0"], b"");
     let stdout = text(&output.stdout);
+    let holder_line = format!("holder   pid {}", std::process::id());
     assert!(
-        output.status.success() && stdout.contains("alive") && stdout.contains("64x48 rgba8"),
+        output.status.success()
+            && stdout.contains("alive")
+            && stdout.contains("64x48 rgba8")
+            && stdout.contains(&holder_line)
+            && stdout.contains("holds 1 of 1 granted"),
         "{stdout}"
     );
+    drop(held);
 
     // A killed writer cannot clean up: its stream stays, and says it is dead.
     publisher.signal(Signal::KILL);
