@@ -1,0 +1,302 @@
+"""copy=False: frames held in place as read-only views, released by release(), with, or collection."""
+
+import asyncio
+import gc
+
+import numpy as np
+import pytest
+
+import shmframe
+from frames import FORMATS, cases, make_frame
+from holding import SHAPE, granted_reader, pattern
+
+
+@pytest.fixture
+def holding_writer(name):
+    """A writer honouring 4 holds (a ring of 6 slots) of small frames."""
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=4) as w:
+        yield w
+
+
+def publish(writer, count=1):
+    """Publishes the next ``count`` pattern frames; returns the last one's index."""
+    for _ in range(count):
+        n = writer.frames_published + 1
+        assert writer.publish(pattern(n)) == n
+    return writer.frames_published
+
+
+def test_a_held_frame_is_a_read_only_view_that_does_not_own_its_data(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    n = publish(holding_writer)
+    frame = reader.latest(copy=False)
+    assert frame.zero_copy and frame.index == n
+    array = frame.array
+    assert not array.flags.writeable and not array.flags.owndata
+    np.testing.assert_array_equal(array, pattern(n))
+    assert reader.holding == 1
+    # The segment is mapped read-only: numpy must refuse every way to write it.
+    with pytest.raises(ValueError):
+        array[0, 0, 0] = 1
+    with pytest.raises(ValueError):
+        array.flags.writeable = True
+    part = array[::2, 1:]
+    with pytest.raises(ValueError):
+        part.flags.writeable = True
+    with pytest.raises(ValueError):
+        np.add(array, 1, out=array)
+    del array, part, frame
+    assert reader.holding == 0
+    reader.close()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_reads_the_same_in_place_as_copied(name, fmt):
+    # Padded rows, odd sizes, YUV planes: the view has the copy's shape,
+    # dtype, strides and values.
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=4) as writer:
+        reader = granted_reader(writer, name)
+        for seed, (width, height, padded) in enumerate(cases(fmt)):
+            array, kwargs, expected = make_frame(fmt, width, height, padded, seed)
+            writer.publish(array, **kwargs)
+            copied = reader.latest()
+            with reader.latest(copy=False) as held:
+                assert held.zero_copy and not copied.zero_copy
+                assert held.array.shape == copied.array.shape == expected.shape
+                assert held.array.dtype == copied.array.dtype
+                assert held.array.strides == copied.array.strides
+                np.testing.assert_array_equal(held.array, expected)
+                assert held.planes == copied.planes
+                if fmt in ("nv12", "i420", "yuyv"):
+                    for i in range(len(held.planes)):
+                        np.testing.assert_array_equal(held.plane(i), copied.plane(i))
+        assert reader.holding == 0
+        reader.close()
+
+
+def test_held_pixels_stay_byte_identical_while_the_writer_publishes_thousands(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    first = reader.latest(copy=False)
+    publish(holding_writer)
+    second = reader.latest(copy=False)
+    assert first.zero_copy and second.zero_copy and second.index == first.index + 1
+    expected = [np.array(first.array), np.array(second.array)]
+    np.testing.assert_array_equal(expected[0], pattern(first.index))
+    last = publish(holding_writer, 5000)
+    # The writer went round its ring (6 slots) hundreds of times meanwhile:
+    # the other slots hold its latest frames.
+    np.testing.assert_array_equal(reader.latest().array, pattern(last))
+    np.testing.assert_array_equal(first.array, expected[0])
+    np.testing.assert_array_equal(second.array, expected[1])
+    first.release()
+    second.release()
+    assert reader.holding == 0
+    reader.close()
+
+
+def test_holding_more_frames_than_holds_falls_back_to_copies_and_never_waits(holding_writer, name):
+    reader = granted_reader(holding_writer, name, holds=2)
+    n = publish(holding_writer)
+    held = [reader.latest(copy=False), reader.latest(copy=False)]
+    assert [f.zero_copy for f in held] == [True, True] and reader.holding == 2
+    # Both holds taken: a copy at once, from every kind of read.
+    copied = reader.latest(copy=False)
+    assert not copied.zero_copy and copied.index == n
+    assert copied.array.flags.writeable  # the caller's own memory
+    np.testing.assert_array_equal(copied.array, pattern(n))
+    n = publish(holding_writer)
+    waited = reader.wait_latest(0, copy=False)  # a frame is there: no wait at all
+    assert waited is not None and not waited.zero_copy and waited.index == n
+    np.testing.assert_array_equal(waited.array, pattern(n))
+    assert reader.holding == 2
+    # A hold given back is used again.
+    held.pop().release()
+    again = reader.latest(copy=False)
+    assert again.zero_copy and again.index == n
+    np.testing.assert_array_equal(again.array, pattern(n))
+    held.append(again)
+    for frame in held:
+        frame.release()
+    assert reader.holding == 0
+    reader.close()
+
+
+def test_in_order_reads_stay_exact_across_holds_and_copies(holding_writer, name):
+    reader = granted_reader(holding_writer, name, holds=2)
+    while reader.next() is not None:  # catch up with the frames the grant took
+        pass
+    first = publish(holding_writer, 4) - 3
+    frames = [reader.next(copy=False) for _ in range(4)]
+    assert [f.index for f in frames] == list(range(first, first + 4))
+    assert [f.zero_copy for f in frames] == [True, True, False, False]
+    assert [f.missed for f in frames] == [0, 0, 0, 0]
+    for frame in frames:
+        np.testing.assert_array_equal(frame.array, pattern(frame.index))
+    assert reader.next(copy=False) is None
+    # Lapped while holding: the writer skips the held slots, missed stays exact.
+    last = publish(holding_writer, 20)
+    late = reader.next(copy=False)
+    assert not late.zero_copy  # both holds are still taken by frames[0:2]
+    assert late.missed > 0 and late.index == first + 4 + late.missed
+    np.testing.assert_array_equal(late.array, pattern(late.index))
+    del frames
+    assert reader.holding == 0
+    # The rest in place, in order, none missed.
+    expected = late.index + 1
+    while (frame := reader.next(copy=False)) is not None:
+        with frame:
+            assert (frame.index, frame.missed, frame.zero_copy) == (expected, 0, True)
+            np.testing.assert_array_equal(frame.array, pattern(frame.index))
+        expected += 1
+    assert expected == last + 1
+    reader.close()
+
+
+def test_a_writer_without_holds_gives_copies(name):
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=0) as writer:
+        reader = shmframe.Reader(name)
+        for n in range(1, 6):
+            writer.publish(pattern(n))
+            frame = reader.latest(copy=False)
+            assert not frame.zero_copy and frame.array.flags.writeable
+            np.testing.assert_array_equal(frame.array, pattern(n))
+        assert reader.holds_granted == 0 and reader.holding == 0
+        reader.close()
+
+
+def test_readers_share_the_writers_holds_first_come_first_served(name):
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=1) as writer:
+        first = granted_reader(writer, name, holds=1)
+        other = shmframe.Reader(name, holds=1)
+        n = publish(writer)
+        mine = first.latest(copy=False)
+        assert mine.zero_copy
+        # The one hold is taken: the other reader copies, now and after publishes.
+        for _ in range(20):
+            theirs = other.latest(copy=False)
+            assert theirs is not None and not theirs.zero_copy
+            n = publish(writer)
+        assert other.holds_granted == 0
+        np.testing.assert_array_equal(theirs.array, pattern(n - 1))
+        mine.release()
+        first.close()
+        other.close()
+
+
+def test_with_frame_ends_the_hold(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    n = publish(holding_writer)
+    with reader.wait_latest(5.0, copy=False) as frame:
+        assert frame.zero_copy and reader.holding == 1
+        assert frame.array.sum() == pattern(n).sum()
+    assert reader.holding == 0
+    with pytest.raises(shmframe.FrameValueError, match="released"):
+        frame.array
+    with pytest.raises(shmframe.FrameValueError, match="released"):
+        frame.planes
+    assert "released" in repr(frame) and frame.index == n
+    reader.close()
+
+
+def test_release_ends_the_hold_once_no_array_from_the_frame_is_left(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    n = publish(holding_writer)
+    frame = reader.latest(copy=False)
+    kept = frame.array[1:, :, :3]  # a view of the view
+    frame.release()
+    frame.release()  # again: nothing more happens
+    # The view still references the hold: its pixels stay valid and unchanged.
+    assert reader.holding == 1
+    publish(holding_writer, 100)
+    np.testing.assert_array_equal(kept, pattern(n)[1:, :, :3])
+    del kept
+    assert reader.holding == 0
+    reader.close()
+
+
+def test_a_copied_frame_is_released_alike(holding_writer, name):
+    # The same code runs whether a hold was free or not.
+    reader = granted_reader(holding_writer, name, holds=1)
+    held = reader.latest(copy=False)
+    with reader.latest(copy=False) as copied:
+        assert not copied.zero_copy
+    with pytest.raises(shmframe.FrameValueError):
+        copied.array
+    held.release()
+    reader.close()
+
+
+def test_a_frame_and_its_arrays_end_the_hold_when_collected(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    publish(holding_writer)
+    frame = reader.latest(copy=False)
+    del frame  # no reference left: the hold ends at once
+    assert reader.holding == 0
+    array = reader.latest(copy=False).array  # only the array is kept
+    assert reader.holding == 1
+    del array
+    assert reader.holding == 0
+    # In a reference cycle, the garbage collector ends it.
+    cycle = [reader.latest(copy=False)]
+    cycle.append(cycle)
+    del cycle
+    assert reader.holding == 1
+    gc.collect()
+    assert reader.holding == 0
+    reader.close()
+
+
+def test_views_outlive_the_reader_and_the_writer(name):
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=4) as writer:
+        reader = granted_reader(writer, name)
+        n = publish(writer)
+        frame = reader.latest(copy=False)
+        array = frame.array
+        reader.close()
+        with pytest.raises(shmframe.FrameValueError, match="closed"):
+            reader.holding
+        # The frame keeps the mapping and the hold: the writer still leaves it be.
+        publish(writer, 1000)
+        np.testing.assert_array_equal(array, pattern(n))
+        np.testing.assert_array_equal(frame.array, pattern(n))
+    # The writer is gone and its name removed; the mapping stays with the view.
+    np.testing.assert_array_equal(array, pattern(n))
+    del frame
+    np.testing.assert_array_equal(array, pattern(n))
+    del array  # unmaps; the hold file goes (the fixture checks the directory is empty)
+
+
+def test_copy_false_excludes_out(holding_writer, name):
+    reader = shmframe.Reader(name)
+    publish(holding_writer)
+    with pytest.raises(shmframe.InvalidArgumentError, match="out="):
+        reader.latest(copy=False, out=np.empty(SHAPE, np.uint8))
+    reader.close()
+
+
+def test_iteration_and_asyncio_hold_frames_too(name):
+    with shmframe.Writer(name, slots=8, capacity=1 << 16, holds=4) as writer:
+        reader = granted_reader(writer, name)
+        while reader.next() is not None:
+            pass
+        first = publish(writer, 3) - 2
+
+        async def three():
+            got = []
+            async for frame in reader.frames(copy=False):
+                got.append((frame.index, frame.zero_copy, np.array_equal(frame.array, pattern(frame.index))))
+                frame.release()
+                if len(got) == 3:
+                    return got
+
+        assert asyncio.run(three()) == [(i, True, True) for i in range(first, first + 3)]
+        last = publish(writer, 3)
+    # The writer closed: iteration gives the frames left, then ends.
+    got = []
+    for frame in reader.iter(copy=False):
+        with frame:
+            got.append((frame.index, frame.zero_copy))
+            np.testing.assert_array_equal(frame.array, pattern(frame.index))
+    assert got == [(i, True) for i in range(last - 2, last + 1)]
+    assert reader.holding == 0
+    reader.close()
