@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import os
 
 import numpy as np
 import pytest
@@ -298,5 +299,28 @@ def test_iteration_and_asyncio_hold_frames_too(name):
             got.append((frame.index, frame.zero_copy))
             np.testing.assert_array_equal(frame.array, pattern(frame.index))
     assert got == [(i, True) for i in range(last - 2, last + 1)]
+    assert reader.holding == 0
+    reader.close()
+
+
+def test_a_forked_child_dropping_a_held_frame_does_not_end_the_parents_hold(holding_writer, name):
+    reader = granted_reader(holding_writer, name)
+    n = publish(holding_writer)
+    frame = reader.latest(copy=False)
+    assert frame.zero_copy
+    pid = os.fork()
+    if pid == 0:  # the child: let go of its copy of the frame, then leave at once
+        code = 1
+        try:
+            del frame
+            gc.collect()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    publish(holding_writer, 1000)
+    np.testing.assert_array_equal(frame.array, pattern(n))
+    frame.release()
     assert reader.holding == 0
     reader.close()
