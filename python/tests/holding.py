@@ -19,19 +19,24 @@ def pattern(n, shape=SHAPE):
 
 
 def granted_reader(writer, name, holds=2, **options):
-    """A Reader of ``name`` whose ``holds`` holds the writer has granted.
+    """A Reader of ``name`` (written by ``writer``, in this process) with ``holds`` holds granted."""
+    reader = shmframe.Reader(name, holds=holds, **options)
+    wait_for_holds(reader, lambda: writer.publish(pattern(writer.frames_published + 1)), holds)
+    return reader
+
+
+def wait_for_holds(reader, publish_one, holds):
+    """Publishes frames with ``publish_one()`` until ``reader`` has ``holds`` holds granted.
 
     Its first ``copy=False`` read makes its hold file and is refused; the
     writer grants holds when it next publishes (it looks for hold files a few
-    milliseconds apart), so this publishes pattern frames until it has.
+    milliseconds apart), so this publishes until it has.
     """
-    reader = shmframe.Reader(name, holds=holds, **options)
-    writer.publish(pattern(writer.frames_published + 1))
+    publish_one()
     first = reader.latest(copy=False)
     assert first is not None and not first.zero_copy, "holds granted before the first hold asked"
     give_up = time.monotonic() + 20
     while reader.holds_granted < holds:
         assert time.monotonic() < give_up, f"{reader.holds_granted} of {holds} holds granted after 20 s"
-        writer.publish(pattern(writer.frames_published + 1))
+        publish_one()
         time.sleep(0.001)
-    return reader

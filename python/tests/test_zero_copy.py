@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import shmframe
+from conftest import python_child
 from frames import FORMATS, cases, make_frame
-from holding import SHAPE, granted_reader, pattern
+from holding import SHAPE, granted_reader, pattern, wait_for_holds
 
 
 @pytest.fixture
@@ -324,3 +325,32 @@ def test_a_forked_child_dropping_a_held_frame_does_not_end_the_parents_hold(hold
     frame.release()
     assert reader.holding == 0
     reader.close()
+
+
+def test_frames_held_from_a_writer_in_another_process_stay_identical(name):
+    child = python_child("child_publisher.py", name, 4)
+    try:
+        assert child.stdout.readline() == "ready\n"
+
+        def publish_in_child(count):
+            child.stdin.write(f"{count}\n")
+            child.stdin.flush()
+            return int(child.stdout.readline())
+
+        reader = shmframe.Reader(name)
+        wait_for_holds(reader, lambda: publish_in_child(1), 2)
+        n = publish_in_child(1)
+        held = reader.latest(copy=False)
+        assert held.zero_copy and held.index == n
+        last = publish_in_child(5000)
+        np.testing.assert_array_equal(reader.latest().array, pattern(last))
+        np.testing.assert_array_equal(held.array, pattern(n))
+        child.stdin.close()  # the writer closes and exits
+        assert child.wait(30) == 0
+        np.testing.assert_array_equal(held.array, pattern(n))
+        del held
+        reader.close()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
