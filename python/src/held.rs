@@ -72,6 +72,6 @@ pub fn held_array(py: Python<'_>, frame: OwnedHeldFrame) -> PyResult<Bound<'_, P
     // The mapping is PROT_READ: a write through the array would fault. Once
     // the flag is cleared, numpy refuses to set it again on an array whose
     // base is not a writeable array or buffer (`HeldPixels` is neither).
-    let readonly = array.readwrite().make_nonwriteable();
+    let readonly = array.try_readwrite()?.make_nonwriteable();
     Ok(readonly.as_unbound().bind(py).clone())
 }
