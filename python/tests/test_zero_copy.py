@@ -3,6 +3,8 @@
 import asyncio
 import gc
 import os
+import select
+import time
 
 import numpy as np
 import pytest
@@ -354,3 +356,42 @@ def test_frames_held_from_a_writer_in_another_process_stay_identical(name):
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_holds_of_a_killed_holder_come_back_and_meanwhile_others_copy(name):
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=2) as writer:
+        publish(writer)
+        holder = python_child("child_holder.py", name, 2)
+        try:
+            # Publish until the other process holds both of the writer's holds.
+            give_up = time.monotonic() + 20
+            while not select.select([holder.stdout], [], [], 0.001)[0]:
+                assert time.monotonic() < give_up and holder.poll() is None, "the holder never held"
+                publish(writer)
+            assert holder.stdout.readline() == "held\n"
+            reader = shmframe.Reader(name)
+            for _ in range(50):  # every hold is taken: copies, exact, and at once
+                n = publish(writer)
+                frame = reader.latest(copy=False)
+                assert not frame.zero_copy and frame.index == n
+                np.testing.assert_array_equal(frame.array, pattern(n))
+            assert reader.holds_granted == 0
+        finally:
+            holder.kill()
+            holder.wait()
+        # The writer takes the dead reader's holds back and grants them again.
+        give_up = time.monotonic() + 20
+        while reader.holds_granted < 2:
+            assert time.monotonic() < give_up, "the dead reader's holds never came back"
+            publish(writer)
+            reader.latest(copy=False)  # asks again
+            time.sleep(0.001)
+        n = publish(writer)
+        with reader.latest(copy=False) as frame:
+            assert frame.zero_copy
+            np.testing.assert_array_equal(frame.array, pattern(n))
+        reader.close()
+        # The dead reader's hold file stays until a reader of the same user makes
+        # its own hold file, which removes the dead ones (the fixture checks).
+        with shmframe.Reader(name) as sweeper:
+            sweeper.latest(copy=False)
