@@ -22,6 +22,28 @@ def holding_writer(name):
         yield w
 
 
+@pytest.fixture
+def child_publish(name):
+    """A writer honouring 4 holds in another process: ``child_publish(count)`` has it
+    publish the next ``count`` pattern frames and returns the last index;
+    ``child_publish.process`` is the process (closing its stdin closes the stream)."""
+    child = python_child("child_publisher.py", name, 4)
+    try:
+        assert child.stdout.readline() == "ready\n"
+
+        def publish_in_child(count):
+            child.stdin.write(f"{count}\n")
+            child.stdin.flush()
+            return int(child.stdout.readline())
+
+        publish_in_child.process = child
+        yield publish_in_child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 def publish(writer, count=1):
     """Publishes the next ``count`` pattern frames; returns the last one's index."""
     for _ in range(count):
@@ -329,33 +351,20 @@ def test_a_forked_child_dropping_a_held_frame_does_not_end_the_parents_hold(hold
     reader.close()
 
 
-def test_frames_held_from_a_writer_in_another_process_stay_identical(name):
-    child = python_child("child_publisher.py", name, 4)
-    try:
-        assert child.stdout.readline() == "ready\n"
-
-        def publish_in_child(count):
-            child.stdin.write(f"{count}\n")
-            child.stdin.flush()
-            return int(child.stdout.readline())
-
-        reader = shmframe.Reader(name)
-        wait_for_holds(reader, lambda: publish_in_child(1), 2)
-        n = publish_in_child(1)
-        held = reader.latest(copy=False)
-        assert held.zero_copy and held.index == n
-        last = publish_in_child(5000)
-        np.testing.assert_array_equal(reader.latest().array, pattern(last))
-        np.testing.assert_array_equal(held.array, pattern(n))
-        child.stdin.close()  # the writer closes and exits
-        assert child.wait(30) == 0
-        np.testing.assert_array_equal(held.array, pattern(n))
-        del held
-        reader.close()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+def test_frames_held_from_a_writer_in_another_process_stay_identical(name, child_publish):
+    reader = shmframe.Reader(name)
+    wait_for_holds(reader, lambda: child_publish(1), 2)
+    n = child_publish(1)
+    held = reader.latest(copy=False)
+    assert held.zero_copy and held.index == n
+    last = child_publish(5000)
+    np.testing.assert_array_equal(reader.latest().array, pattern(last))
+    np.testing.assert_array_equal(held.array, pattern(n))
+    child_publish.process.stdin.close()  # the writer closes and exits
+    assert child_publish.process.wait(30) == 0
+    np.testing.assert_array_equal(held.array, pattern(n))
+    del held
+    reader.close()
 
 
 def test_holds_of_a_killed_holder_come_back_and_meanwhile_others_copy(name):
@@ -395,3 +404,30 @@ def test_holds_of_a_killed_holder_come_back_and_meanwhile_others_copy(name):
         # its own hold file, which removes the dead ones (the fixture checks).
         with shmframe.Reader(name) as sweeper:
             sweeper.latest(copy=False)
+
+
+def test_a_segment_truncated_under_a_held_view_reads_as_zeros_never_a_crash(name, shm_dir, child_publish):
+    # Only the writer's user can truncate the segment; the reader's SIGBUS
+    # handler (docs/security.md) covers the held view's pages as well.
+    reader = shmframe.Reader(name)
+    wait_for_holds(reader, lambda: child_publish(1), 2)
+    n = child_publish(1)
+    frame = reader.latest(copy=False)
+    assert frame.zero_copy
+    view = frame.array[2:]
+    np.testing.assert_array_equal(view, pattern(n)[2:])
+    os.truncate(shm_dir / f"shmframe.{name}", 0)
+    assert not view.any()  # zeros where the pixels were: no SIGBUS
+    assert not frame.array.any()
+    with pytest.raises(shmframe.Error, match="truncated"):
+        reader.latest(copy=False)
+    del view, frame
+    reader.close()
+    # The writer dies at its next touch of the segment: it leaves its segment
+    # and wake file (a next writer would reclaim them); the reader's hold file
+    # must be gone (the fixture checks).
+    child_publish.process.kill()
+    child_publish.process.wait()
+    (shm_dir / f"shmframe.{name}").unlink()
+    for wake in shm_dir.glob(".shmframe-wake.*"):
+        wake.unlink()
