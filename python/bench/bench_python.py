@@ -401,8 +401,9 @@ class HeldVersusOut:
 
 
 def measure_held(sizes, rounds, frames):
-    """{label: [median ns: copy=False alone, release(), copy=False alternating, out= alternating;
-    share of calls held in place]}: the median over `rounds` rounds of each figure."""
+    """{label: {figure: value}} (HELD_FIGURES: median ns of copy=False in a run of its own,
+    of its release(), of copy=False alternating with out=, of out=; the share of calls held
+    in place), each the median over `rounds` rounds."""
     results = {}
     for width, height in sizes:
         system = HeldVersusOut(width, height)
@@ -414,8 +415,13 @@ def measure_held(sizes, rounds, frames):
                 per_round.append(system.measure(frames))
             finally:
                 system.stop()
-        results[system.label] = [statistics.median(figures) for figures in zip(*per_round)]
+        medians = [statistics.median(figures) for figures in zip(*per_round)]
+        results[system.label] = dict(zip(HELD_FIGURES, medians))
     return results
+
+
+#: What measure_held reports for each frame size.
+HELD_FIGURES = ("copy_false_ns", "release_ns", "copy_false_after_copy_ns", "out_ns", "held_share")
 
 
 def measure(systems, rounds, frames):
@@ -524,7 +530,8 @@ def main():
         print("\nzero-copy: one latest() call on a published frame (median per call)")
         print("| frame | copy=False, in a run | its release() | copy=False, alternating with out= | out= | copy=False / out= (alternating) | held in place |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        for label, (alone, release, held, copied, in_place) in results["zero_copy_ns"].items():
+        for label, figures in results["zero_copy_ns"].items():
+            alone, release, held, copied, in_place = (figures[f] for f in HELD_FIGURES)
             print(
                 f"| {label} | {alone / 1e3:,.1f} µs | {release / 1e3:,.2f} µs | {held / 1e3:,.1f} µs"
                 f" | {copied / 1e3:,.0f} µs | {held / copied:.4f}x | {in_place:.0%} |"
