@@ -1,6 +1,7 @@
 """Python reading 1080p RGBA frames: shmframe against the floor and the usual alternatives.
 
     target/pyenv/bin/python python/bench/bench_python.py [--rounds 5] [--frames 200] [--cli target/release/shmframe]
+        [--only read,stream,latency,zero-copy]
 
 Every system moves the same 1920x1080 RGBA frames (8,294,400 bytes) into a
 preallocated array of the consumer, in rounds that interleave the systems, so
@@ -18,6 +19,11 @@ each ratio compares figures taken side by side under the same load:
   wakes, copies it into its array and subtracts (publish to array in hand).
   The Rust reader's figure is `shmframe bench --quick`'s 1080p latency, run
   right after in the same invocation.
+* zero-copy: the cost of one call, `latest(copy=False)` (a hold: a read-only
+  view into the segment) against `latest(out=)` (a copy), at 4K, 1080p and
+  64x48 RGBA: copy=False calls in a run of their own (warm caches), then the
+  two calls alternating frame by frame (each copy=False call after a copy
+  that evicted the caches); median per call.
 
 Nothing here asserts a speed; it prints medians and ratios (and --json).
 """
@@ -132,10 +138,11 @@ class Floor:
 class ShmframeRead:
     """latest(out=) of a frame a writer (Python child, or the Rust CLI) has published."""
 
-    def __init__(self, rust_cli=None, stream=False, period=0.0, use_out=True):
-        self.rust_cli, self.stream, self.period, self.use_out = rust_cli, stream, period, use_out
+    def __init__(self, rust_cli=None, stream=False, period=0.0, use_out=True, copy=True):
+        self.rust_cli, self.stream, self.period = rust_cli, stream, period
+        self.use_out, self.copy = use_out and copy, copy
         who = "Rust `shmframe publish`" if rust_cli else "Python writer"
-        how = "out=" if use_out else "a new array per frame"
+        how = "out=" if self.use_out else ("a new array per frame" if copy else "copy=False (held in place, no copy)")
         self.label = f"shmframe from a {who}, {how}"
 
     def start(self):
@@ -170,10 +177,10 @@ class ShmframeRead:
         out = self.out if self.use_out else None
         if self.stream:
             for _ in range(n):
-                self.reader.wait_latest(10.0, out=out)
+                self.reader.wait_latest(10.0, out=out, copy=self.copy)
         else:
             for _ in range(n):
-                self.reader.latest(out=out)
+                self.reader.latest(out=out, copy=self.copy)
 
     def latencies(self, n):
         samples = []
@@ -313,6 +320,110 @@ class PipeSystem:
         self.child.join()
 
 
+def one_frame_producer(name, shape, again, stop):
+    """Publishes one frame, and again each time `again` is set, until `stop`."""
+    frame = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    with shmframe.Writer(name, slots=2, capacity=frame.nbytes) as writer:
+        writer.publish(frame)
+        while not stop.is_set():
+            if again.wait(0.05):
+                again.clear()
+                writer.publish(frame)
+
+
+class HeldVersusOut:
+    """latest(copy=False) against latest(out=) of one published frame, one call each in turn."""
+
+    def __init__(self, width, height):
+        self.shape = (height, width, 4)
+        size = height * width * 4
+        self.label = f"{width}x{height} RGBA ({size / 1e6:.1f} MB)" if size >= 1e6 else f"{width}x{height} RGBA ({size / 1e3:.0f} kB)"
+
+    def start(self):
+        self.name = f"pybench-held-{os.getpid()}-{id(self)}"
+        self.again, self.halt = CTX.Event(), CTX.Event()
+        self.child = CTX.Process(target=one_frame_producer, args=(self.name, self.shape, self.again, self.halt))
+        self.child.start()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.reader = shmframe.Reader(self.name)
+                break
+            except shmframe.NoStreamError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        self.out = np.empty(self.shape, np.uint8)
+        self.reader.wait_latest(10.0, out=self.out)
+        # The first hold asks the writer, which grants it at a later publish.
+        self.reader.latest(copy=False)
+        while self.reader.holds_granted == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the writer granted no hold in 60 s")
+            self.again.set()
+            time.sleep(0.005)
+
+    def measure(self, n):
+        """Medians in ns of: copy=False calls in a run of their own, its release(), and,
+        alternating with each other, copy=False and out= calls; and the share held in place.
+
+        Alternating, each copy=False call comes right after a copy that evicted the
+        caches (33 MB at 4K); in a run of their own, the caches are warm."""
+        clock, reader, out = time.perf_counter_ns, self.reader, self.out
+        alone, release, alternating, copied, in_place = [], [], [], [], 0
+        for _ in range(n):
+            t0 = clock()
+            frame = reader.latest(copy=False)
+            t1 = clock()
+            frame.release()  # the hold ends here
+            t2 = clock()
+            alone.append(t1 - t0)
+            release.append(t2 - t1)
+            in_place += frame.zero_copy
+        for _ in range(n):
+            t0 = clock()
+            frame = reader.latest(copy=False)
+            t1 = clock()
+            in_place += frame.zero_copy
+            frame.release()  # outside the timed call
+            t2 = clock()
+            reader.latest(out=out)
+            t3 = clock()
+            alternating.append(t1 - t0)
+            copied.append(t3 - t2)
+        medians = [statistics.median(x) for x in (alone, release, alternating, copied)]
+        return medians + [in_place / (2 * n)]
+
+    def stop(self):
+        self.reader.close()
+        self.halt.set()
+        self.child.join(10)
+
+
+def measure_held(sizes, rounds, frames):
+    """{label: {figure: value}} (HELD_FIGURES: median ns of copy=False in a run of its own,
+    of its release(), of copy=False alternating with out=, of out=; the share of calls held
+    in place), each the median over `rounds` rounds."""
+    results = {}
+    for width, height in sizes:
+        system = HeldVersusOut(width, height)
+        per_round = []
+        for _ in range(rounds):
+            system.start()
+            try:
+                system.measure(3)  # warm up
+                per_round.append(system.measure(frames))
+            finally:
+                system.stop()
+        medians = [statistics.median(figures) for figures in zip(*per_round)]
+        results[system.label] = dict(zip(HELD_FIGURES, medians))
+    return results
+
+
+#: What measure_held reports for each frame size.
+HELD_FIGURES = ("copy_false_ns", "release_ns", "copy_false_after_copy_ns", "out_ns", "held_share")
+
+
 def measure(systems, rounds, frames):
     """Frames/s of each system per round, the systems interleaved round by round.
 
@@ -361,42 +472,70 @@ def main():
     parser.add_argument("--latency-samples", type=int, default=300)
     parser.add_argument("--cli", default=str(Path(__file__).resolve().parents[2] / "target/release/shmframe"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--only", default="read,stream,latency,zero-copy", help="comma-separated parts to run (default: all)"
+    )
     args = parser.parse_args()
+    parts = set(args.only.split(","))
     os.environ.setdefault("SHMFRAME_DIR", tempfile.mkdtemp(prefix="shmframe-bench-"))
     have_cli = os.access(args.cli, os.X_OK)
     if not have_cli:
         print(f"no {args.cli}: the Rust writer and reader are left out", file=sys.stderr)
 
-    read = [Floor(), ShmframeRead(), TwoCopyOut(), ShmframeRead(use_out=False), EngineCopy()]
-    read += [ShmframeRead(rust_cli=args.cli)] if have_cli else []
-    read += [SharedMemoryLock()]
-    read_rates = measure(read, args.rounds, args.frames)
+    results = {}
+    if "read" in parts:
+        read = [Floor(), ShmframeRead(), TwoCopyOut(), ShmframeRead(use_out=False), EngineCopy()]
+        read += [ShmframeRead(rust_cli=args.cli)] if have_cli else []
+        read += [SharedMemoryLock()]
+        results["read"] = measure(read, args.rounds, args.frames)
 
-    stream = [Floor(), ShmframeRead(stream=True), SharedMemoryLock(stream=True), QueueSystem(), PipeSystem()]
-    stream_rates = measure(stream, args.rounds, args.frames // 2)
+    if "stream" in parts:
+        stream = [Floor(), ShmframeRead(stream=True), ShmframeRead(stream=True, copy=False)]
+        stream += [SharedMemoryLock(stream=True), QueueSystem(), PipeSystem()]
+        results["stream"] = measure(stream, args.rounds, args.frames // 2)
 
-    latency_system = ShmframeRead(stream=True, period=0.01)
-    latency_system.start()
-    try:
-        samples = sorted(latency_system.latencies(args.latency_samples))
-    finally:
-        latency_system.stop()
-    py_median, py_p99 = statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
-    rust = rust_latency(args.cli) if have_cli else None
+    if "latency" in parts:
+        latency_system = ShmframeRead(stream=True, period=0.01)
+        latency_system.start()
+        try:
+            samples = sorted(latency_system.latencies(args.latency_samples))
+        finally:
+            latency_system.stop()
+        results["latency_ns"] = {"python": [statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]]}
+        if have_cli:
+            results["latency_ns"]["rust"] = list(rust_latency(args.cli))
 
-    results = {"read": read_rates, "stream": stream_rates, "latency_ns": {"python": [py_median, py_p99]}}
-    if rust:
-        results["latency_ns"]["rust"] = list(rust)
+    if "zero-copy" in parts:
+        sizes = [(3840, 2160), (1920, 1080), (64, 48)]
+        results["zero_copy_ns"] = measure_held(sizes, args.rounds, args.frames)
+
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print(table("read: the frame is there, copy it into the consumer's array", read_rates, "numpy.copyto (floor)", "-"))
-    print(table("stream: a producer process sends frames as fast as it can", stream_rates, "numpy.copyto (floor)", "multiprocessing.Queue"))
-    print("\nlatency, publish to array in hand, 1080p RGBA (median / p99)")
-    print(f"| Python reader, wait_next(out=) (futex wake) | {py_median / 1e3:,.0f} µs | {py_p99 / 1e3:,.0f} µs |")
-    if rust:
-        print(f"| Rust reader, `shmframe bench` latency_1080p_poll | {rust[0] / 1e3:,.0f} µs | {rust[1] / 1e3:,.0f} µs |")
-        print(f"| Python / Rust (medians) | {py_median / rust[0]:.2f}x | |")
+    if "read" in results:
+        title = "read: the frame is there, copy it into the consumer's array"
+        print(table(title, results["read"], "numpy.copyto (floor)", "-"))
+    if "stream" in results:
+        title = "stream: a producer process sends frames as fast as it can"
+        print(table(title, results["stream"], "numpy.copyto (floor)", "multiprocessing.Queue"))
+    if "latency_ns" in results:
+        py_median, py_p99 = results["latency_ns"]["python"]
+        print("\nlatency, publish to array in hand, 1080p RGBA (median / p99)")
+        print(f"| Python reader, wait_next(out=) (futex wake) | {py_median / 1e3:,.0f} µs | {py_p99 / 1e3:,.0f} µs |")
+        rust = results["latency_ns"].get("rust")
+        if rust:
+            print(f"| Rust reader, `shmframe bench` latency_1080p_poll | {rust[0] / 1e3:,.0f} µs | {rust[1] / 1e3:,.0f} µs |")
+            print(f"| Python / Rust (medians) | {py_median / rust[0]:.2f}x | |")
+    if "zero_copy_ns" in results:
+        print("\nzero-copy: one latest() call on a published frame (median per call)")
+        print("| frame | copy=False, in a run | its release() | copy=False, alternating with out= | out= | copy=False / out= (alternating) | held in place |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for label, figures in results["zero_copy_ns"].items():
+            alone, release, held, copied, in_place = (figures[f] for f in HELD_FIGURES)
+            print(
+                f"| {label} | {alone / 1e3:,.1f} µs | {release / 1e3:,.2f} µs | {held / 1e3:,.1f} µs"
+                f" | {copied / 1e3:,.0f} µs | {held / copied:.4f}x | {in_place:.0%} |"
+            )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """numpy image frames between processes, through lock-free shared memory.
 
 One :class:`Writer` per stream publishes frames; any number of :class:`Reader`
-processes (Python, Rust, the ``shmframe`` command, GStreamer) copy out the
+processes (Python, Rust, the ``shmframe`` command, GStreamer) read the
 latest frame, or every frame in order while they keep up. A name is all two
 processes share::
 
@@ -13,6 +13,10 @@ processes share::
     r = shmframe.Reader("cam0")                         # process B
     f = r.wait_latest(timeout=1.0)                      # a Frame, or None
     f.array, f.number, f.format                         # (480, 640, 3) uint8, 1, "rgb8"
+
+``r.latest(copy=False)`` (and every other read) holds the frame in place
+instead of copying it: ``f.array`` is then a read-only view into shared
+memory (``f.zero_copy``), a copy when no hold is free.
 
 The writer is never held up by a reader; waits and copies release the GIL;
 ``async for f in r.frames()`` serves asyncio. Errors derive from

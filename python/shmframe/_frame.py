@@ -47,7 +47,9 @@ class Frame:
     """One frame read from a stream.
 
     Attributes:
-        array: the pixels as a numpy array the caller owns. Packed formats give
+        array: the pixels as a numpy array. Read with ``copy=True`` (the
+            default), the caller owns it; with ``copy=False`` it is a read-only
+            view into the shared segment (``zero_copy`` says which). Packed formats give
             HxW (gray8 uint8, gray16 uint16, grayf32 float32) or HxWxC (rgb8,
             bgr8: 3 channels; rgba8, bgra8: 4) uint8; rows the writer padded stay
             padded in memory (``array.strides[0] == stride``), unless read into
@@ -70,10 +72,20 @@ class Frame:
             "gray16", "grayf32", "nv12", "i420" or "yuyv".
         stride: bytes from one row (of the first plane) to the next in the stream.
         matrix, range: YUV colorimetry ("bt601"/"bt709", "limited"/"full").
+        zero_copy: True if ``array`` is a read-only view of the frame in place
+            in the segment, under a hold (``copy=False`` and a hold was free);
+            False if it is a copy.
+
+    A zero-copy frame's hold ends when ``release()`` is called (or its
+    ``with`` block ends) and no array made from it is left, or when the frame
+    and every such array are garbage-collected: an array (or any view of it)
+    that is still referenced keeps the pixels valid and unchanged until it
+    goes. After ``release()``, ``frame.array`` raises FrameValueError.
     """
 
     __slots__ = (
-        "array",
+        "_array",
+        "zero_copy",
         "number",
         "index",
         "timestamp_ns",
@@ -87,7 +99,7 @@ class Frame:
         "range",
     )
 
-    def __init__(self, info: Tuple[Any, ...], array: np.ndarray) -> None:
+    def __init__(self, info: Tuple[Any, ...], array: np.ndarray, zero_copy: bool = False) -> None:
         (
             self.number,
             self.timestamp_ns,
@@ -102,7 +114,31 @@ class Frame:
             self.index,
             self.published_ns,
         ) = info
-        self.array = array
+        self._array: Optional[np.ndarray] = array
+        self.zero_copy = zero_copy
+
+    @property
+    def array(self) -> np.ndarray:
+        """The pixels (see the class doc); FrameValueError after ``release()``."""
+        array = self._array
+        if array is None:
+            raise FrameValueError(
+                f"frame #{self.number} was released; keep a reference to frame.array "
+                "(or np.array(frame.array) for a copy) before release() to use it afterwards"
+            )
+        return array
+
+    def release(self) -> None:
+        """Lets go of the pixels: a zero-copy frame's hold ends as soon as no array made
+        from it is referenced any more (at once if there is none). ``frame.array`` raises
+        afterwards; arrays taken from it before stay valid. Calling it again does nothing."""
+        self._array = None
+
+    def __enter__(self) -> "Frame":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
 
     @property
     def planes(self) -> Tuple[Plane, ...]:
@@ -128,9 +164,11 @@ class Frame:
         )
 
     def __repr__(self) -> str:
+        state = " zero_copy" if self.zero_copy else ""
+        state += " released" if self._array is None else ""
         return (
             f"<shmframe.Frame #{self.number} {self.width}x{self.height} {self.format}"
-            f" missed={self.missed}>"
+            f" missed={self.missed}{state}>"
         )
 
 

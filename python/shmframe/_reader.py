@@ -33,9 +33,11 @@ class Status(NamedTuple):
 class Reader:
     """A read-only view of one stream; any number may be open, none can disturb the writer.
 
-    ``Reader(name, trusted_uids=())`` opens stream ``name`` (NoStreamError,
-    also a FileNotFoundError, if there is none). A segment owned by another
-    user is refused unless its uid is in ``trusted_uids``.
+    ``Reader(name, trusted_uids=(), holds=2)`` opens stream ``name``
+    (NoStreamError, also a FileNotFoundError, if there is none). A segment
+    owned by another user is refused unless its uid is in ``trusted_uids``.
+    ``holds`` is how many frames it may hold in place at once (``copy=False``;
+    at most 16, and only what the writer grants of its own ``holds``).
 
     Reading (each returns a :class:`Frame`, or None):
 
@@ -57,22 +59,44 @@ class Reader:
     frame is skipped (``out`` may then hold part of it). Without ``out=``, each frame's array is new and the
     caller owns it.
 
+    ``copy=False`` (on every read, and on :meth:`iter` and :meth:`frames`)
+    holds the frame in place instead of copying it: ``Frame.array`` is then a
+    read-only view into the shared segment, which the writer leaves alone
+    until the frame is released (``frame.release()``, the end of a ``with
+    frame:`` block, or garbage collection of the frame and of every array
+    made from it). The call costs the same at any frame size. When no hold is
+    free (the reader holds ``holds`` frames already, the writer's holds are
+    all taken or turned off, or this reader's were not granted yet: they are
+    at the writer's next publish) the frame is copied instead, at once, and
+    ``Frame.zero_copy`` is False. Views stay valid after :meth:`close`.
+
     A Reader serves one thread at a time (calls from several threads are
     serialized). Use it as a context manager, or call close().
     """
 
-    def __init__(self, name: str, trusted_uids: Iterable[int] = ()) -> None:
-        self._native = _native.Reader(name, list(trusted_uids))
+    def __init__(self, name: str, trusted_uids: Iterable[int] = (), holds: int = 2) -> None:
+        self._native = _native.Reader(name, list(trusted_uids), holds)
         self._name = name
         self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------
 
-    def _read(self, next: bool, timeout: Optional[float], out: Optional[np.ndarray]) -> Optional[Frame]:
-        out_bytes = None if out is None else check_out(out).reshape(-1).view(np.uint8)
+    def _read(
+        self, next: bool, timeout: Optional[float], out: Optional[np.ndarray], copy: bool = True
+    ) -> Optional[Frame]:
+        if not copy:
+            if out is not None:
+                raise InvalidArgumentError("copy=False holds the frame in place: it cannot go into out= too")
+            read_once = self._hold_once
+        else:
+            out_bytes = None if out is None else check_out(out).reshape(-1).view(np.uint8)
+
+            def read_once(next: bool, timeout: Optional[float]) -> Optional[Frame]:
+                return self._read_once(next, timeout, out, out_bytes)
+
         if timeout is None:  # only look
             with self._lock:
-                return self._read_once(next, None, out, out_bytes)
+                return read_once(next, None)
         if not timeout >= 0:  # negative or NaN
             raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
         deadline = time.monotonic() + timeout
@@ -81,7 +105,7 @@ class Reader:
             # handled and other threads may use the reader.
             remaining = max(0.0, deadline - time.monotonic())
             with self._lock:
-                frame = self._read_once(next, min(remaining, _SLICE), out, out_bytes)
+                frame = read_once(next, min(remaining, _SLICE))
             if frame is not None or remaining <= _SLICE:
                 return frame
 
@@ -103,31 +127,55 @@ class Reader:
             self._native.copy_to(flat, rows, row_bytes, stride)
         return Frame(info, out)
 
-    def latest(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+    def _hold_once(self, next: bool, timeout: Optional[float]) -> Optional[Frame]:
+        """One native hold (the lock is held): a view of the frame in place, or a copy
+        of it into the native buffer when no hold is free."""
+        got = self._native.hold(next, timeout)
+        if got is None:
+            return None
+        info, held = got
+        if held is None:
+            return Frame(info, view_of(info, self._native.take()))
+        return Frame(info, view_of(info, held), zero_copy=True)
+
+    def latest(self, *, out: Optional[np.ndarray] = None, copy: bool = True) -> Optional[Frame]:
         """The latest frame, or None if nothing has been published yet. Never waits."""
-        return self._read(False, None, out)
+        return self._read(False, None, out, copy)
 
-    def next(self, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+    def next(self, *, out: Optional[np.ndarray] = None, copy: bool = True) -> Optional[Frame]:
         """The next frame in order, or None if this reader has seen every frame. Never waits."""
-        return self._read(True, None, out)
+        return self._read(True, None, out, copy)
 
-    def wait_latest(self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+    def wait_latest(
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None, copy: bool = True
+    ) -> Optional[Frame]:
         """Waits up to ``timeout`` seconds for a frame newer than the last one returned; the latest, or None."""
-        return self._read(False, _timeout(timeout), out)
+        return self._read(False, _timeout(timeout), out, copy)
 
-    def wait_next(self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None) -> Optional[Frame]:
+    def wait_next(
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None, copy: bool = True
+    ) -> Optional[Frame]:
         """Waits up to ``timeout`` seconds for the next frame in order; None on timeout."""
-        return self._read(True, _timeout(timeout), out)
+        return self._read(True, _timeout(timeout), out, copy)
 
     def __iter__(self) -> Iterator[Frame]:
-        """Every frame in order, until the writer closes the stream (or dies)."""
+        """Every frame in order, until the writer closes the stream (or dies): ``iter()``."""
+        return self.iter()
+
+    def iter(self, *, latest: bool = False, out: Optional[np.ndarray] = None, copy: bool = True) -> Iterator[Frame]:
+        """``for frame in reader.iter(copy=False):`` every frame in order (``latest=True``:
+        only the newest each time) until the writer closes the stream (or dies).
+
+        With ``copy=False``, the loop variable holds its frame until the next one is
+        read, so each step needs two holds (the default); release it (``with frame:``)
+        for the next read to get it back sooner."""
         while True:
-            frame = self.wait_next(_POLL)
+            frame = self._read(not latest, _POLL, out, copy)
             if frame is not None:
                 yield frame
             elif not self.writer_alive:
                 # Frames published just before the writer closed are still there.
-                while (frame := self.next()) is not None:
+                while (frame := self._read(True, None, out, copy)) is not None:
                     yield frame
                 if not self.writer_alive:
                     return
@@ -156,18 +204,20 @@ class Reader:
             self._native.clear_readiness()
 
     async def wait_latest_async(
-        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None, copy: bool = True
     ) -> Optional[Frame]:
         """:meth:`wait_latest` for asyncio: the event loop watches :meth:`fileno` meanwhile."""
-        return await self._wait_async(False, _timeout(timeout), out)
+        return await self._wait_async(False, _timeout(timeout), out, copy)
 
     async def wait_next_async(
-        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None
+        self, timeout: Optional[float] = None, *, out: Optional[np.ndarray] = None, copy: bool = True
     ) -> Optional[Frame]:
         """:meth:`wait_next` for asyncio: the event loop watches :meth:`fileno` meanwhile."""
-        return await self._wait_async(True, _timeout(timeout), out)
+        return await self._wait_async(True, _timeout(timeout), out, copy)
 
-    async def _wait_async(self, next: bool, timeout: float, out: Optional[np.ndarray]) -> Optional[Frame]:
+    async def _wait_async(
+        self, next: bool, timeout: float, out: Optional[np.ndarray], copy: bool = True
+    ) -> Optional[Frame]:
         if not timeout >= 0:  # negative or NaN
             raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 (or None), got {timeout}")
         fd = self.fileno()
@@ -175,7 +225,7 @@ class Reader:
         while True:
             # A look that finds nothing new clears the fd; a frame published
             # after it makes the fd readable again, so none is slept through.
-            frame = self._read(next, None, out)
+            frame = self._read(next, None, out, copy)
             if frame is not None:
                 return frame
             if not self.writer_alive and self.follow():
@@ -185,17 +235,20 @@ class Reader:
                 return None
             await readable(fd, remaining)
 
-    async def frames(self, *, latest: bool = False, out: Optional[np.ndarray] = None) -> AsyncIterator[Frame]:
+    async def frames(
+        self, *, latest: bool = False, out: Optional[np.ndarray] = None, copy: bool = True
+    ) -> AsyncIterator[Frame]:
         """``async for frame in reader.frames():`` every frame in order (``latest=True``:
         only the newest each time) until the writer closes the stream, never blocking
-        the event loop. With ``out=``, every frame is copied into that one array."""
+        the event loop. With ``out=``, every frame is copied into that one array; with
+        ``copy=False``, each is held in place (as with :meth:`iter`)."""
         while True:
-            frame = await self._wait_async(not latest, _POLL, out)
+            frame = await self._wait_async(not latest, _POLL, out, copy)
             if frame is not None:
                 yield frame
                 continue
             if not self.writer_alive:
-                while (frame := self.next(out=out)) is not None:
+                while (frame := self._read(True, None, out, copy)) is not None:
                     yield frame
                 if not self.writer_alive:
                     return
@@ -218,6 +271,18 @@ class Reader:
         and returns True. Waits and iteration do this on their own."""
         with self._lock:
             return self._native.follow()
+
+    @property
+    def holding(self) -> int:
+        """Frames this reader holds in place now (``copy=False`` frames whose arrays live)."""
+        with self._lock:
+            return self._native.holding
+
+    @property
+    def holds_granted(self) -> int:
+        """Holds the writer has granted this reader so far (0 before its first ``copy=False`` read)."""
+        with self._lock:
+            return self._native.holds_granted
 
     @property
     def name(self) -> str:

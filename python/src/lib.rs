@@ -1,7 +1,8 @@
 //! The native part of the `shmframe` Python package (imported as `shmframe._native`).
 //!
 //! A thin client of the engine's public API: the writer, a reader that copies
-//! frames into buffers numpy can own, and the stream listing. The numpy-facing
+//! frames into buffers numpy can own or holds them in place as read-only
+//! arrays, and the stream listing. The numpy-facing
 //! API (frames, `out=`, iteration, asyncio) is in the pure-Python package.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -9,6 +10,7 @@
 mod array;
 mod errors;
 mod formats;
+mod held;
 mod reader;
 mod writer;
 
@@ -41,6 +43,7 @@ fn format_names() -> Vec<&'static str> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<writer::Writer>()?;
     m.add_class::<reader::Reader>()?;
+    m.add_class::<held::HeldPixels>()?;
     m.add_function(wrap_pyfunction!(list_streams, m)?)?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;
     m.add_function(wrap_pyfunction!(format_names, m)?)?;

@@ -2,13 +2,16 @@
 //!
 //! It copies frames out of the segment, with the GIL released, into a buffer
 //! it owns, which the Python half (`shmframe/_reader.py`) shapes into a numpy
-//! array of the frame's format, or straight into the caller's `out=`.
+//! array of the frame's format, or straight into the caller's `out=`; or it
+//! holds them in place (`copy=False`, see `held.rs`), copying only when no
+//! hold is free.
 
 use crate::errors::{self, IntoPyResult};
 use crate::formats::color_names;
+use crate::held::held_array;
 use numpy::{PyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
-use shmframe::{FrameInfo, ReaderOptions};
+use shmframe::{FrameInfo, OwnedHeldFrame, ReaderOptions};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +36,9 @@ type Info = (
     u64,
     u64,
 );
+
+/// A read-only array over a frame held in place (see `held.rs`).
+type HeldArray<'py> = Bound<'py, PyArray1<u8>>;
 
 fn info_tuple(info: FrameInfo) -> Info {
     let meta = info.meta;
@@ -65,10 +71,11 @@ pub struct Reader {
 #[pymethods]
 impl Reader {
     #[new]
-    #[pyo3(signature = (name, trusted_uids = Vec::new()))]
-    fn new(py: Python<'_>, name: &str, trusted_uids: Vec<u32>) -> PyResult<Self> {
+    #[pyo3(signature = (name, trusted_uids = Vec::new(), holds = ReaderOptions::default().holds))]
+    fn new(py: Python<'_>, name: &str, trusted_uids: Vec<u32>, holds: usize) -> PyResult<Self> {
         let options = ReaderOptions {
             trusted_uids,
+            holds,
             ..ReaderOptions::default()
         };
         let reader = py
@@ -143,6 +150,43 @@ impl Reader {
         Ok(got
             .py_result(py)?
             .map(|(info, copied)| (info_tuple(info), copied)))
+    }
+
+    /// Holds the latest frame (`next=False`) or the next in order in place,
+    /// waiting as `read` does. Returns None, or the frame's info and a
+    /// read-only uint8 array over its pixels in the segment; when no hold is
+    /// free, the frame is copied into the buffer instead (as `read` does: the
+    /// array is then None and `take` gives the copy).
+    #[pyo3(signature = (next, timeout = None))]
+    fn hold<'py>(
+        &mut self,
+        py: Python<'py>,
+        next: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<(Info, Option<HeldArray<'py>>)>> {
+        let Reader { inner, buf, name } = self;
+        let reader = inner.as_mut().ok_or_else(|| closed(py, name))?;
+        let timeout = slice_of(py, timeout)?;
+        let got = py.detach(|| hold_or_copy(reader, buf, next, timeout));
+        let Some((info, held)) = got.py_result(py)? else {
+            return Ok(None);
+        };
+        let array = held.map(|frame| held_array(py, frame)).transpose()?;
+        Ok(Some((info_tuple(info), array)))
+    }
+
+    /// Frames this reader holds in place now (views not yet collected).
+    #[getter]
+    fn holding(&self, py: Python<'_>) -> PyResult<usize> {
+        let reader = self.inner.as_ref().ok_or_else(|| closed(py, &self.name))?;
+        Ok(reader.holding())
+    }
+
+    /// Holds the writer has granted this reader so far.
+    #[getter]
+    fn holds_granted(&self, py: Python<'_>) -> PyResult<usize> {
+        let reader = self.inner.as_ref().ok_or_else(|| closed(py, &self.name))?;
+        Ok(reader.holds_granted())
     }
 
     /// Hands the last frame's bytes to numpy as a 1-D uint8 array, without a copy.
@@ -251,6 +295,37 @@ impl Reader {
     #[getter]
     fn path(&self) -> Option<PathBuf> {
         self.inner.as_ref().map(|r| r.path().to_owned())
+    }
+}
+
+/// Holds the latest or next frame (after waiting up to `timeout`, if given),
+/// or copies it into `buf` when no hold is free: the frame a hold was refused
+/// for is still there to copy (`hold_next` leaves it next).
+fn hold_or_copy(
+    reader: &mut shmframe::Reader,
+    buf: &mut Vec<u8>,
+    next: bool,
+    timeout: Option<Duration>,
+) -> shmframe::Result<Option<(FrameInfo, Option<OwnedHeldFrame>)>> {
+    let held = match (timeout, next) {
+        (None, false) => reader.hold_latest(),
+        (None, true) => reader.hold_next(),
+        (Some(t), false) => reader.wait_hold_latest(t),
+        (Some(t), true) => reader.wait_hold_next(t),
+    }
+    // Owned at once, so that the reader is free again for a copy.
+    .map(|held| held.map(|frame| (*frame.info(), frame.into_owned())));
+    match held {
+        Ok(held) => Ok(held.map(|(info, frame)| (info, Some(frame)))),
+        Err(shmframe::Error::NoHoldFree) => {
+            let copied = if next {
+                reader.next(buf)
+            } else {
+                reader.latest(buf)
+            };
+            copied.map(|info| info.map(|info| (info, None)))
+        }
+        Err(e) => Err(e),
     }
 }
 

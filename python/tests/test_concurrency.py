@@ -5,6 +5,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import shmframe
 
@@ -22,13 +23,14 @@ class Counter(threading.Thread):
             self.count += 1
 
 
-def test_another_thread_runs_while_a_reader_waits(writer, name):
+@pytest.mark.parametrize("copy", [True, False])
+def test_another_thread_runs_while_a_reader_waits(writer, name, copy):
     reader = shmframe.Reader(name)
     counter = Counter()
     counter.start()
     time.sleep(0.05)
     before = counter.count
-    assert reader.wait_latest(0.5) is None  # half a second inside the native wait
+    assert reader.wait_latest(0.5, copy=copy) is None  # half a second inside the native wait
     after = counter.count
     counter.stop = True
     counter.join()
@@ -49,11 +51,16 @@ class WaitRecorder:
         self.timeouts.add(timeout)
         return self.native.read(next, timeout)
 
+    def hold(self, next, timeout=None):
+        self.timeouts.add(timeout)
+        return self.native.hold(next, timeout)
+
     def __getattr__(self, attribute):
         return getattr(self.native, attribute)
 
 
-def test_asyncio_frames_do_not_block_the_event_loop(name):
+@pytest.mark.parametrize("copy", [True, False])
+def test_asyncio_frames_do_not_block_the_event_loop(name, copy):
     async def main():
         writer = shmframe.Writer(name, slots=8, capacity=1 << 12)
         reader = shmframe.Reader(name)
@@ -79,7 +86,7 @@ def test_asyncio_frames_do_not_block_the_event_loop(name):
         # stream from a thread after a while, so that the test fails, not hangs.
         watchdog = threading.Timer(30.0, writer.close)
         watchdog.start()
-        frames = [f async for f in reader.frames()]
+        frames = [f async for f in reader.frames(copy=copy)]
         watchdog.cancel()
         await publish_task
         stop.set()
@@ -89,6 +96,9 @@ def test_asyncio_frames_do_not_block_the_event_loop(name):
         return frames, ticks
 
     frames, ticks = asyncio.run(main())
+    # copy=False: held in place once the writer granted holds (at its first publish),
+    # two at most since the list keeps them; the others are copies.
+    assert sum(f.zero_copy for f in frames) == (0 if copy else 2)
     assert [f.number for f in frames] == [1, 2, 3, 4, 5]
     assert [int(f.array[0, 0]) for f in frames] == [1, 2, 3, 4, 5]
     # The loop ran throughout half a second of waiting (about 50 ticks unloaded).
@@ -133,3 +143,33 @@ def test_other_threads_use_the_reader_while_one_waits_for_ever(writer, name):
     waiter.join(30)
     assert not waiter.is_alive() and got[0].number == 1
     reader.close()
+
+
+def test_threads_hold_and_release_frames_of_one_reader_concurrently(name):
+    from holding import granted_reader, pattern
+
+    with shmframe.Writer(name, slots=2, capacity=1 << 16, holds=4) as writer:
+        reader = granted_reader(writer, name, holds=4)
+        n = writer.publish(pattern(writer.frames_published + 1))
+        errors = []
+
+        def hold_and_release():
+            try:
+                for _ in range(2000):
+                    with reader.latest(copy=False) as frame:
+                        np.testing.assert_array_equal(frame.array, pattern(n))
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=hold_and_release) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors and not any(t.is_alive() for t in threads)
+        assert reader.holding == 0
+        # Every hold came back: all four are taken in place again.
+        frames = [reader.latest(copy=False) for _ in range(4)]
+        assert all(f.zero_copy for f in frames)
+        del frames
+        reader.close()

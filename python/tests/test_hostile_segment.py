@@ -45,6 +45,12 @@ def read_everything(name):
     """Opens and reads the stream every way; returns what it got, raises shmframe.Error otherwise."""
     with shmframe.Reader(name) as reader:
         got = [reader.latest(), reader.next(), reader.wait_latest(0.01), reader.wait_next(0.01)]
+        # copy=False: in place where the segment offers holds, else a copy. Nothing
+        # publishes meanwhile, so the latest frame is the same either way.
+        held = [reader.latest(copy=False), reader.wait_latest(0.01, copy=False), reader.next(copy=False)]
+        if got[0] is not None:
+            assert held[0].array.tobytes() == got[0].array.tobytes()
+        got += held
         reader.status()
         out = np.empty((2, 2, 4), np.uint8)
         try:
