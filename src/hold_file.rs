@@ -46,6 +46,9 @@ pub(crate) struct HoldFile {
     _file: File,
     path: PathBuf,
     inode: u64,
+    /// The process that made the file: a child forked meanwhile that drops
+    /// its copy must not take the name away from its parent's live file.
+    creator: u32,
     /// Entries some `HeldFrame` of this reader uses (bit `e` for entry `e`);
     /// taken and given back with atomic bit operations, as a reader may be
     /// shared between threads.
@@ -56,7 +59,7 @@ impl HoldFile {
     /// Creates this reader's hold file for the segment of `token` in `dir`,
     /// asking the writer for `wanted` entries.
     pub(crate) fn create(dir: &Path, token: u64, wanted: usize) -> Result<HoldFile> {
-        sweep_dead(dir, token);
+        sweep_dead(dir, &hold_prefix(token));
         let fd = rustix::fs::open(
             dir,
             OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
@@ -85,6 +88,7 @@ impl HoldFile {
             _file: file,
             path: PathBuf::new(),
             inode,
+            creator: std::process::id(),
             in_use: AtomicU32::new(0),
         };
         // Not yet visible to anyone: Relaxed.
@@ -170,21 +174,24 @@ impl HoldFile {
 
 impl Drop for HoldFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if std::process::id() == self.creator {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
-/// Removes the hold files of `token` that our user left behind when its
-/// readers died (unlocked); other users' files are theirs to remove.
-fn sweep_dead(dir: &Path, token: u64) {
-    let prefix = hold_prefix(token);
+/// Removes the hold files named `prefix...` that our user left behind when
+/// its readers died (unlocked); other users' files are theirs to remove.
+/// Readers call it before they make a file, writers when they find a reader
+/// dead and when they exit.
+pub(crate) fn sweep_dead(dir: &Path, prefix: &str) {
     let me = rustix::process::geteuid().as_raw();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(&prefix) {
+        if !name.to_string_lossy().starts_with(prefix) {
             continue;
         }
         let path = entry.path();

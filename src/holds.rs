@@ -18,6 +18,7 @@
 //! truncation (`sigbus`). Whatever a reader writes only changes which of its
 //! own entries name which slot, and at most `holds` entries count in all.
 
+use crate::hold_file::sweep_dead;
 use crate::layout::{hold, ticket_word, MAX_HOLDS};
 use crate::liveness::writer_lock_held;
 use crate::protocol::{HoldEntries, Region};
@@ -108,13 +109,19 @@ impl HoldRegistry {
     /// Takes back the tickets of dead readers, maps new hold files and hands
     /// out free tickets.
     pub(crate) fn scan(&mut self, region: &Region<'_>) {
+        let mut any_dead = false;
         for at in 0..self.files.len() {
             let dead = self.files[at]
                 .as_ref()
                 .is_some_and(|known| !writer_lock_held(&known.file));
             if dead {
                 self.forget(region, at);
+                any_dead = true;
             }
+        }
+        if any_dead {
+            // A killed reader cannot remove its file; if it was ours, we can.
+            self.sweep_dead();
         }
         self.find_new_files();
         self.grant(region);
@@ -130,6 +137,11 @@ impl HoldRegistry {
         if let Some(known) = self.files[at].take() {
             self.ignored.push((known.inode, known.name));
         }
+    }
+
+    /// Removes the hold files of our user whose readers are gone.
+    pub(crate) fn sweep_dead(&self) {
+        sweep_dead(&self.dir, &self.prefix);
     }
 
     /// Maps the hold files not seen before.

@@ -224,6 +224,9 @@ fn registry_of(segment: &Segment) -> Option<HoldRegistry> {
 
 impl Drop for Writer {
     fn drop(&mut self) {
+        if let Some(registry) = &self.holds {
+            registry.sweep_dead();
+        }
         self.ring.close(&self.segment.region(), STATE_CLOSED);
         self.segment.unlink_if_current();
     }

@@ -332,6 +332,39 @@ fn a_stopped_or_killed_reader_holding_every_hold_stalls_nothing_and_dead_holds_c
     }
 }
 
+#[test]
+fn the_writer_removes_the_hold_file_a_killed_reader_of_its_user_left() {
+    let name = unique_name("held-killed-file");
+    let mut writer = Writer::create(&name, &options(2, 0o600)).unwrap();
+    publish_next(&mut writer);
+    let envs = [
+        ("SHMFRAME_TEST_NAME", name.clone()),
+        ("SHMFRAME_TEST_HOLDS", "2".to_string()),
+    ];
+    let mut killed = ChildProcess::spawn("child_holder", &envs);
+    with_publisher(&mut writer, || {
+        assert_eq!(killed.expect_line("holding"), "2")
+    });
+    let hold_files = || {
+        companions(&name)
+            .into_iter()
+            .filter(|path| path.to_string_lossy().contains(".shmframe-hold."))
+            .count()
+    };
+    assert_eq!(hold_files(), 1);
+    killed.kill();
+    // No other reader sweeps here: the writer's own scan (every second) must.
+    let give_up = Instant::now() + Duration::from_secs(20);
+    while hold_files() != 0 {
+        assert!(
+            Instant::now() < give_up,
+            "the dead reader's hold file stayed"
+        );
+        publish_next(&mut writer);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Runs this test binary's child role `entry` as user nobody.
 fn spawn_as_nobody(entry: &str, envs: &[(&str, String)]) -> std::process::Child {
     Command::new("setpriv")

@@ -351,6 +351,31 @@ def test_a_forked_child_dropping_a_held_frame_does_not_end_the_parents_hold(hold
     reader.close()
 
 
+def test_a_forked_child_closing_its_reader_leaves_the_parents_hold_file(holding_writer, name, shm_dir):
+    reader = granted_reader(holding_writer, name)
+    hold_files = lambda: sorted(p.name for p in shm_dir.iterdir() if p.name.startswith(".shmframe-hold."))
+    before = hold_files()
+    assert len(before) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: close its copy of the reader, then leave at once
+        code = 1
+        try:
+            reader.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert hold_files() == before, "the child took the parent's hold file away"
+    n = publish(holding_writer)
+    frame = reader.latest(copy=False)
+    assert frame.zero_copy and frame.index == n
+    publish(holding_writer, 1000)
+    np.testing.assert_array_equal(frame.array, pattern(n))
+    frame.release()
+    reader.close()
+
+
 def test_frames_held_from_a_writer_in_another_process_stay_identical(name, child_publish):
     reader = shmframe.Reader(name)
     wait_for_holds(reader, lambda: child_publish(1), 2)
