@@ -28,7 +28,8 @@ fn examples_build_install_and_run() {
     std::env::set_var("SHMFRAME_DIR", segments.path());
     pkg_config_shared_and_static(prefix.path(), segments.path());
     cmake_static_target(prefix.path(), built.path(), segments.path());
-    c_writer_and_reader(&examples);
+    c_writer_and_reader(&examples, false);
+    c_writer_and_reader(&examples, true);
     opencv_edges(&examples, segments.path());
     qt_example(&examples);
 }
@@ -204,11 +205,16 @@ impl Drop for Running {
     }
 }
 
-fn c_writer_and_reader(examples: &Path) {
+/// The C pair: every frame read exactly, by copy or (`--hold`) in place.
+fn c_writer_and_reader(examples: &Path, hold: bool) {
     let mut writer =
         Running::start(Command::new(examples.join("shmframe-c-writer")).args(["c-pair", "60"]));
     assert!(writer.line().starts_with("publishing to stream \"c-pair\""));
-    let reader = Running::start(Command::new(examples.join("shmframe-c-reader")).arg("c-pair"));
+    let mut reader_command = Command::new(examples.join("shmframe-c-reader"));
+    if hold {
+        reader_command.arg("--hold");
+    }
+    let reader = Running::start(reader_command.arg("c-pair"));
     let read = reader.finish();
     assert_eq!(writer.finish(), ["published 60 frames"]);
     let (last, frames) = read.split_last().unwrap();
@@ -241,6 +247,16 @@ fn c_writer_and_reader(examples: &Path) {
         last,
         &format!("the writer closed the stream after {} frames", parsed.len())
     );
+    // With --hold each line ends in how it was read; holds are granted at
+    // the writer's next publish after the first try, so most are held.
+    let held = frames.iter().filter(|l| l.ends_with("  held")).count();
+    let copied = frames.iter().filter(|l| l.ends_with("  copied")).count();
+    if hold {
+        assert_eq!(held + copied, frames.len(), "{read:?}");
+        assert!(held > 0, "no frame was held: {read:?}");
+    } else {
+        assert_eq!(held + copied, 0, "{read:?}");
+    }
 }
 
 /// A BGR test image: a vertical gradient with a bright rectangle and a dark disc.
