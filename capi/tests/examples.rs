@@ -293,14 +293,51 @@ fn opencv_edges(examples: &Path, segments: &Path) {
             &bgr,
         )
         .unwrap();
-    let (_output, got, info) = first_frame("edges-out");
+    let (mut output, _, _) = first_frame("edges-out");
+    // More of the same frame: the example's first try asked for holds, which
+    // the writer grants at a publish, so the later frames are read in place.
+    const FRAMES: u64 = 5;
+    for _ in 1..FRAMES {
+        std::thread::sleep(Duration::from_millis(10));
+        input
+            .publish(
+                &FrameMeta::packed(width as u32, height as u32, PixelFormat::Bgr8),
+                &bgr,
+            )
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    let mut info = output.latest_info().unwrap().unwrap();
+    while info.number < FRAMES {
+        info = output
+            .wait_latest(&mut got, Duration::from_secs(30))
+            .unwrap()
+            .expect("the example processes every frame");
+    }
+    output.latest(&mut got).unwrap();
     assert_eq!(
         info.meta,
         FrameMeta::packed(width as u32, height as u32, PixelFormat::Gray8)
     );
     drop(input);
     let rest = edges.finish();
-    assert_eq!(rest.last().unwrap(), "\"edges-in\" closed after 1 frames");
+    // "\"edges-in\" closed after 5 frames (H held in place, C copied)"
+    let last = rest.last().unwrap();
+    let numbers: Vec<u64> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [frames, held, copied] = numbers[..] else {
+        panic!("{last}");
+    };
+    assert_eq!(
+        last,
+        &format!(
+            "\"edges-in\" closed after {frames} frames ({held} held in place, {copied} copied)"
+        )
+    );
+    assert_eq!((frames, held + copied), (FRAMES, FRAMES), "{last}");
+    assert!(held > 0, "no frame was held: {last}");
 
     // Plausible: only 0 and 255, and edge pixels along the rectangle's sides.
     assert!(got.iter().all(|&v| v == 0 || v == 255));
