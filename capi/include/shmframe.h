@@ -463,7 +463,8 @@ void shmframe_reader_close(struct shmframe_reader *r);
 const char *shmframe_status_str(int status);
 
 /**
- * Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600.
+ * Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600,
+ * 4 holds (so the ring gets 6 slots).
  */
 void shmframe_writer_options_default(struct shmframe_writer_options *opts);
 
