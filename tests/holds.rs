@@ -106,6 +106,29 @@ fn held_pixels_stay_byte_identical_over_thousands_of_publishes() {
 }
 
 #[test]
+fn held_pixels_stay_byte_identical_while_frames_are_filled_in_place() {
+    let name = unique_name("held-begin");
+    let (mut writer, holder) = writer_and_holder(&name, 4, 0o600);
+    let held = holder.hold_latest().unwrap().expect("a frame");
+    let index = held.info().index;
+    // begin/commit (the C API's in-place publish) must honour holds as publish does.
+    for _ in 0..1000 {
+        let n = writer.frames_published() + 1;
+        let frame = writer.begin(&meta()).unwrap();
+        let pixels = pattern(n, LEN);
+        assert_eq!(frame.len(), LEN);
+        // SAFETY: the pointer is valid for `len` bytes until the frame is
+        // committed, and nothing else touches the writer meanwhile.
+        unsafe { std::ptr::copy_nonoverlapping(pixels.as_ptr(), frame.as_mut_ptr(), LEN) };
+        assert_eq!(writer.commit(frame).unwrap(), n);
+    }
+    assert!(
+        held.pixels() == pattern(index, LEN),
+        "an in-place publish wrote into a held frame"
+    );
+}
+
+#[test]
 fn an_owned_held_frame_outlives_its_reader_on_another_thread_and_its_drop_frees_the_hold() {
     let name = unique_name("held-owned");
     let (mut writer, holder) = writer_and_holder(&name, 2, 0o600);

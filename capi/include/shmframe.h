@@ -90,6 +90,12 @@
 #define SHMFRAME_E_INTERNAL -12
 
 /**
+ * No hold is free (all taken, this reader's not granted yet, or the writer
+ * honours none): nothing was read; copy the frame instead.
+ */
+#define SHMFRAME_E_NO_HOLD_FREE -13
+
+/**
  * YUV to RGB matrix ITU-R BT.601 (the default).
  */
 #define SHMFRAME_MATRIX_BT601 0
@@ -108,6 +114,12 @@
  * Full range YUV values.
  */
 #define SHMFRAME_RANGE_FULL 1
+
+/**
+ * A frame held in place (opaque): its pixels stay as they are until
+ * `shmframe_hold_release`. May outlive its reader and move between threads.
+ */
+typedef struct shmframe_hold shmframe_hold;
 
 /**
  * A read-only view of one stream (opaque). Not thread-safe: one thread at a time.
@@ -143,23 +155,6 @@ typedef struct shmframe_frame_meta {
 } shmframe_frame_meta;
 
 /**
- * How to open a stream (`shmframe_reader_options_default` fills in the defaults).
- */
-typedef struct shmframe_reader_options {
-  /**
-   * Users (uids) besides ourselves whose segments we agree to read; may be
-   * NULL when `trusted_uid_count` is 0.
-   */
-  const uint32_t *trusted_uids;
-  size_t trusted_uid_count;
-  /**
-   * Longest single sleep of a wait: how soon a waiting reader notices that
-   * its writer died or was replaced (default 100 ms).
-   */
-  uint64_t liveness_interval_ns;
-} shmframe_reader_options;
-
-/**
  * What a read returns besides the pixels.
  */
 typedef struct shmframe_frame_info {
@@ -189,6 +184,29 @@ typedef struct shmframe_frame_info {
    */
   uint64_t missed;
 } shmframe_frame_info;
+
+/**
+ * How to open a stream (`shmframe_reader_options_default` fills in the defaults).
+ */
+typedef struct shmframe_reader_options {
+  /**
+   * Users (uids) besides ourselves whose segments we agree to read; may be
+   * NULL when `trusted_uid_count` is 0.
+   */
+  const uint32_t *trusted_uids;
+  size_t trusted_uid_count;
+  /**
+   * Longest single sleep of a wait: how soon a waiting reader notices that
+   * its writer died or was replaced (default 100 ms).
+   */
+  uint64_t liveness_interval_ns;
+  /**
+   * Frames this reader asks to hold in place at once (default 2; the
+   * writer grants what is free of its own holds). A reader that never
+   * calls `shmframe_reader_hold_*` costs nothing for them; 0: holds refused.
+   */
+  uint32_t holds;
+} shmframe_reader_options;
 
 /**
  * How to create a stream (`shmframe_writer_options_default` fills in the defaults).
@@ -301,7 +319,58 @@ const char *shmframe_version(void);
 size_t shmframe_last_error(char *buf, size_t cap);
 
 /**
- * Fills `opts` with the defaults: trust only our own uid, 100 ms liveness interval.
+ * Holds the latest frame in place; `*out` is the hold (NULL unless
+ * `SHMFRAME_OK`). `SHMFRAME_E_NO_HOLD_FREE` at once when no hold is free
+ * (copy with `shmframe_reader_latest` instead), `SHMFRAME_NO_FRAME` if
+ * nothing was published yet, `SHMFRAME_CLOSED` if nothing was and the writer is gone.
+ */
+int shmframe_reader_hold_latest(struct shmframe_reader *r, struct shmframe_hold **out);
+
+/**
+ * Holds the next frame in order (as `shmframe_reader_next`: `missed` in its
+ * info counts the frames skipped). On `SHMFRAME_E_NO_HOLD_FREE` the frame stays next.
+ */
+int shmframe_reader_hold_next(struct shmframe_reader *r, struct shmframe_hold **out);
+
+/**
+ * Waits up to `timeout_ns` (negative: no limit, 0: no wait) for a frame newer
+ * than the last one returned and holds the latest. `SHMFRAME_NO_FRAME` on
+ * timeout, `SHMFRAME_CLOSED` soon after the writer goes.
+ */
+int shmframe_reader_wait_hold_latest(struct shmframe_reader *r,
+                                     int64_t timeout_ns,
+                                     struct shmframe_hold **out);
+
+/**
+ * Waits up to `timeout_ns` (negative: no limit, 0: no wait) for the next
+ * frame in order and holds it.
+ */
+int shmframe_reader_wait_hold_next(struct shmframe_reader *r,
+                                   int64_t timeout_ns,
+                                   struct shmframe_hold **out);
+
+/**
+ * The held frame's pixels: `*data` points at its `*len` bytes in the
+ * segment, valid until `shmframe_hold_release`. Read-only: the mapping is,
+ * so a write faults.
+ */
+int shmframe_hold_pixels(const struct shmframe_hold *h, const uint8_t **data, size_t *len);
+
+/**
+ * Describes the held frame in `*info`.
+ */
+int shmframe_hold_info(const struct shmframe_hold *h, struct shmframe_frame_info *info);
+
+/**
+ * Ends the hold (the writer may reuse its slot) and frees it. NULL is
+ * allowed; so is releasing after `shmframe_reader_close` of its reader, and
+ * on another thread than the reader's.
+ */
+void shmframe_hold_release(struct shmframe_hold *h);
+
+/**
+ * Fills `opts` with the defaults: trust only our own uid, 100 ms liveness
+ * interval, 2 holds.
  */
 void shmframe_reader_options_default(struct shmframe_reader_options *opts);
 
@@ -394,7 +463,8 @@ void shmframe_reader_close(struct shmframe_reader *r);
 const char *shmframe_status_str(int status);
 
 /**
- * Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600.
+ * Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600,
+ * 4 holds (so the ring gets 6 slots).
  */
 void shmframe_writer_options_default(struct shmframe_writer_options *opts);
 

@@ -19,8 +19,11 @@
 // begin(), end(), operator[]): code using only those compiles in both.
 //
 // Include OpenCV's or Qt's headers before this one to get shmframe::as_mat
-// (a cv::Mat over a frame) and shmframe::as_qimage (a QImage over a frame),
-// neither of which copies the pixels.
+// (a cv::Mat over a frame or hold) and shmframe::as_qimage (a QImage over a
+// frame or hold), neither of which copies the pixels.
+//
+// Zero-copy: reader.hold_latest(hold) makes a shmframe::Hold of the frame in
+// place (no copy); Outcome::NoHoldFree (never thrown) says to copy instead.
 #ifndef SHMFRAME_HPP
 #define SHMFRAME_HPP
 
@@ -85,8 +88,9 @@ inline const char *format_name(PixelFormat format) {
 constexpr std::chrono::nanoseconds no_limit{-1};
 
 /// How a read ended: a frame, nothing new (or a timeout), the writer gone, or
-/// (in the Status* overloads only) an error.
-enum class Outcome { Ok, NoFrame, Closed, Failed };
+/// (in the Status* overloads only) an error. NoHoldFree: a hold was refused
+/// (only the hold calls give it, and never throw it): read a copy instead.
+enum class Outcome { Ok, NoFrame, Closed, Failed, NoHoldFree };
 
 /// A status code and, for errors, the message of shmframe_last_error.
 struct Status {
@@ -110,21 +114,28 @@ class Error : public std::runtime_error {
 #if __cplusplus >= 202002L
 /// The bytes of a frame being filled.
 using Bytes = std::span<std::byte>;
+/// The bytes of a held frame, read-only.
+using ConstBytes = std::span<const std::byte>;
 #else
-/// The bytes of a frame being filled (std::span<std::byte> in C++20).
-class Bytes {
+/// A span of bytes (std::span in C++20).
+template <class Byte>
+class BasicBytes {
   public:
-    Bytes(std::byte *data, std::size_t size) noexcept : data_(data), size_(size) {}
-    std::byte *data() const noexcept { return data_; }
+    BasicBytes(Byte *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    Byte *data() const noexcept { return data_; }
     std::size_t size() const noexcept { return size_; }
-    std::byte *begin() const noexcept { return data_; }
-    std::byte *end() const noexcept { return data_ + size_; }
-    std::byte &operator[](std::size_t i) const noexcept { return data_[i]; }
+    Byte *begin() const noexcept { return data_; }
+    Byte *end() const noexcept { return data_ + size_; }
+    Byte &operator[](std::size_t i) const noexcept { return data_[i]; }
 
   private:
-    std::byte *data_;
+    Byte *data_;
     std::size_t size_;
 };
+/// The bytes of a frame being filled (std::span<std::byte> in C++20).
+using Bytes = BasicBytes<std::byte>;
+/// The bytes of a held frame, read-only (std::span<const std::byte> in C++20).
+using ConstBytes = BasicBytes<const std::byte>;
 #endif
 
 namespace detail {
@@ -162,6 +173,8 @@ inline Outcome outcome_of(int rc) {
         return Outcome::NoFrame;
     case SHMFRAME_CLOSED:
         return Outcome::Closed;
+    case SHMFRAME_E_NO_HOLD_FREE:
+        return Outcome::NoHoldFree;
     default:
         return Outcome::Failed;
     }
@@ -224,6 +237,63 @@ class Frame {
   private:
     friend class Reader;
     std::vector<std::uint8_t> pixels_;
+    Info info_{};
+};
+
+/// A frame held in place in the stream (zero-copy): its pixels stay as they
+/// are until the Hold is released or destroyed. Read-only (a write faults).
+/// Move-only; it may outlive its Reader and move to another thread.
+class Hold {
+  public:
+    Hold() = default;
+    Hold(Hold &&other) noexcept
+        : hold_(std::move(other.hold_)),
+          data_(std::exchange(other.data_, nullptr)),
+          info_(std::exchange(other.info_, Info{})) {}
+    Hold &operator=(Hold &&other) noexcept {
+        if (this != &other) {
+            hold_ = std::move(other.hold_);
+            data_ = std::exchange(other.data_, nullptr);
+            info_ = std::exchange(other.info_, Info{});
+        }
+        return *this;
+    }
+
+    /// Whether a frame is held.
+    explicit operator bool() const noexcept { return hold_.get() != nullptr; }
+    const std::uint8_t *data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return info_.len; }
+    ConstBytes pixels() const noexcept { return ConstBytes(reinterpret_cast<const std::byte *>(data_), info_.len); }
+    const Info &info() const noexcept { return info_; }
+    const Meta &meta() const noexcept { return info_.meta; }
+    PixelFormat format() const noexcept { return format_of(info_.meta); }
+    std::uint32_t width() const noexcept { return info_.meta.width; }
+    std::uint32_t height() const noexcept { return info_.meta.height; }
+    std::uint32_t stride() const noexcept { return info_.meta.stride; }
+    std::uint64_t index() const noexcept { return info_.index; }
+    std::uint64_t number() const noexcept { return info_.number; }
+    std::uint64_t missed() const noexcept { return info_.missed; }
+    shmframe_hold *handle() const noexcept { return hold_.get(); }
+
+    /// Ends the hold now (the writer may reuse the slot); the Hold is empty after.
+    void release() noexcept {
+        hold_ = {};
+        data_ = nullptr;
+        info_ = Info{};
+    }
+
+  private:
+    friend class Reader;
+    /// Takes what the C call left in `*hold_.out()`: its pixels and info.
+    void adopt() noexcept {
+        std::size_t len = 0;
+        if (shmframe_hold_pixels(hold_.get(), &data_, &len) != SHMFRAME_OK ||
+            shmframe_hold_info(hold_.get(), &info_) != SHMFRAME_OK)
+            release();
+    }
+
+    detail::Handle<shmframe_hold, shmframe_hold_release> hold_;
+    const std::uint8_t *data_ = nullptr;
     Info info_{};
 };
 
@@ -345,6 +415,29 @@ class Reader {
         return read(frame, Kind::WaitNext, detail::to_ns(timeout), status);
     }
 
+    /// Holds the latest frame in place in `hold` (what it held before is
+    /// released first). Outcome::NoHoldFree, never thrown, when no hold is
+    /// free: read a copy with latest() instead. Other errors throw Error.
+    Outcome hold_latest(Hold &hold) { return take_hold(hold, Kind::Latest, 0, nullptr); }
+    Outcome hold_latest(Hold &hold, Status *status) { return take_hold(hold, Kind::Latest, 0, status); }
+    /// Holds the next frame in order (on NoHoldFree it stays next).
+    Outcome hold_next(Hold &hold) { return take_hold(hold, Kind::Next, 0, nullptr); }
+    Outcome hold_next(Hold &hold, Status *status) { return take_hold(hold, Kind::Next, 0, status); }
+    /// Waits up to `timeout` for a frame newer than the last one returned and holds the latest.
+    Outcome wait_hold_latest(Hold &hold, std::chrono::nanoseconds timeout) {
+        return take_hold(hold, Kind::WaitLatest, detail::to_ns(timeout), nullptr);
+    }
+    Outcome wait_hold_latest(Hold &hold, std::chrono::nanoseconds timeout, Status *status) {
+        return take_hold(hold, Kind::WaitLatest, detail::to_ns(timeout), status);
+    }
+    /// Waits up to `timeout` for the next frame in order and holds it.
+    Outcome wait_hold_next(Hold &hold, std::chrono::nanoseconds timeout) {
+        return take_hold(hold, Kind::WaitNext, detail::to_ns(timeout), nullptr);
+    }
+    Outcome wait_hold_next(Hold &hold, std::chrono::nanoseconds timeout, Status *status) {
+        return take_hold(hold, Kind::WaitNext, detail::to_ns(timeout), status);
+    }
+
     /// The readiness fd for event loops (see shmframe_reader_fd); throws Error.
     int fd() { return detail::check(shmframe_reader_fd(reader_.get()), nullptr); }
     int fd(Status *status) { return detail::check(shmframe_reader_fd(reader_.get()), status); }
@@ -379,6 +472,36 @@ class Reader {
         for (int tries = 0; rc == SHMFRAME_E_BUFFER_TOO_SMALL && tries < 4; tries++) {
             frame.pixels_.resize(frame.info_.len);
             rc = read_once(frame, kind, 0);
+        }
+        return detail::outcome_of(detail::check(rc, status));
+    }
+
+    Outcome take_hold(Hold &hold, Kind kind, std::int64_t timeout_ns, Status *status) {
+        hold.release();
+        shmframe_hold **out = hold.hold_.out();
+        int rc = SHMFRAME_E_INVALID;
+        switch (kind) {
+        case Kind::Latest:
+            rc = shmframe_reader_hold_latest(reader_.get(), out);
+            break;
+        case Kind::Next:
+            rc = shmframe_reader_hold_next(reader_.get(), out);
+            break;
+        case Kind::WaitLatest:
+            rc = shmframe_reader_wait_hold_latest(reader_.get(), timeout_ns, out);
+            break;
+        case Kind::WaitNext:
+            rc = shmframe_reader_wait_hold_next(reader_.get(), timeout_ns, out);
+            break;
+        }
+        if (rc == SHMFRAME_OK) hold.adopt();
+        if (rc == SHMFRAME_E_NO_HOLD_FREE) {
+            // A normal outcome for the caller (copy instead), not an exception.
+            if (status) {
+                status->code = rc;
+                status->message = detail::last_error();
+            }
+            return Outcome::NoHoldFree;
         }
         return detail::outcome_of(detail::check(rc, status));
     }
@@ -420,16 +543,28 @@ inline int cv_type_of(PixelFormat format) {
     return -1;
 }
 
+namespace detail {
+/// A cv::Mat over `len` bytes at `data` described by `meta`; empty if unknown.
+inline cv::Mat mat_over(const Meta &meta, const std::uint8_t *data, std::size_t len) {
+    const PixelFormat format = format_of(meta);
+    int type = cv_type_of(format);
+    if (type < 0 || len == 0) return cv::Mat();
+    int rows = static_cast<int>(meta.height);
+    if (format == PixelFormat::Nv12 || format == PixelFormat::I420) rows = rows * 3 / 2;
+    // cv::Mat takes a non-const pointer; a held frame's Mat must not be written.
+    return cv::Mat(rows, static_cast<int>(meta.width), type, const_cast<std::uint8_t *>(data), meta.stride);
+}
+}  // namespace detail
+
 /// A cv::Mat over `frame`'s pixels (no copy): valid while `frame` lives and
 /// is not read into again. Planar YUV frames are one CV_8UC1 Mat of height * 3 / 2
 /// rows, as cv::cvtColor's COLOR_YUV2BGR_NV12 / _I420 expect. Empty if the format is unknown.
-inline cv::Mat as_mat(Frame &frame) {
-    int type = cv_type_of(frame.format());
-    if (type < 0 || frame.size() == 0) return cv::Mat();
-    int rows = static_cast<int>(frame.height());
-    if (frame.format() == PixelFormat::Nv12 || frame.format() == PixelFormat::I420) rows = rows * 3 / 2;
-    return cv::Mat(rows, static_cast<int>(frame.width()), type, frame.data(), frame.stride());
-}
+inline cv::Mat as_mat(Frame &frame) { return detail::mat_over(frame.meta(), frame.data(), frame.size()); }
+
+/// A cv::Mat over a held frame's pixels in shared memory (no copy), laid out
+/// as for a Frame: valid while `hold` holds it. Read-only: writing into it
+/// faults (the mapping is read-only); clone() it to change it.
+inline cv::Mat as_mat(const Hold &hold) { return detail::mat_over(hold.meta(), hold.data(), hold.size()); }
 
 /// The packed frame metadata of `mat` as `format` (whose channels and depth must match).
 inline Meta meta_of(const cv::Mat &mat, PixelFormat format) {
@@ -478,14 +613,24 @@ inline QImage::Format qimage_format_of(PixelFormat format) {
     }
 }
 
+namespace detail {
+/// A read-only QImage over `len` bytes at `data` described by `meta`
+/// (QImage's const-data constructor: changing the image makes Qt copy first).
+inline QImage qimage_over(const Meta &meta, const std::uint8_t *data, std::size_t len) {
+    QImage::Format format = qimage_format_of(format_of(meta));
+    if (format == QImage::Format_Invalid || len == 0) return QImage();
+    return QImage(data, static_cast<int>(meta.width), static_cast<int>(meta.height),
+                  static_cast<qsizetype>(meta.stride), format);
+}
+}  // namespace detail
+
 /// A QImage over `frame`'s pixels (no copy): valid while `frame` lives and is
 /// not read into again (QImage::copy() keeps one). Null for YUV and float frames.
-inline QImage as_qimage(const Frame &frame) {
-    QImage::Format format = qimage_format_of(frame.format());
-    if (format == QImage::Format_Invalid || frame.size() == 0) return QImage();
-    return QImage(frame.data(), static_cast<int>(frame.width()), static_cast<int>(frame.height()),
-                  static_cast<qsizetype>(frame.stride()), format);
-}
+inline QImage as_qimage(const Frame &frame) { return detail::qimage_over(frame.meta(), frame.data(), frame.size()); }
+
+/// A QImage over a held frame's pixels in shared memory (no copy): valid
+/// while `hold` holds it. Null for YUV and float frames.
+inline QImage as_qimage(const Hold &hold) { return detail::qimage_over(hold.meta(), hold.data(), hold.size()); }
 
 }  // namespace shmframe
 #endif

@@ -14,6 +14,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod entry;
+mod hold;
 mod last_error;
 mod name;
 mod reader;
@@ -21,6 +22,7 @@ mod status;
 mod types;
 mod writer;
 
+pub use hold::*;
 pub use reader::*;
 pub use status::*;
 pub use types::*;

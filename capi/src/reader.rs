@@ -7,7 +7,7 @@ use crate::entry::{
 use crate::name::name_arg;
 use crate::status::{SHMFRAME_CLOSED, SHMFRAME_NO_FRAME, SHMFRAME_OK};
 use crate::types::{shmframe_frame_info, shmframe_reader_options};
-use engine::{Error, FrameInfo, Reader};
+use engine::{Error, Reader};
 use std::ffi::{c_char, c_int, c_void};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -18,17 +18,18 @@ const CLOSED_POLL: Duration = Duration::from_millis(100);
 
 /// A read-only view of one stream (opaque). Not thread-safe: one thread at a time.
 pub struct shmframe_reader {
-    reader: Reader,
+    pub(crate) reader: Reader,
 }
 
 /// Which frame a read is for.
 #[derive(Clone, Copy)]
-enum Want {
+pub(crate) enum Want {
     Latest,
     Next,
 }
 
-/// Fills `opts` with the defaults: trust only our own uid, 100 ms liveness interval.
+/// Fills `opts` with the defaults: trust only our own uid, 100 ms liveness
+/// interval, 2 holds.
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_reader_options_default(opts: *mut shmframe_reader_options) {
     // SAFETY: the caller's contract is this function's.
@@ -205,16 +206,18 @@ unsafe fn read(
             // (never reads).
             unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) }
         };
-        let got = match timeout_ns {
-            None => read_now(&mut r.reader, out, want),
-            Some(ns) => wait(&mut r.reader, out, want, ns),
+        let got = match (timeout_ns, want) {
+            (None, Want::Latest) => read_now(&mut r.reader, |r| r.latest_into(out)),
+            (None, Want::Next) => read_now(&mut r.reader, |r| r.next_into(out)),
+            (Some(ns), Want::Latest) => wait(&mut r.reader, ns, |r, t| r.wait_latest_into(out, t)),
+            (Some(ns), Want::Next) => wait(&mut r.reader, ns, |r, t| r.wait_next_into(out, t)),
         };
         let (status, written) = match got {
             Ok(Some(frame)) => (Ok(SHMFRAME_OK), shmframe_frame_info::from_engine(&frame)),
-            Ok(None) if r.reader.writer_alive() => {
-                (Ok(SHMFRAME_NO_FRAME), shmframe_frame_info::needing(0))
-            }
-            Ok(None) => (Ok(SHMFRAME_CLOSED), shmframe_frame_info::needing(0)),
+            Ok(None) => (
+                Ok(nothing_status(&r.reader)),
+                shmframe_frame_info::needing(0),
+            ),
             Err(Error::BufferTooSmall { len, got }) => (
                 Err(Error::BufferTooSmall { len, got }.into()),
                 shmframe_frame_info::needing(len),
@@ -227,26 +230,26 @@ unsafe fn read(
     })
 }
 
-/// Reads without waiting; follows a successor writer if this one is gone.
-fn read_now(reader: &mut Reader, out: &mut [u8], want: Want) -> Result<Option<FrameInfo>, Error> {
-    let once = |reader: &mut Reader, out: &mut [u8]| match want {
-        Want::Latest => reader.latest_into(out),
-        Want::Next => reader.next_into(out),
-    };
-    match once(reader, out)? {
-        Some(frame) => Ok(Some(frame)),
-        None if !reader.writer_alive() && reader.follow()? => once(reader, out),
+/// Reads once without waiting (`once`); follows a successor writer if this
+/// one is gone and nothing was left to read.
+pub(crate) fn read_now<T>(
+    reader: &mut Reader,
+    mut once: impl FnMut(&mut Reader) -> Result<Option<T>, Error>,
+) -> Result<Option<T>, Error> {
+    match once(reader)? {
+        Some(got) => Ok(Some(got)),
+        None if !reader.writer_alive() && reader.follow()? => once(reader),
         None => Ok(None),
     }
 }
 
-/// Waits until a frame comes, the timeout passes or the writer goes.
-fn wait(
+/// Waits until `wait_for(reader, slice)` gets something, the timeout passes
+/// or the writer goes, in slices of at most `CLOSED_POLL`.
+pub(crate) fn wait<T>(
     reader: &mut Reader,
-    out: &mut [u8],
-    want: Want,
     timeout_ns: i64,
-) -> Result<Option<FrameInfo>, Error> {
+    mut wait_for: impl FnMut(&mut Reader, Duration) -> Result<Option<T>, Error>,
+) -> Result<Option<T>, Error> {
     let deadline = u64::try_from(timeout_ns)
         .ok()
         .map(|ns| Instant::now() + Duration::from_nanos(ns));
@@ -254,13 +257,20 @@ fn wait(
         // Time left, if there is a limit.
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let slice = left.map_or(CLOSED_POLL, |left| left.min(CLOSED_POLL));
-        let got = match want {
-            Want::Latest => reader.wait_latest_into(out, slice)?,
-            Want::Next => reader.wait_next_into(out, slice)?,
-        };
+        let got = wait_for(reader, slice)?;
         let timed_out = left.is_some_and(|left| left <= slice);
         if got.is_some() || !reader.writer_alive() || timed_out {
             return Ok(got);
         }
+    }
+}
+
+/// The status of a read that found nothing: the writer may still publish
+/// (`SHMFRAME_NO_FRAME`) or is gone (`SHMFRAME_CLOSED`).
+pub(crate) fn nothing_status(reader: &Reader) -> c_int {
+    if reader.writer_alive() {
+        SHMFRAME_NO_FRAME
+    } else {
+        SHMFRAME_CLOSED
     }
 }

@@ -35,6 +35,9 @@ pub const SHMFRAME_E_UNSUPPORTED: c_int = -10;
 pub const SHMFRAME_E_STATE: c_int = -11;
 /// A bug inside shmframe (a caught panic); the message says where.
 pub const SHMFRAME_E_INTERNAL: c_int = -12;
+/// No hold is free (all taken, this reader's not granted yet, or the writer
+/// honours none): nothing was read; copy the frame instead.
+pub const SHMFRAME_E_NO_HOLD_FREE: c_int = -13;
 
 /// The status code of an engine error.
 pub(crate) fn status_of(error: &Error) -> c_int {
@@ -55,6 +58,7 @@ pub(crate) fn status_of(error: &Error) -> c_int {
         Error::Starved { .. } => SHMFRAME_E_STARVED,
         Error::UnknownFormat { .. } => SHMFRAME_E_UNSUPPORTED,
         Error::Io { .. } => SHMFRAME_E_IO,
+        Error::NoHoldFree => SHMFRAME_E_NO_HOLD_FREE,
         _ => SHMFRAME_E_INTERNAL,
     }
 }
@@ -80,6 +84,7 @@ pub extern "C" fn shmframe_status_str(status: c_int) -> *const c_char {
         SHMFRAME_E_UNSUPPORTED => c"SHMFRAME_E_UNSUPPORTED",
         SHMFRAME_E_STATE => c"SHMFRAME_E_STATE",
         SHMFRAME_E_INTERNAL => c"SHMFRAME_E_INTERNAL",
+        SHMFRAME_E_NO_HOLD_FREE => c"SHMFRAME_E_NO_HOLD_FREE",
         _ => c"SHMFRAME_UNKNOWN_STATUS",
     };
     name.as_ptr()

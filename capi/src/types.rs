@@ -119,6 +119,10 @@ pub struct shmframe_reader_options {
     /// Longest single sleep of a wait: how soon a waiting reader notices that
     /// its writer died or was replaced (default 100 ms).
     pub liveness_interval_ns: u64,
+    /// Frames this reader asks to hold in place at once (default 2; the
+    /// writer grants what is free of its own holds). A reader that never
+    /// calls `shmframe_reader_hold_*` costs nothing for them; 0: holds refused.
+    pub holds: u32,
 }
 
 impl shmframe_frame_meta {
@@ -220,10 +224,12 @@ impl shmframe_writer_options {
 impl shmframe_reader_options {
     /// The engine's defaults.
     pub(crate) fn defaults() -> Self {
+        let defaults = engine::ReaderOptions::default();
         shmframe_reader_options {
             trusted_uids: std::ptr::null(),
             trusted_uid_count: 0,
-            liveness_interval_ns: duration_ns(engine::ReaderOptions::default().liveness_interval),
+            liveness_interval_ns: duration_ns(defaults.liveness_interval),
+            holds: defaults.holds as u32,
         }
     }
 
@@ -253,8 +259,7 @@ impl shmframe_reader_options {
         Ok(engine::ReaderOptions {
             trusted_uids,
             liveness_interval: Duration::from_nanos(self.liveness_interval_ns),
-            // The C API has no holds yet: its readers copy.
-            holds: 0,
+            holds: self.holds as usize,
         })
     }
 }

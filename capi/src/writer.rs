@@ -17,7 +17,8 @@ pub struct shmframe_writer {
     begun: Option<BegunFrame>,
 }
 
-/// Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600.
+/// Fills `opts` with the defaults: 2 slots of 1920 * 1080 * 4 bytes, mode 0600,
+/// 4 holds (so the ring gets 6 slots).
 #[no_mangle]
 pub unsafe extern "C" fn shmframe_writer_options_default(opts: *mut shmframe_writer_options) {
     // SAFETY: the caller's contract is this function's.

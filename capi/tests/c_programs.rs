@@ -25,6 +25,11 @@ fn bad_arguments() {
 }
 
 #[test]
+fn holds() {
+    run_c_and_cxx("holds");
+}
+
+#[test]
 fn fork() {
     run_c_and_cxx("fork");
 }
@@ -48,6 +53,7 @@ fn valgrind_finds_no_error_and_no_leak() {
         "waits",
         "bad_arguments",
         "readiness_fd",
+        "holds",
     ]
     .into_iter()
     .map(|name| support::compile_against(name, support::Lang::C, lib))

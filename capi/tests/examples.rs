@@ -28,7 +28,8 @@ fn examples_build_install_and_run() {
     std::env::set_var("SHMFRAME_DIR", segments.path());
     pkg_config_shared_and_static(prefix.path(), segments.path());
     cmake_static_target(prefix.path(), built.path(), segments.path());
-    c_writer_and_reader(&examples);
+    c_writer_and_reader(&examples, false);
+    c_writer_and_reader(&examples, true);
     opencv_edges(&examples, segments.path());
     qt_example(&examples);
 }
@@ -204,11 +205,16 @@ impl Drop for Running {
     }
 }
 
-fn c_writer_and_reader(examples: &Path) {
+/// The C pair: every frame read exactly, by copy or (`--hold`) in place.
+fn c_writer_and_reader(examples: &Path, hold: bool) {
     let mut writer =
         Running::start(Command::new(examples.join("shmframe-c-writer")).args(["c-pair", "60"]));
     assert!(writer.line().starts_with("publishing to stream \"c-pair\""));
-    let reader = Running::start(Command::new(examples.join("shmframe-c-reader")).arg("c-pair"));
+    let mut reader_command = Command::new(examples.join("shmframe-c-reader"));
+    if hold {
+        reader_command.arg("--hold");
+    }
+    let reader = Running::start(reader_command.arg("c-pair"));
     let read = reader.finish();
     assert_eq!(writer.finish(), ["published 60 frames"]);
     let (last, frames) = read.split_last().unwrap();
@@ -241,6 +247,16 @@ fn c_writer_and_reader(examples: &Path) {
         last,
         &format!("the writer closed the stream after {} frames", parsed.len())
     );
+    // With --hold each line ends in how it was read; holds are granted at
+    // the writer's next publish after the first try, so most are held.
+    let held = frames.iter().filter(|l| l.ends_with("  held")).count();
+    let copied = frames.iter().filter(|l| l.ends_with("  copied")).count();
+    if hold {
+        assert_eq!(held + copied, frames.len(), "{read:?}");
+        assert!(held > 0, "no frame was held: {read:?}");
+    } else {
+        assert_eq!(held + copied, 0, "{read:?}");
+    }
 }
 
 /// A BGR test image: a vertical gradient with a bright rectangle and a dark disc.
@@ -277,14 +293,51 @@ fn opencv_edges(examples: &Path, segments: &Path) {
             &bgr,
         )
         .unwrap();
-    let (_output, got, info) = first_frame("edges-out");
+    let (mut output, _, _) = first_frame("edges-out");
+    // More of the same frame: the example's first try asked for holds, which
+    // the writer grants at a publish, so the later frames are read in place.
+    const FRAMES: u64 = 5;
+    for _ in 1..FRAMES {
+        std::thread::sleep(Duration::from_millis(10));
+        input
+            .publish(
+                &FrameMeta::packed(width as u32, height as u32, PixelFormat::Bgr8),
+                &bgr,
+            )
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    let mut info = output.latest_info().unwrap().unwrap();
+    while info.number < FRAMES {
+        info = output
+            .wait_latest(&mut got, Duration::from_secs(30))
+            .unwrap()
+            .expect("the example processes every frame");
+    }
+    output.latest(&mut got).unwrap();
     assert_eq!(
         info.meta,
         FrameMeta::packed(width as u32, height as u32, PixelFormat::Gray8)
     );
     drop(input);
     let rest = edges.finish();
-    assert_eq!(rest.last().unwrap(), "\"edges-in\" closed after 1 frames");
+    // "\"edges-in\" closed after 5 frames (H held in place, C copied)"
+    let last = rest.last().unwrap();
+    let numbers: Vec<u64> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [frames, held, copied] = numbers[..] else {
+        panic!("{last}");
+    };
+    assert_eq!(
+        last,
+        &format!(
+            "\"edges-in\" closed after {frames} frames ({held} held in place, {copied} copied)"
+        )
+    );
+    assert_eq!((frames, held + copied), (FRAMES, FRAMES), "{last}");
+    assert!(held > 0, "no frame was held: {last}");
 
     // Plausible: only 0 and 255, and edge pixels along the rectangle's sides.
     assert!(got.iter().all(|&v| v == 0 || v == 255));

@@ -47,8 +47,10 @@ impl Writer {
     /// or begun before the commit make this one stale: its commit then fails.
     pub fn begin(&mut self, meta: &FrameMeta) -> Result<BegunFrame> {
         let len = meta.checked_len()?;
-        let region = self.segment.region();
-        let slot = self.ring.begin(&region, meta, len, None)?;
+        // With the holds (`parts`), as publish has them: the slot picked
+        // must not be one a reader holds.
+        let (region, ring) = self.parts();
+        let slot = ring.begin(&region, meta, len, None)?;
         let pixels = RingWriter::payload_ptr(&region, &slot);
         Ok(BegunFrame { slot, pixels })
     }

@@ -3,6 +3,7 @@
 mod convert;
 mod error;
 mod font;
+mod frame_pixels;
 mod snapshot;
 mod source;
 mod title;
@@ -29,7 +30,9 @@ const ABOUT: &str = "Shows a shmframe stream live in a window.";
 const LONG_ABOUT: &str = "\
 Shows a shmframe stream live in a window: whatever the writer last published,
 scaled to the window with its aspect ratio kept. The viewer sleeps on the
-stream between frames, so an idle stream costs next to no CPU. The title
+stream between frames, so an idle stream costs next to no CPU. It holds the
+frame it shows in place (no copy) when the writer grants it holds, and
+copies the frame when none is free. The title
 shows the stream name, resolution, frame rate and latency (publish to screen).
 
 Every pixel format is shown: YUV (nv12, i420, yuyv) converted with the
@@ -72,12 +75,13 @@ fn main() {
 fn run(args: &Args) -> Result<(), ViewerError> {
     shmframe::validate_name(&args.name).map_err(ViewerError::BadName)?;
     let mut source = Source::new(&args.name);
-    let mut incoming = Vec::new();
+    // The buffer of the next copy, when a frame cannot be held.
+    let mut spare = Vec::new();
 
     // One look before opening the window, so that it can open at the frame's size.
-    let first = source.poll(&mut incoming, Duration::ZERO);
+    let first = source.poll(&mut spare, Duration::ZERO);
     let (width, height) = match &first {
-        Poll::Frame(info) => {
+        Poll::Frame(info, _) => {
             view::initial_size(info.meta.width as usize, info.meta.height as usize)
         }
         _ => view::DEFAULT_SIZE,
@@ -101,13 +105,13 @@ fn run(args: &Args) -> Result<(), ViewerError> {
     let mut poll = first;
     loop {
         match poll {
-            Poll::Frame(info) => {
+            Poll::Frame(info, pixels) => {
                 meter.record(shmframe::monotonic_ns().saturating_sub(info.published_ns));
                 // A new size or format changes the title.
                 title_stale |= view
                     .frame()
                     .map_or(true, |(shown, _)| shown.meta != info.meta);
-                view.show_frame(&mut incoming, info);
+                view.show_frame(info, pixels, &mut spare);
             }
             Poll::Idle => {}
             Poll::Detached(problem) => {
@@ -162,7 +166,7 @@ fn run(args: &Args) -> Result<(), ViewerError> {
         if window.is_key_pressed(Key::S, KeyRepeat::No) {
             save_snapshot(&view, &args.name);
         }
-        poll = source.poll(&mut incoming, EVENT_INTERVAL);
+        poll = source.poll(&mut spare, EVENT_INTERVAL);
     }
 }
 

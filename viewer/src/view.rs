@@ -2,6 +2,7 @@
 //! buffer of the window's size, or the waiting screen.
 
 use crate::convert::{letterbox, Scaler};
+use crate::frame_pixels::FramePixels;
 use crate::waiting;
 use shmframe::FrameInfo;
 use shmframe_convert::GrayRange;
@@ -29,7 +30,8 @@ pub struct View {
     width: usize,
     height: usize,
     scaler: Scaler,
-    frame: Vec<u8>,
+    /// The frame on screen, held in place while it is shown (or a copy).
+    frame: FramePixels,
     info: Option<FrameInfo>,
     content: Content,
     dirty: bool,
@@ -46,7 +48,7 @@ impl View {
             width,
             height,
             scaler: Scaler::default(),
-            frame: Vec::new(),
+            frame: FramePixels::default(),
             info: None,
             content: Content::Waiting { problem: None },
             dirty: true,
@@ -63,10 +65,15 @@ impl View {
         }
     }
 
-    /// Shows the frame in `incoming`, taking its buffer and handing back the
-    /// previous frame's for the next read (no allocation once warmed up).
-    pub fn show_frame(&mut self, incoming: &mut Vec<u8>, info: FrameInfo) {
-        std::mem::swap(&mut self.frame, incoming);
+    /// Shows `pixels`, keeping them (a held frame stays held) until the next
+    /// frame replaces them. The previous frame's hold ends here; a copy's
+    /// buffer goes back to `spare` for the next copy (no allocation once warmed up).
+    pub fn show_frame(&mut self, info: FrameInfo, pixels: FramePixels, spare: &mut Vec<u8>) {
+        if let Some(buffer) = std::mem::replace(&mut self.frame, pixels).into_buffer() {
+            if buffer.capacity() > spare.capacity() {
+                *spare = buffer;
+            }
+        }
         self.info = Some(info);
         self.content = Content::Frame;
         self.dirty = true;
@@ -85,7 +92,7 @@ impl View {
     /// The frame on screen, if any.
     pub fn frame(&self) -> Option<(&FrameInfo, &[u8])> {
         match self.content {
-            Content::Frame => self.info.as_ref().map(|info| (info, &self.frame[..])),
+            Content::Frame => self.info.as_ref().map(|info| (info, self.frame.bytes())),
             Content::Waiting { .. } => None,
         }
     }
@@ -112,10 +119,13 @@ impl View {
             return false;
         }
         if let (Content::Frame, Some(info)) = (&self.content, &self.info) {
-            match self
-                .scaler
-                .render(&info.meta, &self.frame, &mut self.pixels, self.width, BARS)
-            {
+            match self.scaler.render(
+                &info.meta,
+                self.frame.bytes(),
+                &mut self.pixels,
+                self.width,
+                BARS,
+            ) {
                 Ok(range) => {
                     self.gray_range = range;
                     return true;
@@ -233,8 +243,13 @@ mod tests {
         assert!(view.pixels().contains(&waiting::BACKGROUND));
         assert!(!view.redraw(), "nothing changed");
 
-        let mut incoming = [0xFF, 0, 0, 0xFF].repeat(4);
-        view.show_frame(&mut incoming, info(2, 2, PixelFormat::Rgba8));
+        let mut spare = Vec::new();
+        let red = [0xFF, 0, 0, 0xFF].repeat(4);
+        view.show_frame(
+            info(2, 2, PixelFormat::Rgba8),
+            FramePixels::Copied(red),
+            &mut spare,
+        );
         assert!(view.redraw());
         assert_eq!(view.pixels(), &[0x00FF_0000; 16]);
         assert_eq!(
@@ -249,8 +264,13 @@ mod tests {
         view.show_waiting(Some("corrupt".into()));
         assert!(!view.redraw(), "the same screen is not redrawn");
 
-        let mut incoming = vec![0x80; 3];
-        view.show_frame(&mut incoming, info(3, 1, PixelFormat::Gray8));
+        let gray = vec![0x80; 3];
+        view.show_frame(
+            info(3, 1, PixelFormat::Gray8),
+            FramePixels::Copied(gray),
+            &mut spare,
+        );
+        assert_eq!(spare.len(), 16, "the previous copy's buffer is handed back");
         view.resize(3, 3);
         assert!(view.redraw());
         assert_eq!(view.size(), (3, 3));
@@ -263,7 +283,11 @@ mod tests {
     #[test]
     fn a_frame_that_does_not_match_its_metadata_is_reported_on_screen() {
         let mut view = View::new("cam0", 8, 8);
-        view.show_frame(&mut vec![0; 5], info(2, 2, PixelFormat::Rgb8));
+        view.show_frame(
+            info(2, 2, PixelFormat::Rgb8),
+            FramePixels::Copied(vec![0; 5]),
+            &mut Vec::new(),
+        );
         assert!(view.redraw());
         assert!(view.problem().is_some_and(|p| p.contains("bad frame")));
     }

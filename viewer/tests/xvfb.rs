@@ -8,7 +8,7 @@
 //! guards on every path.
 
 use image::RgbImage;
-use shmframe::{FrameMeta, PixelFormat, Writer, WriterOptions};
+use shmframe::{FrameMeta, PixelFormat, Reader, Writer, WriterOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -391,6 +391,11 @@ fn the_viewer_shows_frames_live_and_follows_a_restarted_writer() {
     x.wait_for_screen("the green frame", |shot| {
         shows_solid(shot, GREEN, (320, 240), &[RED, BLUE])
     });
+    // The viewer asked for holds at its first frame and the writer granted
+    // them at this publish: it draws frames held in place, not copies
+    // (the viewer's unit tests check what it does with a held frame).
+    let status = Reader::open(&stream.name).expect("open").status();
+    assert_eq!((status.holds, status.holds_granted), (4, 2));
 
     // The writer restarts with another size and format; the viewer follows and letterboxes.
     drop(writer);

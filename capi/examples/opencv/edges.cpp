@@ -1,6 +1,7 @@
 // shmframe-opencv-edges IN OUT: reads every frame of stream IN as a cv::Mat
-// (no copy), finds its edges with Canny and publishes them to stream OUT as
-// gray8, until IN's writer closes the stream.
+// over the frame held in place in shared memory (no copy; a copy when no
+// hold is free), finds its edges with Canny and publishes them to stream OUT
+// as gray8, until IN's writer closes the stream.
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -9,10 +10,11 @@
 #include <cstdio>
 #include <thread>
 
-// The frame as 8-bit gray, converted from any format.
-static cv::Mat gray_of(shmframe::Frame &frame) {
-    cv::Mat mat = shmframe::as_mat(frame), gray;
-    switch (frame.format()) {
+// The frame `mat` of `format` as 8-bit gray, converted from any format
+// (only read: a held frame's Mat is read-only).
+static cv::Mat gray_of(const cv::Mat &mat, shmframe::PixelFormat format) {
+    cv::Mat gray;
+    switch (format) {
     case shmframe::PixelFormat::Rgba8: cv::cvtColor(mat, gray, cv::COLOR_RGBA2GRAY); break;
     case shmframe::PixelFormat::Bgra8: cv::cvtColor(mat, gray, cv::COLOR_BGRA2GRAY); break;
     case shmframe::PixelFormat::Rgb8: cv::cvtColor(mat, gray, cv::COLOR_RGB2GRAY); break;
@@ -44,13 +46,29 @@ int main(int argc, char **argv) {
         shmframe::Writer out(argv[2]);
         std::printf("edges of \"%s\" -> \"%s\"\n", argv[1], argv[2]);
         std::fflush(stdout);
+        shmframe::Hold hold;
         shmframe::Frame frame;
         cv::Mat edges;
-        while (in.wait_next(frame, shmframe::no_limit) == shmframe::Outcome::Ok) {
-            cv::Canny(gray_of(frame), edges, 100, 200);
+        unsigned long long held = 0, copied = 0;
+        for (;;) {
+            shmframe::Outcome got = in.wait_hold_next(hold, shmframe::no_limit);
+            if (got == shmframe::Outcome::Ok) {
+                cv::Canny(gray_of(shmframe::as_mat(hold), hold.format()), edges, 100, 200);
+                held++;
+            } else if (got == shmframe::Outcome::NoHoldFree) {
+                // No hold free, or not granted yet: the frame stayed next, copy it.
+                got = in.next(frame);
+                if (got == shmframe::Outcome::Closed) break;
+                if (got != shmframe::Outcome::Ok) continue;
+                cv::Canny(gray_of(shmframe::as_mat(frame), frame.format()), edges, 100, 200);
+                copied++;
+            } else {
+                break;  // Closed
+            }
             shmframe::publish_mat(out, edges, shmframe::PixelFormat::Gray8);
         }
-        std::printf("\"%s\" closed after %llu frames\n", argv[1], (unsigned long long)out.frames_published());
+        std::printf("\"%s\" closed after %llu frames (%llu held in place, %llu copied)\n", argv[1],
+                    (unsigned long long)out.frames_published(), held, copied);
         return 0;
     } catch (const std::exception &e) {
         std::fprintf(stderr, "shmframe-opencv-edges: %s\n", e.what());

@@ -120,6 +120,7 @@ void Dialog::readLiveFrame() {
         liveReader_.clear_readiness();
         return;
     case shmframe::Outcome::NoFrame:
+    case shmframe::Outcome::NoHoldFree:  // only hold calls give it
         liveReader_.clear_readiness();
         return;
     case shmframe::Outcome::Failed:

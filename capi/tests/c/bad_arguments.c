@@ -41,6 +41,24 @@ static void null_pointers_are_invalid(void) {
     CHECK_RC(shmframe_reader_wait_next(r, pixels, 4, 0, NULL), SHMFRAME_E_INVALID);
     CHECK_RC(shmframe_reader_writer_alive(NULL), SHMFRAME_E_INVALID);
     shmframe_reader_close(NULL);
+
+    /* Holds: a NULL reader also sets *out to NULL; a NULL out is refused. */
+    shmframe_hold *h = (shmframe_hold *)&h;
+    CHECK_RC(shmframe_reader_hold_latest(NULL, &h), SHMFRAME_E_INVALID);
+    CHECK(h == NULL);
+    h = (shmframe_hold *)&h;
+    CHECK_RC(shmframe_reader_hold_next(NULL, &h), SHMFRAME_E_INVALID);
+    CHECK(h == NULL);
+    CHECK_RC(shmframe_reader_wait_hold_latest(NULL, 0, &h), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_reader_wait_hold_next(NULL, -1, &h), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_reader_hold_latest(r, NULL), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_reader_hold_next(r, NULL), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_reader_wait_hold_latest(r, 0, NULL), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_reader_wait_hold_next(r, -1, NULL), SHMFRAME_E_INVALID);
+    const uint8_t *data;
+    CHECK_RC(shmframe_hold_pixels(NULL, &data, &cap), SHMFRAME_E_INVALID);
+    CHECK_RC(shmframe_hold_info(NULL, &info), SHMFRAME_E_INVALID);
+    shmframe_hold_release(NULL);
     size_t len;
     CHECK_RC(shmframe_frame_meta_len(NULL, &len), SHMFRAME_E_INVALID);
     CHECK_RC(shmframe_frame_meta_len(&meta, NULL), SHMFRAME_E_INVALID);

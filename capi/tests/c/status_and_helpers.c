@@ -19,7 +19,10 @@ static void every_status_has_its_name(void) {
         {SHMFRAME_E_UNSUPPORTED, "SHMFRAME_E_UNSUPPORTED"},
         {SHMFRAME_E_STATE, "SHMFRAME_E_STATE"},
         {SHMFRAME_E_INTERNAL, "SHMFRAME_E_INTERNAL"},
+        {SHMFRAME_E_NO_HOLD_FREE, "SHMFRAME_E_NO_HOLD_FREE"},
     };
+    /* Codes are ABI: new ones are appended, none renumbered. */
+    CHECK(SHMFRAME_E_INTERNAL == -12 && SHMFRAME_E_NO_HOLD_FREE == -13);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         CHECK(strcmp(shmframe_status_str(codes[i].code), codes[i].name) == 0);
         /* Outcomes are positive, errors negative. */
@@ -93,6 +96,7 @@ static void default_options(void) {
     shmframe_reader_options_default(&r);
     CHECK(r.trusted_uids == NULL && r.trusted_uid_count == 0);
     CHECK(r.liveness_interval_ns == 100000000u);
+    CHECK(r.holds == 2 && w.holds == 4);
     /* NULL is ignored. */
     shmframe_writer_options_default(NULL);
     shmframe_reader_options_default(NULL);

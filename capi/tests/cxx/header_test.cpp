@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #define CHECK(cond)                                                              \
     do {                                                                         \
@@ -33,6 +34,10 @@ static_assert(std::is_nothrow_move_constructible_v<shmframe::Writer> &&
               std::is_nothrow_move_assignable_v<shmframe::Writer>);
 static_assert(std::is_nothrow_move_constructible_v<shmframe::Reader> &&
               std::is_nothrow_move_assignable_v<shmframe::Reader>);
+
+static_assert(!std::is_copy_constructible_v<shmframe::Hold> && !std::is_copy_assignable_v<shmframe::Hold>);
+static_assert(std::is_nothrow_move_constructible_v<shmframe::Hold> &&
+              std::is_nothrow_move_assignable_v<shmframe::Hold>);
 
 static std::uint8_t pattern_byte(std::uint64_t number, std::size_t i) {
     return static_cast<std::uint8_t>(i * 31u + number * 7u);
@@ -81,6 +86,71 @@ static void status_overloads_never_throw() {
     CHECK(!writer && moved);
     moved = shmframe::Writer();
     CHECK(reader.next(frame, &status) == Outcome::Closed);
+}
+
+/// Publishes frame `n` of `meta` (pixels pattern_byte(n, i)).
+static void publish_pattern(shmframe::Writer &writer, const shmframe::Meta &meta, std::uint64_t n) {
+    shmframe::Status status;
+    CHECK(writer.publish(
+        meta,
+        [&](shmframe::Bytes bytes) {
+            for (std::size_t i = 0; i < bytes.size(); i++) bytes[i] = std::byte{pattern_byte(n, i)};
+        },
+        &status));
+}
+
+/// Holds the latest frame into `hold`, publishing frames of `meta` until the
+/// writer grants the reader its holds (at its next publish after the first try).
+static void hold_when_granted(shmframe::Writer &writer, shmframe::Reader &reader, const shmframe::Meta &meta,
+                              shmframe::Hold &hold) {
+    for (int tries = 0; tries < 20000; tries++) {
+        // NoHoldFree is an outcome, never thrown (nor an abort without exceptions).
+        Outcome got = reader.hold_latest(hold);
+        if (got == Outcome::Ok) return;
+        CHECK(got == Outcome::NoHoldFree && !hold);
+        publish_pattern(writer, meta, writer.frames_published() + 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(!"holds never granted");
+}
+
+static bool holds_pattern(const shmframe::Hold &hold, std::uint64_t n) {
+    for (std::size_t i = 0; i < hold.size(); i++)
+        if (hold.data()[i] != pattern_byte(n, i) || hold.pixels()[i] != std::byte{pattern_byte(n, i)}) return false;
+    return hold.size() > 0 && hold.pixels().size() == hold.size();
+}
+
+static void holds_are_raii_and_outlive_their_reader() {
+    shmframe::Status status;
+    shmframe::Writer writer("hpp-hold", small_slots(), &status);  // 4 holds by default
+    const shmframe::Meta meta = shmframe::packed(8, 8, PixelFormat::Rgba8);
+    publish_pattern(writer, meta, 1);
+    shmframe::Hold first, second, third;
+    {
+        shmframe::Reader reader("hpp-hold", nullptr, &status);  // asks for 2 holds by default
+        CHECK(reader);
+        hold_when_granted(writer, reader, meta, first);
+        CHECK(first && holds_pattern(first, first.number()) && first.width() == 8);
+        publish_pattern(writer, meta, writer.frames_published() + 1);
+        CHECK(reader.hold_latest(second, &status) == Outcome::Ok && status.code == SHMFRAME_OK);
+        CHECK(second.number() == writer.frames_published() && holds_pattern(second, second.number()));
+        // Both holds taken: refused, and a copy still reads.
+        CHECK(reader.hold_latest(third, &status) == Outcome::NoHoldFree && !third);
+        CHECK(status.code == SHMFRAME_E_NO_HOLD_FREE && status.message.find("no hold is free") != std::string::npos);
+        CHECK(reader.wait_hold_next(third, shmframe::no_limit) == Outcome::NoHoldFree);
+        shmframe::Frame frame;
+        CHECK(reader.latest(frame, &status) == Outcome::Ok && frame.number() == second.number());
+        // Moving a hold keeps it; releasing one frees it for the next hold.
+        shmframe::Hold moved = std::move(first);
+        CHECK(!first && first.data() == nullptr && moved && holds_pattern(moved, moved.info().number));
+        moved.release();
+        CHECK(!moved);
+        CHECK(reader.wait_hold_latest(third, std::chrono::seconds(0), &status) == Outcome::NoFrame);
+        CHECK(reader.hold_latest(third, &status) == Outcome::Ok && third.number() == second.number());
+    }
+    // The reader is gone; its holds are not, and the writer still honours them.
+    for (int i = 0; i < 200; i++) publish_pattern(writer, meta, writer.frames_published() + 1);
+    CHECK(holds_pattern(second, second.number()) && holds_pattern(third, third.number()));
 }
 
 #ifndef SHMFRAME_TEST_NO_EXCEPTIONS
@@ -151,6 +221,12 @@ static void a_mat_wraps_a_frame_and_publishes_exactly() {
     CHECK(reader.latest(frame) == Outcome::Ok);
     cv::Mat nv12 = shmframe::as_mat(frame);
     CHECK(nv12.rows == 6 && nv12.cols == 4 && nv12.at<std::uint8_t>(5, 3) == 23);
+    // A held frame: the Mat is over the shared memory itself.
+    shmframe::Hold hold;
+    hold_when_granted(writer, reader, shmframe::packed(4, 4, PixelFormat::Nv12), hold);
+    cv::Mat held = shmframe::as_mat(hold);
+    CHECK(held.data == hold.data() && held.rows == 6 && held.cols == 4);
+    CHECK(held.at<std::uint8_t>(5, 3) == pattern_byte(hold.number(), 23));
 }
 #endif
 
@@ -176,11 +252,19 @@ static void a_qimage_wraps_a_frame() {
     CHECK(writer.publish(shmframe::packed(2, 2, PixelFormat::Nv12), nv12, 6, &status));
     CHECK(reader.latest(frame, &status) == Outcome::Ok);
     CHECK(shmframe::as_qimage(frame).isNull());
+    // A held frame: the QImage is over the shared memory itself.
+    shmframe::Hold hold;
+    hold_when_granted(writer, reader, shmframe::packed(2, 1, PixelFormat::Rgb8), hold);
+    const QImage held = shmframe::as_qimage(hold);
+    const std::uint64_t n = hold.number();
+    CHECK(!held.isNull() && held.constBits() == hold.data());
+    CHECK(held.pixel(1, 0) == qRgb(pattern_byte(n, 3), pattern_byte(n, 4), pattern_byte(n, 5)));
 }
 #endif
 
 int main() {
     status_overloads_never_throw();
+    holds_are_raii_and_outlive_their_reader();
 #ifndef SHMFRAME_TEST_NO_EXCEPTIONS
     errors_throw_and_a_throwing_fill_publishes_nothing();
 #endif
