@@ -173,9 +173,7 @@ impl ObjectImpl for ShmFrameSink {
         match pspec.name() {
             "stream" => settings.stream = value.get().unwrap_or(None),
             "slots" => settings.slots = value.get().unwrap_or(DEFAULT_SLOTS),
-            "holds" => {
-                settings.holds = value.get().unwrap_or(shmframe::DEFAULT_HOLDS as u32)
-            }
+            "holds" => settings.holds = value.get().unwrap_or(shmframe::DEFAULT_HOLDS as u32),
             "mode" => settings.access = value.get().unwrap_or(Access::Owner),
             other => gst::warning!(CAT, imp = self, "no property {}", other),
         }

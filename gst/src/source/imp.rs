@@ -187,7 +187,12 @@ impl ShmFrameSrc {
                     return self.copy_now(reader, settings.mode).map_err(read_error)
                 }
                 Err(e @ Error::Io { .. }) => {
-                    gst::warning!(CAT, imp = self, "frames are copied: cannot hold them: {}", e);
+                    gst::warning!(
+                        CAT,
+                        imp = self,
+                        "frames are copied: cannot hold them: {}",
+                        e
+                    );
                     state.holds_failed = true;
                     return Ok(Step::Nothing);
                 }
@@ -286,7 +291,13 @@ impl ShmFrameSrc {
                 true => "the held frames themselves",
                 false => "copies (zero-copy off, or no hold free)",
             };
-            gst::debug!(CAT, imp = self, "from frame {} on, buffers are {}", number, what);
+            gst::debug!(
+                CAT,
+                imp = self,
+                "from frame {} on, buffers are {}",
+                number,
+                what
+            );
         }
     }
 
@@ -611,9 +622,8 @@ impl PushSrcImpl for ShmFrameSrc {
         if let Some(qos) = qos {
             let _ = self.obj().post_message(qos);
         }
-        let (mut buffer, zero_copy) = self
-            .frame_buffer(&info, pixels, &video_info)
-            .map_err(|e| {
+        let (mut buffer, zero_copy) =
+            self.frame_buffer(&info, pixels, &video_info).map_err(|e| {
                 gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
                 gst::FlowError::Error
             })?;
