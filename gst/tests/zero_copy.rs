@@ -105,7 +105,7 @@ fn publish_until_held(
 }
 
 #[test]
-fn held_buffers_are_read_only_and_keep_their_pixels_while_the_writer_goes_on() {
+fn held_buffers_are_read_only_and_keep_their_pixels_while_the_writer_goes_on_and_after_it_closed() {
     support::init();
     let name = support::unique_name("held");
     let meta = FrameMeta::packed(WIDTH, HEIGHT, PixelFormat::Rgba8);
@@ -142,8 +142,12 @@ fn held_buffers_are_read_only_and_keep_their_pixels_while_the_writer_goes_on() {
         held >= 1,
         "stats count held buffers ({held} held, {copied} copied)"
     );
-    drop(kept);
+    // The buffer outlives the pipeline and the writer: it keeps its own
+    // mapping, and the frame is still there.
     pipeline.stop();
+    drop(pipeline);
+    drop(writer);
+    assert_pattern(buffer, len);
 }
 
 #[test]
