@@ -23,8 +23,13 @@ fn pattern(number: u64, len: usize) -> Vec<u8> {
 
 /// A writer of `meta` frames that honours `holds` holds.
 fn writer(name: &str, meta: &FrameMeta, holds: usize) -> Writer {
+    writer_with_slots(name, meta, holds, 2)
+}
+
+/// A writer of `meta` frames with at least `slots` slots.
+fn writer_with_slots(name: &str, meta: &FrameMeta, holds: usize, slots: usize) -> Writer {
     let options = WriterOptions {
-        slots: 2,
+        slots,
         slot_capacity: meta.checked_len().expect("a valid frame"),
         holds,
         ..WriterOptions::default()
@@ -208,6 +213,46 @@ fn a_full_queue_degrades_to_copies_and_stalls_neither_writer_nor_source() {
 
     // The freed buffers ended their holds: frames are held in place again.
     drop(publish_until_held(&mut writer, &meta, &sink));
+    pipeline.stop();
+}
+
+#[test]
+fn in_order_reading_holds_and_copies_every_frame_in_turn() {
+    support::init();
+    let name = support::unique_name("every");
+    let meta = FrameMeta::packed(WIDTH, HEIGHT, PixelFormat::Rgba8);
+    let len = meta.checked_len().expect("a valid frame");
+    let mut writer = writer_with_slots(&name, &meta, 4, 64);
+    let pipeline = Pipeline::parse(&format!(
+        "shmframesrc name=src stream={name} mode=every ! appsink name=out sync=false max-buffers=1"
+    ));
+    let sink: gst_app::AppSink = pipeline.by_name("out");
+    pipeline.play();
+    let held = publish_until_held(&mut writer, &meta, &sink);
+    let mut expected = held.buffer().expect("a buffer").offset() + 1;
+    drop(held);
+    // A burst the ring holds: every frame comes, in order, held while the
+    // source's holds last and copied when the appsink and the source keep them all.
+    for _ in 0..40 {
+        publish(&mut writer, &meta);
+    }
+    let mut origins = Vec::new();
+    while expected <= writer.frames_published() {
+        let sample = support::pull(&sink);
+        let buffer = sample.buffer().expect("a buffer");
+        assert_eq!(
+            buffer.offset(),
+            expected,
+            "frames come in order, none skipped"
+        );
+        assert_pattern(buffer, len);
+        origins.push(zero_copy(buffer));
+        expected += 1;
+    }
+    assert!(
+        origins.contains(&true),
+        "in-order frames are held: {origins:?}"
+    );
     pipeline.stop();
 }
 
