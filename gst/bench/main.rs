@@ -301,6 +301,11 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
         .map_err(|e| format!("{e}: {:?}", bus_error(&pipeline)))?;
     println!("ready");
     let mut latencies_us = Vec::new();
+    // shmframesrc stamps each buffer with its frame's publish time (as running
+    // time on the system clock, which counts CLOCK_MONOTONIC): the part of the
+    // latency spent before the publish, in the writing pipeline.
+    let mut before_publish_us = Vec::new();
+    let base_time = pipeline.base_time().map(|t| t.nseconds());
     let mut first = None;
     let mut last = Instant::now();
     let mut paused = false;
@@ -331,6 +336,12 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
         let now = Instant::now();
         let stamp = u64::from_le_bytes(map[..8].try_into().map_err(|_| "short frame")?);
         latencies_us.push(now_ns.saturating_sub(stamp) as f64 / 1e3);
+        if let (Kind::Shmframe | Kind::ShmframeCopy, Some(pts), Some(base)) =
+            (kind, buffer.pts(), base_time)
+        {
+            let published = pts.nseconds() + base;
+            before_publish_us.push(published.saturating_sub(stamp) as f64 / 1e3);
+        }
         first.get_or_insert(now);
         last = now;
         // After the first frame, a 2 s gap means the writer is done.
@@ -340,9 +351,12 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
         return Err(error);
     }
     if let Some(source) = pipeline.by_name("src") {
+        let settled = |v: &[f64]| median(&mut v[v.len() / 10..].to_vec());
         eprintln!(
-            "reader: shmframesrc {}",
-            source.property::<gst::Structure>("stats")
+            "reader: shmframesrc {}; median latency {:.0} us, of which before the publish {:.0} us",
+            source.property::<gst::Structure>("stats"),
+            settled(&latencies_us),
+            settled(&before_publish_us),
         );
     }
     let _ = pipeline.set_state(gst::State::Null);
