@@ -367,3 +367,36 @@ fn padded_frames_are_held_with_a_video_meta() {
 fn padded_frames_are_copied_for_a_downstream_without_video_meta() {
     padded_frames(false);
 }
+
+/// Pulls `count` samples from a source reading what a `shmframesink` with
+/// `holds` publishes; returns how many were held in place.
+fn held_from_a_sink_with(holds: u32, count: usize) -> usize {
+    support::init();
+    let name = support::unique_name("sinkholds");
+    let writing = Pipeline::parse(&format!(
+        "videotestsrc is-live=true pattern=ball \
+         ! video/x-raw,format=RGBA,width={WIDTH},height={HEIGHT},framerate=200/1 \
+         ! shmframesink stream={name} holds={holds}"
+    ));
+    writing.play();
+    let reading = Pipeline::parse(&format!(
+        "shmframesrc stream={name} ! appsink name=out sync=false max-buffers=1"
+    ));
+    let sink: gst_app::AppSink = reading.by_name("out");
+    reading.play();
+    let held = (0..count)
+        .filter(|_| zero_copy(support::pull(&sink).buffer().expect("a buffer")))
+        .count();
+    reading.stop();
+    writing.stop();
+    held
+}
+
+#[test]
+fn a_sink_with_holds_0_makes_its_readers_copy() {
+    assert_eq!(held_from_a_sink_with(0, 30), 0);
+    assert!(
+        held_from_a_sink_with(4, 30) > 0,
+        "with holds, readers hold frames"
+    );
+}
