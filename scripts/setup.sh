@@ -24,6 +24,8 @@ packages=(
     # the GStreamer plugin (gst/) against GStreamer 1.22
     pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+    # shmsink/shmsrc, the peers that shmframe-gst-bench measures against
+    gstreamer1.0-plugins-bad
     # the C library's tests and examples (capi/): C/C++ compilers, CMake, Qt 6, OpenCV, valgrind
     gcc g++ cmake qt6-base-dev libopencv-core-dev libopencv-imgproc-dev valgrind
     # the browser tests of `shmframe web`: Debian's Chromium, driven from Node.js

@@ -1,6 +1,7 @@
 //! 1080p RGBA between two GStreamer pipelines in two processes:
-//! `shmframesink` -> `shmframesrc` against GStreamer's `shmsink` -> `shmsrc`,
-//! interleaved in one run. Measures the frames per second a reader receives
+//! `shmframesink` -> `shmframesrc` (frames held in place, and with
+//! `zero-copy=false`) against GStreamer's `shmsink` -> `shmsrc`, interleaved
+//! in one run. Measures the frames per second a reader receives
 //! from an unpaced writer, the latency of paced frames (each carries its
 //! CLOCK_MONOTONIC push time in its first bytes), and the writer's rate while
 //! the reading pipeline is paused.
@@ -88,7 +89,9 @@ impl End {
         vec![
             role.to_string(),
             "--kind".into(),
-            format!("{:?}", self.kind).to_lowercase(),
+            self.kind
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
             "--target".into(),
             self.target.clone(),
             "--frames".into(),
@@ -99,7 +102,10 @@ impl End {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
 enum Kind {
+    /// shmframesrc pushing frames held in place (its default).
     Shmframe,
+    /// shmframesrc copying every frame (`zero-copy=false`).
+    ShmframeCopy,
     Shm,
 }
 
@@ -107,7 +113,9 @@ impl Kind {
     fn sink(self, target: &str) -> String {
         match self {
             // Eight slots: the same memory as the shm area, and room for a reader still copying.
-            Kind::Shmframe => format!("shmframesink stream={target} slots=8 sync=false"),
+            Kind::Shmframe | Kind::ShmframeCopy => {
+                format!("shmframesink stream={target} slots=8 sync=false")
+            }
             Kind::Shm => format!(
                 "shmsink socket-path={target} shm-size={SHM_SIZE} wait-for-connection=true sync=false"
             ),
@@ -116,7 +124,8 @@ impl Kind {
 
     fn source(self, target: &str) -> String {
         match self {
-            Kind::Shmframe => format!("shmframesrc stream={target}"),
+            Kind::Shmframe => format!("shmframesrc name=src stream={target}"),
+            Kind::ShmframeCopy => format!("shmframesrc name=src stream={target} zero-copy=false"),
             // shmsrc carries no caps: the reader repeats them.
             Kind::Shm => format!("shmsrc socket-path={target} is-live=true ! {CAPS}"),
         }
@@ -292,6 +301,11 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
         .map_err(|e| format!("{e}: {:?}", bus_error(&pipeline)))?;
     println!("ready");
     let mut latencies_us = Vec::new();
+    // shmframesrc stamps each buffer with its frame's publish time (as running
+    // time on the system clock, which counts CLOCK_MONOTONIC): the part of the
+    // latency spent before the publish, in the writing pipeline.
+    let mut before_publish_us = Vec::new();
+    let base_time = pipeline.base_time().map(|t| t.nseconds());
     let mut first = None;
     let mut last = Instant::now();
     let mut paused = false;
@@ -322,6 +336,12 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
         let now = Instant::now();
         let stamp = u64::from_le_bytes(map[..8].try_into().map_err(|_| "short frame")?);
         latencies_us.push(now_ns.saturating_sub(stamp) as f64 / 1e3);
+        if let (Kind::Shmframe | Kind::ShmframeCopy, Some(pts), Some(base)) =
+            (kind, buffer.pts(), base_time)
+        {
+            let published = pts.nseconds() + base;
+            before_publish_us.push(published.saturating_sub(stamp) as f64 / 1e3);
+        }
         first.get_or_insert(now);
         last = now;
         // After the first frame, a 2 s gap means the writer is done.
@@ -329,6 +349,15 @@ fn read(end: &End, pause_at: Option<f64>, pause_for: f64, touch: bool) -> Result
     }
     if let Some(error) = bus_error(&pipeline) {
         return Err(error);
+    }
+    if let Some(source) = pipeline.by_name("src") {
+        let settled = |v: &[f64]| median(&mut v[v.len() / 10..].to_vec());
+        eprintln!(
+            "reader: shmframesrc {}; median latency {:.0} us, of which before the publish {:.0} us",
+            source.property::<gst::Structure>("stats"),
+            settled(&latencies_us),
+            settled(&before_publish_us),
+        );
     }
     let _ = pipeline.set_state(gst::State::Null);
     let span = first.map_or(0.0, |first| (last - first).as_secs_f64());
@@ -360,7 +389,7 @@ struct Pair {
 fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>, touch: bool) -> Result<Pair> {
     use std::io::{BufRead, BufReader};
     let target = match kind {
-        Kind::Shmframe => format!("gst-bench-{}", std::process::id()),
+        Kind::Shmframe | Kind::ShmframeCopy => format!("gst-bench-{}", std::process::id()),
         Kind::Shm => format!("/tmp/gst-bench-{}.sock", std::process::id()),
     };
     let end = End {
@@ -379,12 +408,12 @@ fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>, touch: bool) -
     write_args.extend(["--fps".into(), fps.to_string()]);
     // shmsink creates the socket that shmsrc connects to; shmframesrc waits for its stream.
     let (first, second) = match kind {
-        Kind::Shmframe => (read_args, write_args),
+        Kind::Shmframe | Kind::ShmframeCopy => (read_args, write_args),
         Kind::Shm => (write_args, read_args),
     };
     let mut first_child = spawn(&first)?;
     let mut first_out = BufReader::new(first_child.stdout.take().ok_or("no stdout")?);
-    if kind == Kind::Shmframe {
+    if kind != Kind::Shm {
         let mut ready = String::new();
         first_out.read_line(&mut ready).map_err(|e| e.to_string())?;
     } else {
@@ -415,7 +444,7 @@ fn pair(kind: Kind, frames: u32, fps: f64, pause_at: Option<f64>, touch: bool) -
     let _ = second_child.wait();
     let _ = std::fs::remove_file(&target);
     let (reader_line, writer_line) = match kind {
-        Kind::Shmframe => (first_line, second_line),
+        Kind::Shmframe | Kind::ShmframeCopy => (first_line, second_line),
         Kind::Shm => (second_line, first_line),
     };
     let numbers = |line: &str| -> Vec<f64> {
@@ -464,8 +493,8 @@ struct Figures {
 }
 
 fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
-    let kinds = [Kind::Shmframe, Kind::Shm];
-    let mut figures = [Figures::default(), Figures::default()];
+    let kinds = [Kind::Shmframe, Kind::ShmframeCopy, Kind::Shm];
+    let mut figures = [Figures::default(), Figures::default(), Figures::default()];
     for round in 1..=rounds {
         for (kind, figures) in kinds.into_iter().zip(figures.iter_mut()) {
             // Unpaced: frames per second reaching the reader, and leaving the writer;
@@ -519,18 +548,23 @@ fn run(rounds: u32, frames: u32, latency_frames: u32, fps: f64) -> Result<()> {
         }
     }
     println!(
-        "| 1080p RGBA, {rounds} interleaved rounds | shmframesink -> shmframesrc (median) | shmsink -> shmsrc (median) | ratio: median of the rounds' (range) |"
+        "| 1080p RGBA, {rounds} interleaved rounds (medians) | shmframesink -> shmframesrc, zero-copy | shmframesrc zero-copy=false | shmsink -> shmsrc | zero-copy / shm: median of the rounds' ratios (range) | copy / shm |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     let row = |what: &str, pick: &dyn Fn(&Figures) -> &Vec<f64>| {
-        let (ours, theirs) = (pick(&figures[0]), pick(&figures[1]));
-        let mut ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
-        let (low, high) = (percentile(&mut ratios, 0.0), percentile(&mut ratios, 1.0));
+        let [held, copied, theirs] = [0, 1, 2].map(|i| pick(&figures[i]));
+        let ratio = |ours: &Vec<f64>| {
+            let mut ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+            let (low, high) = (percentile(&mut ratios, 0.0), percentile(&mut ratios, 1.0));
+            format!("{:.2}x ({low:.2}-{high:.2})", median(&mut ratios))
+        };
         println!(
-            "| {what} | {:.1} | {:.1} | {:.2}x ({low:.2}-{high:.2}) |",
-            median(&mut ours.clone()),
+            "| {what} | {:.1} | {:.1} | {:.1} | {} | {} |",
+            median(&mut held.clone()),
+            median(&mut copied.clone()),
             median(&mut theirs.clone()),
-            median(&mut ratios),
+            ratio(held),
+            ratio(copied),
         );
     };
     row(

@@ -19,7 +19,7 @@ mod source;
 mod stream_name;
 
 pub use sink::{Access, ShmFrameSink};
-pub use source::{ReadMode, ShmFrameSrc};
+pub use source::{ReadMode, ShmFrameSrc, META_NAME, META_ZERO_COPY};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     sink::register(plugin)?;

@@ -61,6 +61,17 @@ pub fn fill_slot(
     Ok(())
 }
 
+/// Whether a frame of `len` bytes laid out as `planes` is exactly GStreamer's
+/// default layout for `info` (then it can be a buffer as it is).
+fn agrees(planes: &Planes, len: usize, info: &gst_video::VideoInfo) -> bool {
+    planes.len() == len
+        && info.size() == len
+        && planes.as_slice().iter().enumerate().all(|(i, plane)| {
+            info.offset().get(i) == Some(&plane.offset)
+                && info.stride().get(i).map(|&s| s as usize) == Some(plane.stride)
+        })
+}
+
 /// Wraps a frame read from a stream as a GStreamer buffer laid out as `info`
 /// says, without a copy when the layouts already agree.
 pub fn to_buffer<T>(
@@ -72,16 +83,87 @@ where
     T: AsRef<[u8]> + AsMut<[u8]> + Send + 'static,
 {
     let planes = meta.planes()?;
-    let pixels = frame.as_ref();
-    let agrees = planes.len() == pixels.len()
-        && info.size() == pixels.len()
-        && planes.as_slice().iter().enumerate().all(|(i, plane)| {
-            info.offset().get(i) == Some(&plane.offset)
-                && info.stride().get(i).map(|&s| s as usize) == Some(plane.stride)
-        });
-    if agrees {
+    if agrees(&planes, frame.as_ref().len(), info) {
         return Ok(gst::Buffer::from_mut_slice(frame));
     }
+    Ok(gst::Buffer::from_mut_slice(repack(
+        &planes,
+        frame.as_ref(),
+        info,
+    )?))
+}
+
+/// Wraps a frame held in place as a read-only buffer (`Ok((buffer, true))`):
+/// as it is when its layout is GStreamer's default for `info`, else with a
+/// `GstVideoMeta` giving its strides and plane offsets when downstream reads
+/// one (`video_meta`). Otherwise its rows are repacked into a copy
+/// (`Ok((buffer, false))`) and `frame` is dropped at once.
+pub fn held_to_buffer<T>(
+    meta: &FrameMeta,
+    frame: T,
+    info: &gst_video::VideoInfo,
+    video_meta: bool,
+) -> Result<(gst::Buffer, bool), CopyError>
+where
+    T: AsRef<[u8]> + Send + 'static,
+{
+    let planes = meta.planes()?;
+    let len = frame.as_ref().len();
+    if agrees(&planes, len, info) {
+        return Ok((gst::Buffer::from_slice(frame), true));
+    }
+    if video_meta && planes.len() <= len {
+        let mut buffer = gst::Buffer::from_slice(frame);
+        if with_video_meta(&mut buffer, &planes, info).is_ok() {
+            return Ok((buffer, true));
+        }
+        // GStreamer checks the frame against its own default size, which
+        // rows packed tighter than its 4-byte alignment (odd widths) miss.
+        let map = buffer
+            .map_readable()
+            .map_err(|e| CopyError::Buffer(e.to_string()))?;
+        let repacked = repack(&planes, &map, info)?;
+        return Ok((gst::Buffer::from_mut_slice(repacked), false));
+    }
+    let repacked = repack(&planes, frame.as_ref(), info)?;
+    Ok((gst::Buffer::from_mut_slice(repacked), false))
+}
+
+/// Describes the frame in `buffer`, laid out as `planes`, by a `GstVideoMeta`.
+fn with_video_meta(
+    buffer: &mut gst::Buffer,
+    planes: &Planes,
+    info: &gst_video::VideoInfo,
+) -> Result<(), CopyError> {
+    let offsets: Vec<usize> = planes.as_slice().iter().map(|p| p.offset).collect();
+    let strides = planes
+        .as_slice()
+        .iter()
+        .map(|p| i32::try_from(p.stride))
+        .collect::<Result<Vec<i32>, _>>()
+        .map_err(|_| CopyError::Buffer("a stride beyond 2 GiB".into()))?;
+    let buffer = buffer
+        .get_mut()
+        .ok_or_else(|| CopyError::Buffer("a new buffer is shared".into()))?;
+    gst_video::VideoMeta::add_full(
+        buffer,
+        gst_video::VideoFrameFlags::empty(),
+        info.format(),
+        info.width(),
+        info.height(),
+        &offsets,
+        &strides,
+    )
+    .map_err(|e| CopyError::Buffer(e.to_string()))?;
+    Ok(())
+}
+
+/// The frame's rows, laid out as `info` says (GStreamer's default layout).
+fn repack(
+    planes: &Planes,
+    pixels: &[u8],
+    info: &gst_video::VideoInfo,
+) -> Result<Vec<u8>, CopyError> {
     let mut repacked = vec![0u8; info.size()];
     for (index, plane) in planes.as_slice().iter().enumerate() {
         let (Some(&offset), Some(&stride)) = (info.offset().get(index), info.stride().get(index))
@@ -106,5 +188,5 @@ where
             }
         }
     }
-    Ok(gst::Buffer::from_mut_slice(repacked))
+    Ok(repacked)
 }

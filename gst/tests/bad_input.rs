@@ -48,6 +48,10 @@ fn bad_property_values_are_element_errors() {
             format!("videotestsrc ! shmframesink stream={name} slots=5000"),
             "slots=5000",
         ),
+        (
+            format!("videotestsrc ! shmframesink stream={name} holds=65"),
+            "holds=65",
+        ),
         ("videotestsrc ! shmframesink".to_string(), "no stream name"),
         (
             "videotestsrc ! shmframesink stream=../etc".to_string(),

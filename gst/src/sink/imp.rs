@@ -29,6 +29,7 @@ const DEFAULT_SLOTS: u32 = 2;
 struct Settings {
     stream: Option<String>,
     slots: u32,
+    holds: u32,
     access: Access,
 }
 
@@ -37,6 +38,7 @@ impl Default for Settings {
         Settings {
             stream: None,
             slots: DEFAULT_SLOTS,
+            holds: shmframe::DEFAULT_HOLDS as u32,
             access: Access::Owner,
         }
     }
@@ -143,6 +145,16 @@ impl ObjectImpl for ShmFrameSink {
                     .default_value(DEFAULT_SLOTS)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecUInt::builder("holds")
+                    .nick("Holds")
+                    .blurb(
+                        "Frames readers may hold in place at once, all readers together \
+                         (0 to 64; 0: readers always copy). The ring gets at least \
+                         holds + 2 slots, so the writer never waits for a holder",
+                    )
+                    .default_value(shmframe::DEFAULT_HOLDS as u32)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("mode", Access::Owner)
                     .nick("File mode")
                     .blurb(
@@ -161,6 +173,7 @@ impl ObjectImpl for ShmFrameSink {
         match pspec.name() {
             "stream" => settings.stream = value.get().unwrap_or(None),
             "slots" => settings.slots = value.get().unwrap_or(DEFAULT_SLOTS),
+            "holds" => settings.holds = value.get().unwrap_or(shmframe::DEFAULT_HOLDS as u32),
             "mode" => settings.access = value.get().unwrap_or(Access::Owner),
             other => gst::warning!(CAT, imp = self, "no property {}", other),
         }
@@ -171,6 +184,7 @@ impl ObjectImpl for ShmFrameSink {
         match pspec.name() {
             "stream" => settings.stream.to_value(),
             "slots" => settings.slots.to_value(),
+            "holds" => settings.holds.to_value(),
             "mode" => settings.access.to_value(),
             // GLib only asks for properties the element declared.
             _ => pspec.default_value().clone(),
@@ -204,8 +218,19 @@ impl BaseSinkImpl for ShmFrameSink {
                 ]
             ));
         }
+        if settings.holds as usize > shmframe::layout::MAX_HOLDS {
+            return Err(gst::error_msg!(
+                gst::ResourceError::Settings,
+                [
+                    "holds={} is out of range: a stream honours 0 to {} holds",
+                    settings.holds,
+                    shmframe::layout::MAX_HOLDS
+                ]
+            ));
+        }
         let options = WriterOptions {
             slots: settings.slots as usize,
+            holds: settings.holds as usize,
             mode: settings.access.file_mode(),
             ..WriterOptions::default()
         };

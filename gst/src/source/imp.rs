@@ -1,8 +1,10 @@
 //! The source's implementation: properties, waiting for frames without
-//! blocking a state change, caps from each frame, timestamps and QoS.
+//! blocking a state change, frames held in place or copied, caps from each
+//! frame, timestamps and QoS.
 
+use super::held::HeldPixels;
 use super::recycle::Recycler;
-use super::{clock, ReadMode};
+use super::{clock, origin, ReadMode};
 use crate::{formats, planes, stream_name};
 use gst::glib;
 use gst::prelude::*;
@@ -10,8 +12,8 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::base_src::CreateSuccess;
 use gst_base::subclass::prelude::*;
-use shmframe::{Error, FrameInfo, FrameMeta, Reader};
-use std::sync::atomic::{AtomicBool, Ordering};
+use shmframe::{Error, FrameInfo, FrameMeta, OwnedHeldFrame, Reader, ReaderOptions};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,12 +29,18 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 /// is stopping gets `create` back.
 const WAKE_SLICE: Duration = Duration::from_millis(20);
 
+/// Frames held in place at once unless the `holds` property says otherwise:
+/// the engine's default for a reader.
+const DEFAULT_HOLDS: u32 = 2;
+
 #[derive(Debug, Clone)]
 struct Settings {
     stream: Option<String>,
     mode: ReadMode,
     wait_for_writer: bool,
     eos_on_close: bool,
+    zero_copy: bool,
+    holds: u32,
 }
 
 impl Default for Settings {
@@ -42,6 +50,8 @@ impl Default for Settings {
             mode: ReadMode::Latest,
             wait_for_writer: true,
             eos_on_close: false,
+            zero_copy: true,
+            holds: DEFAULT_HOLDS,
         }
     }
 }
@@ -59,6 +69,9 @@ struct State {
     dropped: u64,
     /// The last buffer's timestamp; timestamps never go back.
     last_pts: Option<gst::ClockTime>,
+    /// Holding failed for a reason other than no free hold (the hold file
+    /// could not be made): frames are copied for the rest of the run.
+    holds_failed: bool,
 }
 
 #[derive(Default)]
@@ -73,7 +86,18 @@ pub struct ShmFrameSrc {
     flushing: AtomicBool,
     /// Memory of frames GStreamer has freed, for the next ones.
     recycler: Recycler,
+    /// Whether downstream reads `GstVideoMeta`, so that a held frame laid out
+    /// unlike GStreamer's default can still be pushed in place.
+    video_meta: AtomicBool,
+    /// Buffers pushed since start: held frames in place, and copies (the `stats` property).
+    zero_copied: AtomicU64,
+    copied: AtomicU64,
+    /// How the last buffer was made (`ORIGIN_*`), to log only the changes.
+    last_origin: AtomicU8,
 }
+
+const ORIGIN_HELD: u8 = 1;
+const ORIGIN_COPIED: u8 = 2;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -83,15 +107,31 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// What one look at the stream found.
 enum Step {
-    Frame(FrameInfo, Vec<u8>),
+    Frame(FrameInfo, Pixels),
     Nothing,
     End,
 }
 
+/// A frame's pixels: held in place in the segment, or copied out.
+enum Pixels {
+    Held(OwnedHeldFrame),
+    Copied(Vec<u8>),
+}
+
 impl ShmFrameSrc {
-    /// Opens the stream; `Ok(None)` if it does not exist yet and waiting is allowed.
-    fn open(&self, name: &str, wait: bool) -> Result<Option<Reader>, gst::ErrorMessage> {
-        match Reader::open(name) {
+    /// Opens the stream, asking for `holds` holds; `Ok(None)` if it does not
+    /// exist yet and waiting is allowed.
+    fn open(
+        &self,
+        name: &str,
+        wait: bool,
+        holds: u32,
+    ) -> Result<Option<Reader>, gst::ErrorMessage> {
+        let options = ReaderOptions {
+            holds: holds as usize,
+            ..ReaderOptions::default()
+        };
+        match Reader::open_with(name, &options) {
             Ok(reader) => {
                 gst::info!(CAT, imp = self, "reading {}", reader.path().display());
                 Ok(Some(reader))
@@ -115,7 +155,7 @@ impl ShmFrameSrc {
         };
         let reader = match state.reader.as_mut() {
             Some(reader) => reader,
-            None => match self.open(&name, true)? {
+            None => match self.open(&name, true, settings.holds)? {
                 Some(reader) => state.reader.insert(reader),
                 None if settings.eos_on_close && state.processed > 0 => return Ok(Step::End),
                 None => {
@@ -130,15 +170,45 @@ impl ShmFrameSrc {
                 ["could not read a frame from stream `{}`: {}", name, e]
             )
         };
-        let mut pixels = self.recycler.take();
-        let waited = match settings.mode {
-            ReadMode::Latest => reader.wait_latest(&mut pixels, WAKE_SLICE),
-            ReadMode::Every => reader.wait_next(&mut pixels, WAKE_SLICE),
-        };
-        match waited {
-            Ok(Some(info)) => return Ok(Step::Frame(info, pixels)),
-            Ok(None) => self.recycler.give_back(pixels),
-            Err(e) => return Err(read_error(e)),
+        if settings.zero_copy && !state.holds_failed {
+            let held = match settings.mode {
+                ReadMode::Latest => reader.wait_hold_latest(WAKE_SLICE),
+                ReadMode::Every => reader.wait_hold_next(WAKE_SLICE),
+            };
+            // Owned at once, so that the reader is free again for a copy.
+            match held.map(|frame| frame.map(shmframe::HeldFrame::into_owned)) {
+                Ok(Some(frame)) => {
+                    return Ok(Step::Frame(*frame.info(), Pixels::Held(frame)));
+                }
+                Ok(None) => {}
+                // A frame is there but no hold is free (downstream keeps them,
+                // or they were not granted yet): copy it at once, never wait.
+                Err(Error::NoHoldFree) => {
+                    return self.copy_now(reader, settings.mode).map_err(read_error)
+                }
+                Err(e @ Error::Io { .. }) => {
+                    gst::warning!(
+                        CAT,
+                        imp = self,
+                        "frames are copied: cannot hold them: {}",
+                        e
+                    );
+                    state.holds_failed = true;
+                    return Ok(Step::Nothing);
+                }
+                Err(e) => return Err(read_error(e)),
+            }
+        } else {
+            let mut pixels = self.recycler.take();
+            let waited = match settings.mode {
+                ReadMode::Latest => reader.wait_latest(&mut pixels, WAKE_SLICE),
+                ReadMode::Every => reader.wait_next(&mut pixels, WAKE_SLICE),
+            };
+            match waited {
+                Ok(Some(info)) => return Ok(Step::Frame(info, Pixels::Copied(pixels))),
+                Ok(None) => self.recycler.give_back(pixels),
+                Err(e) => return Err(read_error(e)),
+            }
         }
         if !settings.eos_on_close || reader.writer_alive() {
             return Ok(Step::Nothing);
@@ -151,12 +221,92 @@ impl ShmFrameSrc {
             ReadMode::Every => reader.next(&mut pixels),
         };
         if let Some(info) = last.map_err(read_error)? {
-            return Ok(Step::Frame(info, pixels));
+            return Ok(Step::Frame(info, Pixels::Copied(pixels)));
         }
         if reader.follow().map_err(read_error)? {
             return Ok(Step::Nothing);
         }
         Ok(Step::End)
+    }
+
+    /// Copies the frame a refused hold was for (the latest, or the next in order).
+    fn copy_now(&self, reader: &mut Reader, mode: ReadMode) -> Result<Step, Error> {
+        let mut pixels = self.recycler.take();
+        let copied = match mode {
+            ReadMode::Latest => reader.latest(&mut pixels),
+            ReadMode::Every => reader.next(&mut pixels),
+        };
+        match copied {
+            Ok(Some(info)) => Ok(Step::Frame(info, Pixels::Copied(pixels))),
+            other => {
+                self.recycler.give_back(pixels);
+                other.map(|_| Step::Nothing)
+            }
+        }
+    }
+
+    /// Asks downstream whether it reads `GstVideoMeta` for buffers of `caps`.
+    fn ask_video_meta(&self, caps: &gst::Caps) {
+        let mut query = gst::query::Allocation::new(Some(caps), false);
+        let reads = self.obj().src_pad().peer_query(&mut query)
+            && query
+                .find_allocation_meta::<gst_video::VideoMeta>()
+                .is_some();
+        gst::debug!(CAT, imp = self, "downstream reads GstVideoMeta: {}", reads);
+        self.video_meta.store(reads, Ordering::Relaxed);
+    }
+
+    /// A frame as a buffer: the held frame itself (read-only memory whose
+    /// release ends the hold), or a copy; and whether it is the held frame.
+    fn frame_buffer(
+        &self,
+        info: &FrameInfo,
+        pixels: Pixels,
+        video_info: &gst_video::VideoInfo,
+    ) -> Result<(gst::Buffer, bool), planes::CopyError> {
+        match pixels {
+            Pixels::Held(frame) => planes::held_to_buffer(
+                &info.meta,
+                HeldPixels(frame),
+                video_info,
+                self.video_meta.load(Ordering::Relaxed),
+            ),
+            Pixels::Copied(bytes) => {
+                planes::to_buffer(&info.meta, self.recycler.wrap(bytes), video_info)
+                    .map(|buffer| (buffer, false))
+            }
+        }
+    }
+
+    /// Counts a pushed buffer as held in place or copied; logs when that
+    /// changes, not per frame.
+    fn count(&self, zero_copy: bool, number: u64) {
+        let (counter, origin) = match zero_copy {
+            true => (&self.zero_copied, ORIGIN_HELD),
+            false => (&self.copied, ORIGIN_COPIED),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if self.last_origin.swap(origin, Ordering::Relaxed) != origin {
+            let what = match zero_copy {
+                true => "the held frames themselves",
+                false => "copies (zero-copy off, or no hold free)",
+            };
+            gst::debug!(
+                CAT,
+                imp = self,
+                "from frame {} on, buffers are {}",
+                number,
+                what
+            );
+        }
+    }
+
+    /// What the `stats` property reports.
+    fn stats(&self) -> gst::Structure {
+        gst::Structure::builder("application/x-shmframesrc-stats")
+            .field("zero-copy", self.zero_copied.load(Ordering::Relaxed))
+            .field("copied", self.copied.load(Ordering::Relaxed))
+            .build()
     }
 
     /// The caps for a frame, set downstream first when its size, format or colorimetry changed.
@@ -184,6 +334,7 @@ impl ShmFrameSrc {
             );
             return Err(gst::FlowError::NotNegotiated);
         }
+        self.ask_video_meta(&caps);
         Ok(info)
     }
 
@@ -286,6 +437,37 @@ impl ObjectImpl for ShmFrameSrc {
                     .default_value(false)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecBoolean::builder("zero-copy")
+                    .nick("Zero copy")
+                    .blurb(
+                        "Push each frame as read-only memory held in place in the stream \
+                         (the writer leaves it alone until the buffer is freed) instead of \
+                         a copy; when no hold is free, the frame is copied at once. Each \
+                         buffer's GstShmFrameMeta says which (field zero-copy)",
+                    )
+                    .default_value(true)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("holds")
+                    .nick("Holds")
+                    .blurb(
+                        "Frames this source may hold in place at once (buffers alive \
+                         downstream); further frames are copied. The writer grants \
+                         what is free of its own holds",
+                    )
+                    .minimum(1)
+                    .maximum(shmframe::layout::MAX_HOLDS as u32)
+                    .default_value(DEFAULT_HOLDS)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
+                    .nick("Statistics")
+                    .blurb(
+                        "Buffers pushed since start: zero-copy (the held frame itself) \
+                         and copied",
+                    )
+                    .read_only()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -298,6 +480,8 @@ impl ObjectImpl for ShmFrameSrc {
             "mode" => settings.mode = value.get().unwrap_or_default(),
             "wait-for-writer" => settings.wait_for_writer = value.get().unwrap_or(true),
             "eos-on-close" => settings.eos_on_close = value.get().unwrap_or(false),
+            "zero-copy" => settings.zero_copy = value.get().unwrap_or(true),
+            "holds" => settings.holds = value.get().unwrap_or(DEFAULT_HOLDS),
             other => gst::warning!(CAT, imp = self, "no property {}", other),
         }
     }
@@ -309,6 +493,9 @@ impl ObjectImpl for ShmFrameSrc {
             "mode" => settings.mode.to_value(),
             "wait-for-writer" => settings.wait_for_writer.to_value(),
             "eos-on-close" => settings.eos_on_close.to_value(),
+            "zero-copy" => settings.zero_copy.to_value(),
+            "holds" => settings.holds.to_value(),
+            "stats" => self.stats().to_value(),
             _ => pspec.default_value().clone(),
         }
     }
@@ -318,6 +505,7 @@ impl ObjectImpl for ShmFrameSrc {
         let obj = self.obj();
         obj.set_live(true);
         obj.set_format(gst::Format::Time);
+        origin::register();
     }
 }
 
@@ -337,13 +525,16 @@ impl BaseSrcImpl for ShmFrameSrc {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = lock(&self.settings).clone();
         let name = stream_name::checked(settings.stream.as_deref())?;
-        let reader = self.open(&name, settings.wait_for_writer)?;
+        let reader = self.open(&name, settings.wait_for_writer, settings.holds)?;
         *lock(&self.state) = State {
             settings: Some((name, settings)),
             reader,
             ..State::default()
         };
         *lock(&self.format) = None;
+        self.zero_copied.store(0, Ordering::Relaxed);
+        self.copied.store(0, Ordering::Relaxed);
+        self.last_origin.store(0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -374,13 +565,14 @@ impl BaseSrcImpl for ShmFrameSrc {
         let caps = lock(&self.format)
             .as_ref()
             .and_then(|(info, _)| info.to_caps().ok());
-        match caps {
-            Some(caps) => self
-                .obj()
-                .set_caps(&caps)
-                .map_err(|_| gst::loggable_error!(CAT, "downstream refused {}", caps)),
-            None => Ok(()),
-        }
+        let Some(caps) = caps else {
+            return Ok(());
+        };
+        self.obj()
+            .set_caps(&caps)
+            .map_err(|_| gst::loggable_error!(CAT, "downstream refused {}", caps))?;
+        self.ask_video_meta(&caps);
+        Ok(())
     }
 
     fn unlock(&self) -> Result<(), gst::ErrorMessage> {
@@ -430,13 +622,17 @@ impl PushSrcImpl for ShmFrameSrc {
         if let Some(qos) = qos {
             let _ = self.obj().post_message(qos);
         }
-        let frame = self.recycler.wrap(pixels);
-        let mut buffer = planes::to_buffer(&info.meta, frame, &video_info).map_err(|e| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
-            gst::FlowError::Error
-        })?;
+        let (mut buffer, zero_copy) =
+            self.frame_buffer(&info, pixels, &video_info).map_err(|e| {
+                gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
+                gst::FlowError::Error
+            })?;
+        self.count(zero_copy, info.number);
         {
             let buffer = buffer.get_mut().ok_or(gst::FlowError::Error)?;
+            if let Err(e) = origin::mark(buffer, zero_copy) {
+                gst::warning!(CAT, imp = self, "no GstShmFrameMeta on the buffer: {}", e);
+            }
             buffer.set_pts(pts);
             buffer.set_offset(info.number);
             if discont {

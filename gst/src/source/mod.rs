@@ -4,8 +4,12 @@ use gst::glib;
 use gst::prelude::*;
 
 mod clock;
+mod held;
 mod imp;
+mod origin;
 mod recycle;
+
+pub use origin::{NAME as META_NAME, ZERO_COPY as META_ZERO_COPY};
 
 /// Which frames the source produces.
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
