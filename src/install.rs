@@ -280,7 +280,7 @@ fn temp_path(dir: &Path, token: u64, name: &str) -> PathBuf {
 /// reader killed while its writer lived leaves its hold file behind, and no
 /// reader of that (now gone) segment will ever sweep it.
 /// Their names are unique, so one found dead cannot come back to life.
-fn sweep_leftovers(dir: &Path) {
+pub(crate) fn sweep_leftovers(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

@@ -17,7 +17,8 @@
 //! reader that has not followed a writer restarted 3 s ago, a writer that
 //! cannot start, or any file left in the (private) segment directory.
 //!
-//! At the end, once the faults stop, the holds must all be in use again: the
+//! At the end, once the faults stop (and the writer stops reconfiguring, which
+//! starts all holds afresh), the holds must all be in use again: the
 //! live holders must have been granted all of the writer's holds; then the
 //! holders that have them are killed while holding, and their holds must come
 //! back (taken back from the dead and granted to live holders, which then
@@ -118,15 +119,34 @@ fn frame_bytes(writer: u32, n: u64, out: &mut Vec<u8>) {
 
 // ---- child roles ----
 
+/// What the parent says through a child's stdin: `calm` (a line: the
+/// writer stops reconfiguring, so that its holds stay those of one segment),
+/// and `stop` when it closes.
+struct FromParent {
+    stop: Arc<AtomicBool>,
+    calm: Arc<AtomicBool>,
+}
+
+fn listen_to_parent() -> FromParent {
+    let heard = FromParent {
+        stop: Arc::new(AtomicBool::new(false)),
+        calm: Arc::new(AtomicBool::new(false)),
+    };
+    let (stop, calm) = (heard.stop.clone(), heard.calm.clone());
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines().map_while(Result::ok) {
+            if line.trim() == "calm" {
+                calm.store(true, Ordering::Relaxed);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    heard
+}
+
 /// Sets a flag when stdin closes (the parent's signal to finish).
 fn stop_on_stdin_close() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    std::thread::spawn(move || {
-        common::wait_for_stdin_close();
-        flag.store(true, Ordering::Relaxed);
-    });
-    stop
+    listen_to_parent().stop
 }
 
 fn writer_options(rng: u64) -> WriterOptions {
@@ -148,7 +168,7 @@ fn chaos_writer() {
             quiet(info);
         }
     }));
-    let stop = stop_on_stdin_close();
+    let FromParent { stop, calm } = listen_to_parent();
     let pid = std::process::id();
     let mut rng = mix(u64::from(pid) ^ shmframe::monotonic_ns());
     println!("creating");
@@ -188,7 +208,7 @@ fn chaos_writer() {
                 assert!(got.is_err());
                 panicked += 1;
             }
-            6 if rng % 1000 < 70 => {
+            6 if rng % 1000 < 70 && !calm.load(Ordering::Relaxed) => {
                 writer.reconfigure(&writer_options(rng >> 16)).unwrap();
                 reconfigured += 1;
             }
@@ -774,11 +794,16 @@ impl Chaos {
         }
     }
 
-    /// With the faults over: every hold of the writer must be granted to a
-    /// live holder (those of holders killed meanwhile taken back). Then the
-    /// holders that have them are killed while holding, and their holds must
-    /// come back: granted to live holders, which hold frames in place again.
+    /// With the faults over and the writer told to keep its segment (no
+    /// reconfigure, which would start all holds afresh): every hold of the
+    /// writer must be granted to a live holder (those of holders killed
+    /// meanwhile taken back). Then the holders that have them are killed
+    /// while holding, and their holds must come back: granted to live
+    /// holders, which hold frames in place again.
     fn check_holds_come_back(&mut self) {
+        use std::io::Write as _;
+        let stdin = self.writer.child.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "calm").unwrap();
         let all = shmframe::DEFAULT_HOLDS as u64;
         self.poll_until(
             &format!("the live holders never got all {all} holds of the writer"),
