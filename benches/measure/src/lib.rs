@@ -162,9 +162,16 @@ impl Wake {
 pub struct Plan {
     /// Short run (the whole comparison in well under a minute).
     pub quick: bool,
+    /// Only the cases whose name contains this (all if `None`).
+    pub only: Option<&'static str>,
 }
 
 impl Plan {
+    /// Whether case `case` is to be measured.
+    pub fn wants(&self, case: &str) -> bool {
+        self.only.map_or(true, |part| case.contains(part))
+    }
+
     /// One-way samples of a small-frame latency case.
     pub fn small_latency_samples(&self, wake: Wake) -> usize {
         match (wake, self.quick) {
@@ -323,6 +330,9 @@ pub fn run_with(
     let rounds = plan.rounds();
     let mut out = Vec::new();
     for (case, len, wake, samples) in latency_cases(plan) {
+        if !plan.wants(case) {
+            continue;
+        }
         progress(case);
         out.extend(latency_rows(
             case,
@@ -332,6 +342,9 @@ pub fn run_with(
         )?);
     }
     for (case, len, samples) in hold_latency_cases(plan) {
+        if !plan.wants(case) {
+            continue;
+        }
         progress(case);
         out.extend(latency_rows(
             case,
@@ -342,6 +355,9 @@ pub fn run_with(
     }
     let cpus = Cpus::split();
     for (case, len) in throughput_cases() {
+        if !plan.wants(case) {
+            continue;
+        }
         progress(case);
         let frames = plan.throughput_frames(len);
         let mut pooled = vec![Timed::default(); systems.len() + 1];
@@ -369,6 +385,9 @@ pub fn run_with(
     let frames = plan.writer_rate_frames();
     for (len, readers) in writer_rate_cases() {
         let case = writer_rate_case(len, readers);
+        if !plan.wants(&case) {
+            continue;
+        }
         progress(&case);
         let applies: Vec<&System> = systems
             .iter()
@@ -408,18 +427,23 @@ pub fn run_with(
     }
     for len in [rgba_len(FRAME_1080P), 64] {
         let case = holding_case(len);
+        if !plan.wants(&case) {
+            continue;
+        }
         progress(&case);
         out.extend(holding_rows(&case, len, cpus, plan)?);
     }
     let case = "latency_64B_futex_same_core";
-    progress(case);
-    let samples = plan.small_latency_samples(Wake::Sleep);
-    out.extend(latency_rows(
-        case,
-        (64, Wake::Sleep, Cpus::same(), samples),
-        &latency_measures(64, Wake::Sleep, &systems),
-        rounds,
-    )?);
+    if plan.wants(case) {
+        progress(case);
+        let samples = plan.small_latency_samples(Wake::Sleep);
+        out.extend(latency_rows(
+            case,
+            (64, Wake::Sleep, Cpus::same(), samples),
+            &latency_measures(64, Wake::Sleep, &systems),
+            rounds,
+        )?);
+    }
     Ok(out)
 }
 
@@ -432,12 +456,16 @@ fn latency_measures(len: usize, wake: Wake, systems: &[System]) -> Vec<(&'static
         .collect()
 }
 
-/// What a zero-copy latency case measures: the futex floor (a wake-up and
-/// one cache line, whatever the frame's size), then each system that lends
+/// What a zero-copy latency case measures: the floor (the frame written
+/// with `memcpy`, a raw futex wake, the reader touching it in place), the
+/// bare wake without a frame written before it, then each system that lends
 /// frames in place, in place and by copy.
 fn hold_latency_measures(systems: &[System]) -> Vec<(&'static str, LatencyFn)> {
-    let floor: LatencyFn = |_, _, cpus, samples| latency::floor_futex(cpus, samples);
-    std::iter::once(("floor", floor))
+    let floor: LatencyFn =
+        |len, _, cpus, samples| latency::floor_futex_after_write(len, cpus, samples);
+    let wake_only: LatencyFn = |_, _, cpus, samples| latency::floor_futex(cpus, samples);
+    [("floor", floor), ("futex-wake-only", wake_only)]
+        .into_iter()
         .chain(
             systems
                 .iter()
