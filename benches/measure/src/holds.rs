@@ -10,7 +10,8 @@
 //!
 //! **The writer with holding readers.** Readers that each hold the latest
 //! frame for [`HOLD_FOR`], let go and hold the next, beside the same writer
-//! with no reader and with readers that copy at the same pace.
+//! with no reader, with readers that copy at the same pace, and with readers
+//! that each keep one frame held throughout (as stopped holders would).
 
 use crate::affinity::pin;
 use crate::child::{spawn, ChildArgs};
@@ -158,10 +159,44 @@ pub fn hold_latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     })
 }
 
-/// The writer's rate with `run.readers` children each holding the latest
-/// frame for [`HOLD_FOR`] (`hold`), or copying it at the same pace: a writer
-/// honouring 8 holds (a ring of 10 slots), the same with no reader at all.
-pub fn writer_rate(run: RateRun, hold: bool) -> BenchResult<Timed> {
+/// What the readers of a [`writer_rate`] run do with the frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readers {
+    /// Hold the latest frame for [`HOLD_FOR`], let go, hold the next.
+    Hold,
+    /// Copy the latest frame out, then wait [`HOLD_FOR`]: the same pace, no hold.
+    Copy,
+    /// Hold one frame each for the whole run and never let go, as a stopped
+    /// holder would: every hold taken, the writer keeps to the 2 free slots.
+    KeepHolding,
+}
+
+impl Readers {
+    fn as_str(self) -> &'static str {
+        match self {
+            Readers::Hold => "hold",
+            Readers::Copy => "copy",
+            Readers::KeepHolding => "keep",
+        }
+    }
+
+    fn parse(s: &str) -> BenchResult<Readers> {
+        [Readers::Hold, Readers::Copy, Readers::KeepHolding]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown reader behaviour `{s}`"))
+    }
+}
+
+/// Readers of the holding writer-rate case, and the holds its writer honours.
+pub const HOLDING_READERS: usize = 8;
+
+/// The writer's rate with `run.readers` children doing `readers` with the
+/// frames, from a writer honouring [`HOLDING_READERS`] holds (a ring of 10
+/// slots); with no reader, the same writer alone. Every reader is granted
+/// its hold before the clock starts, copying ones too (they never take it),
+/// so that the rows differ only in what the readers do.
+pub fn writer_rate(run: RateRun, readers: Readers) -> BenchResult<Timed> {
     let _pinned = pin(run.cpus.writer)?;
     let name = unique_name("hold-rate");
     let options = WriterOptions {
@@ -176,7 +211,7 @@ pub fn writer_rate(run: RateRun, hold: bool) -> BenchResult<Timed> {
     let extra = [
         ("STREAM", name),
         ("LEN", run.len.to_string()),
-        ("HOLD", u8::from(hold).to_string()),
+        ("READERS", readers.as_str().to_string()),
     ];
     let children = spawn_readers(ROLE_HOLD_RATE, run.readers, run.cpus, &ctl, &extra)?;
     let source = SourceFrames::new(run.len);
@@ -198,42 +233,53 @@ pub fn writer_rate(run: RateRun, hold: bool) -> BenchResult<Timed> {
     Ok(timed.read_by(run.readers, frames_read))
 }
 
-/// Readers of the holding writer-rate case, and the holds its writer honours.
-pub const HOLDING_READERS: usize = 8;
-
 /// A reader child of [`writer_rate`]: holds (or copies) the latest frame,
-/// touches its first and last byte, waits [`HOLD_FOR`], lets go, again;
-/// reports the frames it held (or copied).
+/// touches its first and last byte, waits [`HOLD_FOR`], lets go, again; or
+/// keeps one frame held to the end. Reports the frames it held or copied.
 pub fn hold_rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
-    let hold = args.get::<u8>("HOLD")? == 1;
+    let readers = Readers::parse(&args.get::<String>("READERS")?)?;
     let mut reader = granted_reader(args, 1)?;
     let mut buf = vec![0u8; args.get("LEN")?];
-    let mut read = 0u64;
-    ctl.mark_ready();
     let timeout = Duration::from_millis(20);
+    let touch = |pixels: &[u8]| std::hint::black_box((pixels[0], pixels[pixels.len() - 1]));
     // Pairs with the Release store in `stop_readers`.
-    while ctl.line(STOP).load(Acquire) == 0 {
-        let got = if hold {
-            match reader.wait_hold_latest(timeout) {
+    let stopped = || ctl.line(STOP).load(Acquire) != 0;
+    if readers == Readers::KeepHolding {
+        let kept = loop {
+            if let Some(frame) = reader.hold_latest().map_err(|e| format!("holding: {e}"))? {
+                break frame;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        touch(kept.pixels());
+        ctl.mark_ready();
+        while !stopped() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        return Ok(vec![1]);
+    }
+    ctl.mark_ready();
+    let mut read = 0u64;
+    while !stopped() {
+        let got = match readers {
+            Readers::Hold => match reader.wait_hold_latest(timeout) {
                 Ok(Some(frame)) => {
-                    let pixels = frame.pixels();
-                    std::hint::black_box((pixels[0], pixels[pixels.len() - 1]));
+                    touch(frame.pixels());
                     std::thread::sleep(HOLD_FOR);
                     true
                 }
                 Ok(None) => false,
                 Err(e) => return Err(format!("holding: {e}")),
-            }
-        } else {
-            match reader.wait_latest(&mut buf, timeout) {
+            },
+            _ => match reader.wait_latest(&mut buf, timeout) {
                 Ok(got) => {
                     std::thread::sleep(HOLD_FOR);
                     got.is_some()
                 }
                 Err(shmframe::Error::Starved { .. }) => false,
                 Err(e) => return Err(e.to_string()),
-            }
+            },
         };
         read += u64::from(got);
     }

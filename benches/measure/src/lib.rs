@@ -476,26 +476,29 @@ fn hold_latency_measures(systems: &[System]) -> Vec<(&'static str, LatencyFn)> {
 }
 
 /// The writer's rate with [`holds::HOLDING_READERS`] readers each holding
-/// the latest frame for a while, beside the same writer with no reader and
-/// with readers copying at the same pace, in interleaved rounds.
+/// the latest frame for a while, beside the same writer with no reader, with
+/// readers copying at the same pace and with readers that never let go, in
+/// interleaved rounds.
 fn holding_rows(case: &str, len: usize, cpus: Cpus, plan: Plan) -> BenchResult<Vec<Measurement>> {
+    use holds::Readers;
     let readers = holds::HOLDING_READERS;
-    let rows: [(&str, usize, bool); 3] = [
-        ("shmframe-no-reader", 0, false),
-        ("shmframe-8-holding", readers, true),
-        ("shmframe-8-copying", readers, false),
+    let rows: [(&str, usize, Readers); 4] = [
+        ("shmframe-no-reader", 0, Readers::Copy),
+        ("shmframe-8-holding", readers, Readers::Hold),
+        ("shmframe-8-copying", readers, Readers::Copy),
+        ("shmframe-8-holding-still", readers, Readers::KeepHolding),
     ];
-    let mut pooled = [Timed::default(); 3];
+    let mut pooled = [Timed::default(); 4];
     for _ in 0..plan.rounds() {
-        for ((_, readers, hold), timed) in rows.iter().zip(&mut pooled) {
+        for ((_, count, what), timed) in rows.iter().zip(&mut pooled) {
             let run = RateRun {
                 len,
-                readers: *readers,
+                readers: *count,
                 cpus,
                 frames: plan.writer_rate_frames(),
                 budget: plan.budget(),
             };
-            timed.add(holds::writer_rate(run, *hold)?);
+            timed.add(holds::writer_rate(run, *what)?);
         }
     }
     Ok(rows
