@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The chaos soak (tests/chaos.rs): a writer and six readers as processes, under
-# stops, kills, restarts, reconfigures and failing or panicking fills, with
-# every frame checked byte for byte. CHAOS_SECONDS (default 25) sets its length;
+# The chaos soak (tests/chaos.rs): a writer and ten readers (four of them
+# holding frames in place) as processes, under stops, kills, restarts,
+# reconfigures and failing or panicking fills, with every frame checked byte
+# for byte (held ones when taken and again when let go). CHAOS_SECONDS (default 25) sets its length;
 # CHAOS_RELEASE=1 runs an optimised build (more frames per second).
 set -euo pipefail
 cd "$(dirname "$0")/.."

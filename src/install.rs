@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::files::{link_unnamed, same_inode};
-use crate::layout::{header, wake, Geometry, HEADER_SIZE};
+use crate::layout::{header, hold, wake, Geometry, HEADER_SIZE};
 use crate::liveness::{hold_writer_lock, writer_lock_held};
 use crate::protocol::RingWriter;
 use crate::segment::{open_existing, segment_path, writer_pid_of, Segment, TEMP_PREFIX};
@@ -276,16 +276,19 @@ fn temp_path(dir: &Path, token: u64, name: &str) -> PathBuf {
 }
 
 /// Removes temporary files and wake files of ours whose writer is dead (no
-/// writer lock).
+/// writer lock), and hold files of ours whose reader is dead (no lock): a
+/// reader killed while its writer lived leaves its hold file behind, and no
+/// reader of that (now gone) segment will ever sweep it.
 /// Their names are unique, so one found dead cannot come back to life.
-fn sweep_leftovers(dir: &Path) {
+pub(crate) fn sweep_leftovers(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if !name.starts_with(TEMP_PREFIX) && !name.starts_with(wake::FILE_PREFIX) {
+        let ours = [TEMP_PREFIX, wake::FILE_PREFIX, hold::FILE_PREFIX];
+        if !ours.iter().any(|prefix| name.starts_with(prefix)) {
             continue;
         }
         let path = entry.path();

@@ -4,7 +4,7 @@ use crate::clock::{coarse_monotonic_ns, monotonic_ns};
 use crate::error::{Error, Result};
 use crate::hold_file::hold_prefix;
 use crate::holds::HoldRegistry;
-use crate::install::create_pending;
+use crate::install::{create_pending, sweep_leftovers};
 use crate::layout::{FrameMeta, Geometry, STATE_CLOSED, STATE_REPLACED};
 use crate::protocol::{FrameOrigin, HoldEntries, NoHolds, Region, RingWriter, SlotFill};
 use crate::segment::Segment;
@@ -224,10 +224,13 @@ fn registry_of(segment: &Segment) -> Option<HoldRegistry> {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if let Some(registry) = &self.holds {
-            registry.sweep_dead();
-        }
         self.ring.close(&self.segment.region(), STATE_CLOSED);
         self.segment.unlink_if_current();
+        // Readers killed while they held frames left their hold files (the
+        // hold scans remove them while the writer runs, `HoldRegistry::scan`);
+        // the readers still alive remove theirs when they close.
+        if let Some(dir) = self.segment.path().parent() {
+            sweep_leftovers(dir);
+        }
     }
 }

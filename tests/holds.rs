@@ -523,3 +523,27 @@ fn the_ring_grows_to_holds_plus_two_slots_but_a_count_below_two_is_refused() {
     assert!(matches!(reader.hold_latest(), Err(Error::NoHoldFree)));
     drop(writer);
 }
+
+#[test]
+fn the_hold_file_of_a_reader_killed_holding_is_removed_when_the_writer_closes() {
+    let name = unique_name("held-killed-file");
+    let mut writer = Writer::create(&name, &options(4, 0o600)).unwrap();
+    publish_next(&mut writer);
+    let envs = [
+        ("SHMFRAME_TEST_NAME", name.clone()),
+        ("SHMFRAME_TEST_HOLDS", "2".to_string()),
+    ];
+    let mut holder = ChildProcess::spawn("child_holder", &envs);
+    with_publisher(&mut writer, || {
+        assert_eq!(holder.expect_line("holding"), "2")
+    });
+    let hold_files: Vec<_> = companions(&name)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().contains(".shmframe-hold."))
+        .collect();
+    assert_eq!(hold_files.len(), 1, "{hold_files:?}");
+    // Killed holding: no reader of this stream makes a hold file again.
+    holder.kill();
+    drop(writer);
+    assert!(!hold_files[0].exists(), "{:?} left behind", hold_files[0]);
+}

@@ -2,6 +2,9 @@
 //! timestamp in the first 8 bytes). A polling subscriber spins on
 //! `receive`; a sleeping one waits on a listener of an event service that the
 //! publisher notifies after each send, the pattern iceoryx2's examples use.
+//! A subscriber copies each sample's payload out, or, in the zero-copy
+//! latency cases, uses it in place: it reads the stamp and the last byte and
+//! lets the sample go, as a shmframe reader holding a frame does.
 
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
@@ -20,6 +23,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::time::Duration;
 
 const ROLE_LATENCY: &str = "iox-latency";
+const ROLE_LATENCY_ZERO_COPY: &str = "iox-latency-zero-copy";
 const ROLE_THROUGHPUT: &str = "iox-throughput";
 const ROLE_RATE: &str = "iox-rate";
 
@@ -113,18 +117,32 @@ impl Endpoint {
     }
 }
 
+/// When a sample's stamp is read: before the frame is copied into it (the
+/// latency cases, as shmframe's writer stamps them), or once it is in, just
+/// before the send (the zero-copy cases).
+#[derive(Clone, Copy)]
+enum Stamp {
+    BeforeCopy,
+    AtSend,
+}
+
 /// Loans a sample, copies the frame in, stamps it and sends it; notifies sleepers if `notify`.
 fn send(
     publisher: &FramePublisher,
     notifier: &Notifier<ipc::Service>,
     notify: bool,
     frame: &[u8],
+    stamp: Stamp,
 ) -> BenchResult<()> {
-    let stamp = monotonic_ns();
+    let before_copy = monotonic_ns();
     let sample = publisher
         .loan_slice_uninit(frame.len())
         .map_err(|e| err("loan", e))?;
     let mut sample = sample.write_from_slice(frame);
+    let stamp = match stamp {
+        Stamp::BeforeCopy => before_copy,
+        Stamp::AtSend => monotonic_ns(),
+    };
     sample.payload_mut()[..8].copy_from_slice(&stamp.to_le_bytes());
     sample.send().map_err(|e| err("send", e))?;
     if notify {
@@ -133,20 +151,37 @@ fn send(
     Ok(())
 }
 
-/// Copies the next sample into `buf`, polling or sleeping; `None` once `stop()` holds.
+/// The stamp in a payload's first 8 bytes.
+fn stamp_of(payload: &[u8]) -> u64 {
+    u64::from_le_bytes(payload[..8].try_into().expect("payloads hold 8 bytes"))
+}
+
+/// Copies the payload into `buf`; returns its stamp.
+fn copy_out(buf: &mut [u8]) -> impl FnMut(&[u8]) -> u64 + '_ {
+    |payload| {
+        buf.copy_from_slice(payload);
+        stamp_of(buf)
+    }
+}
+
+/// Uses the payload in place: its stamp and its last byte.
+fn touch(payload: &[u8]) -> u64 {
+    std::hint::black_box(payload[payload.len() - 1]);
+    stamp_of(payload)
+}
+
+/// Receives the next sample, polling or sleeping, and hands its payload to
+/// `take` (which returns its stamp) before letting it go; `None` once `stop()` holds.
 fn receive(
     subscriber: &FrameSubscriber,
     listener: &Listener<ipc::Service>,
     wake: Wake,
-    buf: &mut [u8],
     stop: impl Fn() -> bool,
+    mut take: impl FnMut(&[u8]) -> u64,
 ) -> BenchResult<Option<u64>> {
     loop {
         if let Some(sample) = subscriber.receive().map_err(|e| err("receive", e))? {
-            buf.copy_from_slice(sample.payload());
-            let mut head = [0u8; 8];
-            head.copy_from_slice(&buf[..8]);
-            return Ok(Some(u64::from_le_bytes(head)));
+            return Ok(Some(take(sample.payload())));
         }
         if stop() {
             return Ok(None);
@@ -188,17 +223,58 @@ fn attach(args: &ChildArgs) -> BenchResult<(SharedBlock, Endpoint, Vec<u8>)> {
 
 /// Latency samples (ns) of `len`-byte frames.
 pub fn latency(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    latency_as(ROLE_LATENCY, Stamp::BeforeCopy, (len, wake, cpus, samples))
+}
+
+/// Zero-copy case: from the send of a sample already written to a sleeping
+/// subscriber holding it (it reads the stamp and the last byte in place).
+pub fn latency_zero_copy(
+    len: usize,
+    wake: Wake,
+    cpus: Cpus,
+    samples: usize,
+) -> BenchResult<Vec<u64>> {
+    latency_as(
+        ROLE_LATENCY_ZERO_COPY,
+        Stamp::AtSend,
+        (len, wake, cpus, samples),
+    )
+}
+
+/// The copy row beside [`latency_zero_copy`]: timed the same way, the
+/// subscriber copies the payload out.
+pub fn latency_copy_at_send(
+    len: usize,
+    wake: Wake,
+    cpus: Cpus,
+    samples: usize,
+) -> BenchResult<Vec<u64>> {
+    latency_as(ROLE_LATENCY, Stamp::AtSend, (len, wake, cpus, samples))
+}
+
+/// Latency samples with a subscriber child of `role`, stamped at `stamp`.
+fn latency_as(
+    role: &str,
+    stamp: Stamp,
+    (len, wake, cpus, samples): (usize, Wake, Cpus, usize),
+) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
     let ctl = SharedBlock::create(0)?;
     let args = shmframe_measure::latency::child_args(&ctl, samples, len, wake);
-    let (name, mut children) = start(ROLE_LATENCY, 1, cpus, &ctl, args)?;
+    let (name, mut children) = start(role, 1, cpus, &ctl, args)?;
     let endpoint = Endpoint::open(&name, 1)?;
     let (publisher, notifier) = endpoint.publisher(len)?;
     ctl.wait_ready(1)?;
     let source = SourceFrames::new(len);
     for i in 1..=samples as u64 {
         pause(wake);
-        send(&publisher, &notifier, wake == Wake::Sleep, source.get(i))?;
+        send(
+            &publisher,
+            &notifier,
+            wake == Wake::Sleep,
+            source.get(i),
+            stamp,
+        )?;
         wait_ack(&ctl, i, wake)?;
     }
     let out = children.remove(0).finish();
@@ -207,14 +283,27 @@ pub fn latency(len: usize, wake: Wake, cpus: Cpus, samples: usize) -> BenchResul
 }
 
 fn latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    latency_subscriber(args, false)
+}
+
+fn zero_copy_latency_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
+    latency_subscriber(args, true)
+}
+
+/// A latency subscriber that copies each payload out, or uses it in place.
+fn latency_subscriber(args: &ChildArgs, in_place: bool) -> BenchResult<Vec<u64>> {
     let (ctl, endpoint, mut buf) = attach(args)?;
     let (subscriber, listener) = endpoint.subscriber()?;
     let samples: usize = args.get("N")?;
     let wake = Wake::parse(&args.get::<String>("WAKE")?)?;
     ctl.mark_ready();
     stamp_latencies(&ctl, samples, |_| {
-        let stamp = receive(&subscriber, &listener, wake, &mut buf, || false)?.ok_or("stopped")?;
-        Ok(Some(stamp))
+        let stamp = if in_place {
+            receive(&subscriber, &listener, wake, || false, touch)?
+        } else {
+            receive(&subscriber, &listener, wake, || false, copy_out(&mut buf))?
+        };
+        Ok(Some(stamp.ok_or("stopped")?))
     })
 }
 
@@ -232,7 +321,13 @@ pub fn throughput(len: usize, cpus: Cpus, frames: u64, budget: Duration) -> Benc
     let source = SourceFrames::new(len);
     let mut i = 0u64;
     while ctl.line(STOP).load(Acquire) == 0 {
-        send(&publisher, &notifier, true, source.get(i))?;
+        send(
+            &publisher,
+            &notifier,
+            true,
+            source.get(i),
+            Stamp::BeforeCopy,
+        )?;
         i += 1;
         if i % 64 == 0 && children[0].exited() {
             break;
@@ -247,7 +342,13 @@ fn throughput_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     ctl.mark_ready();
     count_frames(&ctl, args, || {
         Ok(
-            match receive(&subscriber, &listener, Wake::Sleep, &mut buf, || false)? {
+            match receive(
+                &subscriber,
+                &listener,
+                Wake::Sleep,
+                || false,
+                copy_out(&mut buf),
+            )? {
                 Some(_) => Received::Frame,
                 None => Received::Ended,
             },
@@ -271,7 +372,13 @@ pub fn writer_rate(run: RateRun) -> BenchResult<Timed> {
     ctl.wait_ready(run.readers as u64)?;
     let source = SourceFrames::new(run.len);
     let timed = clocked(run.frames, run.budget, |i| {
-        send(&publisher, &notifier, true, source.get(i))
+        send(
+            &publisher,
+            &notifier,
+            true,
+            source.get(i),
+            Stamp::BeforeCopy,
+        )
     })?;
     let frames_read = stop_readers(&ctl, children)?;
     Ok(timed.read_by(run.readers, frames_read))
@@ -282,12 +389,22 @@ fn rate_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let (subscriber, listener) = endpoint.subscriber()?;
     ctl.mark_ready();
     let stop = || ctl.line(STOP).load(Relaxed) != 0;
-    count_reads(|| Ok(receive(&subscriber, &listener, Wake::Sleep, &mut buf, stop)?.is_some()))
+    count_reads(|| {
+        let got = receive(
+            &subscriber,
+            &listener,
+            Wake::Sleep,
+            stop,
+            copy_out(&mut buf),
+        )?;
+        Ok(got.is_some())
+    })
 }
 
 /// This peer's reader children, by role.
-pub const READERS: [(&str, crate::RoleFn); 3] = [
+pub const READERS: [(&str, crate::RoleFn); 4] = [
     (ROLE_LATENCY, latency_reader),
+    (ROLE_LATENCY_ZERO_COPY, zero_copy_latency_reader),
     (ROLE_THROUGHPUT, throughput_reader),
     (ROLE_RATE, rate_reader),
 ];

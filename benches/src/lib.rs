@@ -25,8 +25,8 @@ pub type RoleFn = fn(&ChildArgs) -> BenchResult<Vec<u64>>;
 /// If this process is a benchmark child, runs its role and exits.
 pub fn child_entry() {
     shmframe_measure::child_entry_with(|role, args| {
-        [classic::READERS, socket::READERS, iox::READERS]
-            .iter()
+        [&classic::READERS[..], &socket::READERS, &iox::READERS]
+            .into_iter()
             .flatten()
             .find(|(name, _)| *name == role)
             .map(|(_, reader)| reader(args))

@@ -42,7 +42,10 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     if cpus.len() < 2 {
         eprintln!("shmframe bench: only one CPU available; writer and readers share it");
     }
-    let plan = Plan { quick: args.quick };
+    let plan = Plan {
+        quick: args.quick,
+        only: None,
+    };
     let all = run_all(plan, |case| eprintln!("measuring {case} ..."))
         .map_err(|e| CliError::new(format!("benchmark failed: {e}")))?;
     if args.json {

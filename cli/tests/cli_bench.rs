@@ -108,6 +108,36 @@ fn bench_quick_json_reports_every_case_beside_its_floor() {
     }
     let share = find("writer_rate_8_readers", "shmframe")["reader_share"].as_f64();
     assert!(share.is_some_and(|s| (0.0..=1.0).contains(&s)), "{share:?}");
+    // Zero-copy: publish to a sleeping reader holding the frame, beside its
+    // floors and the copy, at every size.
+    for case in ["hold_latency_64B", "hold_latency_1080p", "hold_latency_4k"] {
+        for system in ["floor", "futex-wake-only", "shmframe-hold", "shmframe-copy"] {
+            let row = find(case, system);
+            let (median, p99) = (row["median_ns"].as_f64(), row["p99_ns"].as_f64());
+            assert!(median.is_some_and(|m| m > 0.0), "{row}");
+            assert!(p99 >= median, "{row}");
+        }
+    }
+    // The writer with readers holding frames, beside none and copying ones.
+    for case in ["writer_rate_8_holding", "writer_rate_64B_8_holding"] {
+        for system in [
+            "shmframe-no-reader",
+            "shmframe-8-holding",
+            "shmframe-8-copying",
+            "shmframe-8-holding-still",
+        ] {
+            let row = find(case, system);
+            let cpu = row["writer_cpu_ns_per_frame"].as_f64();
+            assert!(cpu.is_some_and(|ns| ns > 0.0), "{row}");
+            // Each reader held (or copied) frames.
+            let read = row["reader_frames_per_s"].as_f64();
+            if system == "shmframe-no-reader" {
+                assert_eq!(read, None, "{row}");
+            } else {
+                assert!(read.is_some_and(|r| r > 0.0), "{row}");
+            }
+        }
+    }
     // Every stream the run created is gone again.
     let leftovers: Vec<String> = shmframe::list_streams()
         .unwrap()

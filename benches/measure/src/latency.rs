@@ -157,7 +157,9 @@ pub fn shmframe_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
             Wake::Sleep => reader.wait_next(&mut buf, Duration::from_secs(1)),
         }
         .map_err(|e| e.to_string())?;
-        Ok(got.map(|_| u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"))))
+        let stamp = |_| u64::from_le_bytes(buf[..8].try_into().expect("frames hold 8 bytes"));
+        // Stamp 0: a frame published while the reader got ready (`holds.rs`).
+        Ok(got.map(stamp).filter(|&stamp| stamp != 0))
     })
 }
 
@@ -230,19 +232,36 @@ pub fn floor_cache_line_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
 /// The futex floor: a timestamp, a bump of a shared futex word and a raw
 /// `FUTEX_WAKE` (no private flag), slept on by the reader.
 pub fn floor_futex(cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
+    floor_futex_after_write(0, cpus, samples)
+}
+
+/// The futex floor of a frame of `len` bytes written into shared memory
+/// first (plain `memcpy` into one buffer): the clock is read once the frame
+/// is in, and the reader, woken, reads the stamp and the frame's last 8 bytes
+/// in place. What a zero-copy hand-over of a just-written frame costs at the
+/// least. `len` 0: no frame, the plain futex floor.
+pub fn floor_futex_after_write(len: usize, cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
     let _pinned = pin(cpus.writer)?;
-    let ctl = SharedBlock::create(0)?;
+    let ctl = SharedBlock::create(len)?;
     let child = spawn(
         ROLE_FLOOR_FUTEX,
         cpus.reader,
-        &child_args(&ctl, samples, 8, Wake::Sleep),
+        &child_args(&ctl, samples, len, Wake::Sleep),
     )?;
     ctl.wait_ready(1)?;
     let word = ctl.futex(FUTEX);
+    let source = (len > 0).then(|| SourceFrames::new(len));
     for i in 1..=samples as u64 {
         pause(Wake::Sleep);
+        if let Some(source) = &source {
+            // SAFETY: the reader acknowledged the previous frame (`wait_ack`
+            // below, Acquire) and reads the data area again only after the
+            // Release store of the word below.
+            unsafe { ctl.write_data(0, source.get(i)) };
+        }
         ctl.line(STAMP).store(monotonic_ns(), Relaxed);
-        // Pairs with the reader's Acquire load of the word: it then sees the stamp.
+        // Pairs with the reader's Acquire load of the word: it then sees the
+        // stamp and the frame.
         word.store(i as u32, Release);
         let _ = futex::wake(word, futex::Flags::empty(), i32::MAX as u32);
         wait_ack(&ctl, i, Wake::Sleep)?;
@@ -250,12 +269,14 @@ pub fn floor_futex(cpus: Cpus, samples: usize) -> BenchResult<Vec<u64>> {
     child.finish()
 }
 
-/// The reader child of [`floor_futex`].
+/// The reader child of [`floor_futex_after_write`].
 pub fn floor_futex_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
     let ctl = SharedBlock::open(&args.get::<String>("CTL")?)?;
     let samples: usize = args.get("N")?;
+    let len: usize = args.get("LEN")?;
     let word = ctl.futex(FUTEX);
     let mut seen = word.load(Relaxed);
+    let mut tail = [0u8; 8];
     let timeout = futex::Timespec {
         tv_sec: 1,
         tv_nsec: 0,
@@ -269,6 +290,13 @@ pub fn floor_futex_reader(args: &ChildArgs) -> BenchResult<Vec<u64>> {
             return Ok(None);
         }
         seen = now;
+        if len >= tail.len() {
+            // SAFETY: the writer published this frame (Acquire above) and
+            // writes the data area again only after `stamp_latencies` stores
+            // its ACK.
+            unsafe { ctl.read_data(len - tail.len(), &mut tail) };
+            std::hint::black_box(tail);
+        }
         Ok(Some(ctl.line(STAMP).load(Relaxed)))
     })
 }

@@ -19,6 +19,7 @@
 pub mod affinity;
 pub mod child;
 pub mod frames;
+pub mod holds;
 pub mod latency;
 pub mod report;
 mod roles;
@@ -161,9 +162,16 @@ impl Wake {
 pub struct Plan {
     /// Short run (the whole comparison in well under a minute).
     pub quick: bool,
+    /// Only the cases whose name contains this (all if `None`).
+    pub only: Option<&'static str>,
 }
 
 impl Plan {
+    /// Whether case `case` is to be measured.
+    pub fn wants(&self, case: &str) -> bool {
+        self.only.map_or(true, |part| case.contains(part))
+    }
+
     /// One-way samples of a small-frame latency case.
     pub fn small_latency_samples(&self, wake: Wake) -> usize {
         match (wake, self.quick) {
@@ -256,6 +264,23 @@ pub struct System {
     pub writer_rate: RateFn,
     /// Whether its writer rate means nothing without readers (a socket).
     pub needs_readers: bool,
+    /// Its rows in the zero-copy latency cases, if it lends readers frames in place.
+    pub zero_copy: Option<ZeroCopy>,
+}
+
+/// A system's rows in the zero-copy latency cases (`hold_latency_*`): from
+/// the publish of a frame already written to a sleeping reader using it,
+/// in place and, beside it, by copy.
+#[derive(Clone, Copy)]
+pub struct ZeroCopy {
+    /// Row name of the reader that uses the frame in place.
+    pub in_place_name: &'static str,
+    /// Its measurement: the reader touches the frame's first and last byte.
+    pub in_place: LatencyFn,
+    /// Row name of the reader that copies the frame out.
+    pub copy_name: &'static str,
+    /// Its measurement, timed the same way.
+    pub copy: LatencyFn,
 }
 
 /// shmframe itself, as a [`System`].
@@ -265,6 +290,12 @@ pub const SHMFRAME: System = System {
     throughput: throughput::shmframe,
     writer_rate: writer_rate::shmframe,
     needs_readers: false,
+    zero_copy: Some(ZeroCopy {
+        in_place_name: "shmframe-hold",
+        in_place: holds::latency_hold,
+        copy_name: "shmframe-copy",
+        copy: holds::latency_copy,
+    }),
 };
 
 /// The floor of a latency case: one cache line (64 B, polling), a raw shared
@@ -299,16 +330,34 @@ pub fn run_with(
     let rounds = plan.rounds();
     let mut out = Vec::new();
     for (case, len, wake, samples) in latency_cases(plan) {
+        if !plan.wants(case) {
+            continue;
+        }
         progress(case);
         out.extend(latency_rows(
             case,
             (len, wake, Cpus::split(), samples),
-            &systems,
+            &latency_measures(len, wake, &systems),
+            rounds,
+        )?);
+    }
+    for (case, len, samples) in hold_latency_cases(plan) {
+        if !plan.wants(case) {
+            continue;
+        }
+        progress(case);
+        out.extend(latency_rows(
+            case,
+            (len, Wake::Sleep, Cpus::split(), samples),
+            &hold_latency_measures(&systems),
             rounds,
         )?);
     }
     let cpus = Cpus::split();
     for (case, len) in throughput_cases() {
+        if !plan.wants(case) {
+            continue;
+        }
         progress(case);
         let frames = plan.throughput_frames(len);
         let mut pooled = vec![Timed::default(); systems.len() + 1];
@@ -336,6 +385,9 @@ pub fn run_with(
     let frames = plan.writer_rate_frames();
     for (len, readers) in writer_rate_cases() {
         let case = writer_rate_case(len, readers);
+        if !plan.wants(&case) {
+            continue;
+        }
         progress(&case);
         let applies: Vec<&System> = systems
             .iter()
@@ -373,31 +425,97 @@ pub fn run_with(
             out.push(Measurement::writer_rate(&case, system.name, timed));
         }
     }
+    for len in [rgba_len(FRAME_1080P), 64] {
+        let case = holding_case(len);
+        if !plan.wants(&case) {
+            continue;
+        }
+        progress(&case);
+        out.extend(holding_rows(&case, len, cpus, plan)?);
+    }
     let case = "latency_64B_futex_same_core";
-    progress(case);
-    let samples = plan.small_latency_samples(Wake::Sleep);
-    out.extend(latency_rows(
-        case,
-        (64, Wake::Sleep, Cpus::same(), samples),
-        &systems,
-        rounds,
-    )?);
+    if plan.wants(case) {
+        progress(case);
+        let samples = plan.small_latency_samples(Wake::Sleep);
+        out.extend(latency_rows(
+            case,
+            (64, Wake::Sleep, Cpus::same(), samples),
+            &latency_measures(64, Wake::Sleep, &systems),
+            rounds,
+        )?);
+    }
     Ok(out)
 }
 
-/// One latency case for the floor and `systems`, in interleaved rounds.
+/// What a latency case measures: the floor, the case's reference if it has
+/// one, then the systems.
+fn latency_measures(len: usize, wake: Wake, systems: &[System]) -> Vec<(&'static str, LatencyFn)> {
+    std::iter::once(("floor", latency_floor as LatencyFn))
+        .chain(latency_reference(len, wake))
+        .chain(systems.iter().map(|s| (s.name, s.latency)))
+        .collect()
+}
+
+/// What a zero-copy latency case measures: the floor (the frame written
+/// with `memcpy`, a raw futex wake, the reader touching it in place), the
+/// bare wake without a frame written before it, then each system that lends
+/// frames in place, in place and by copy.
+fn hold_latency_measures(systems: &[System]) -> Vec<(&'static str, LatencyFn)> {
+    let floor: LatencyFn =
+        |len, _, cpus, samples| latency::floor_futex_after_write(len, cpus, samples);
+    let wake_only: LatencyFn = |_, _, cpus, samples| latency::floor_futex(cpus, samples);
+    [("floor", floor), ("futex-wake-only", wake_only)]
+        .into_iter()
+        .chain(
+            systems
+                .iter()
+                .filter_map(|s| s.zero_copy)
+                .flat_map(|z| [(z.in_place_name, z.in_place), (z.copy_name, z.copy)]),
+        )
+        .collect()
+}
+
+/// The writer's rate with [`holds::HOLDING_READERS`] readers each holding
+/// the latest frame for a while, beside the same writer with no reader, with
+/// readers copying at the same pace and with readers that never let go, in
+/// interleaved rounds.
+fn holding_rows(case: &str, len: usize, cpus: Cpus, plan: Plan) -> BenchResult<Vec<Measurement>> {
+    use holds::Readers;
+    let readers = holds::HOLDING_READERS;
+    let rows: [(&str, usize, Readers); 4] = [
+        ("shmframe-no-reader", 0, Readers::Copy),
+        ("shmframe-8-holding", readers, Readers::Hold),
+        ("shmframe-8-copying", readers, Readers::Copy),
+        ("shmframe-8-holding-still", readers, Readers::KeepHolding),
+    ];
+    let mut pooled = [Timed::default(); 4];
+    for _ in 0..plan.rounds() {
+        for ((_, count, what), timed) in rows.iter().zip(&mut pooled) {
+            let run = RateRun {
+                len,
+                readers: *count,
+                cpus,
+                frames: plan.writer_rate_frames(),
+                budget: plan.budget(),
+            };
+            timed.add(holds::writer_rate(run, *what)?);
+        }
+    }
+    Ok(rows
+        .iter()
+        .zip(&pooled)
+        .map(|((name, ..), timed)| Measurement::writer_rate(case, name, timed))
+        .collect())
+}
+
+/// One latency case for `measures` (name, measurement), in interleaved rounds.
 fn latency_rows(
     case: &str,
     (len, wake, cpus, samples): (usize, Wake, Cpus, usize),
-    systems: &[System],
+    measures: &[(&'static str, LatencyFn)],
     rounds: usize,
 ) -> BenchResult<Vec<Measurement>> {
     let per_round = samples.div_ceil(rounds);
-    // The floor, the case's reference if it has one, then the systems.
-    let measures: Vec<(&str, LatencyFn)> = std::iter::once(("floor", latency_floor as LatencyFn))
-        .chain(latency_reference(len, wake))
-        .chain(systems.iter().map(|s| (s.name, s.latency)))
-        .collect();
     let mut pooled: Vec<Vec<u64>> = vec![Vec::new(); measures.len()];
     for _ in 0..rounds {
         for ((_, measure), samples) in measures.iter().zip(&mut pooled) {
@@ -456,6 +574,36 @@ pub fn latency_cases(plan: Plan) -> [(&'static str, usize, Wake, usize); 3] {
             plan.frame_latency_samples(),
         ),
     ]
+}
+
+/// The zero-copy latency cases (sleeping readers): name, frame bytes, samples.
+pub fn hold_latency_cases(plan: Plan) -> [(&'static str, usize, usize); 3] {
+    [
+        (
+            "hold_latency_64B",
+            64,
+            plan.small_latency_samples(Wake::Sleep),
+        ),
+        (
+            "hold_latency_1080p",
+            rgba_len(FRAME_1080P),
+            plan.frame_latency_samples(),
+        ),
+        (
+            "hold_latency_4k",
+            rgba_len(FRAME_4K),
+            plan.frame_latency_samples(),
+        ),
+    ]
+}
+
+/// Name of the writer-rate case with holding readers, frames of `len` bytes.
+pub fn holding_case(len: usize) -> String {
+    if len == rgba_len(FRAME_1080P) {
+        "writer_rate_8_holding".into()
+    } else {
+        format!("writer_rate_{len}B_8_holding")
+    }
 }
 
 /// The throughput cases: name and frame bytes.

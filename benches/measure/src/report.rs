@@ -134,7 +134,12 @@ pub fn table(all: &[Measurement]) -> String {
     }
     for case in cases {
         let floor = find(all, case, "floor");
-        let shm = find(all, case, "shmframe");
+        // The case's `shmframe` row, or else its first shmframe row (cases of
+        // shmframe variants only: holds, holding readers).
+        let shm = find(all, case, "shmframe").or_else(|| {
+            all.iter()
+                .find(|m| m.case == case && m.system.starts_with("shmframe"))
+        });
         for m in all.iter().filter(|m| m.case == case) {
             let ratio = |base: Option<&Measurement>| match base {
                 Some(b) => format!("{:.2}", m.ratio_to(b)),

@@ -4,7 +4,7 @@
 
 use crate::affinity::pin;
 use crate::child::{ChildArgs, ROLE_ENV};
-use crate::{latency, seqlock, throughput, writer_rate, BenchResult};
+use crate::{holds, latency, seqlock, throughput, writer_rate, BenchResult};
 
 /// If this process is a benchmark child, runs its role and exits; otherwise returns.
 pub fn child_entry() {
@@ -44,6 +44,8 @@ pub fn child_entry_with(extra: impl FnOnce(&str, &ChildArgs) -> Option<BenchResu
 fn core_role(role: &str, args: &ChildArgs) -> BenchResult<Vec<u64>> {
     match role {
         latency::ROLE_SHMFRAME => latency::shmframe_reader(args),
+        holds::ROLE_HOLD_LATENCY => holds::hold_latency_reader(args),
+        holds::ROLE_HOLD_RATE => holds::hold_rate_reader(args),
         latency::ROLE_SHMFRAME_FD => latency::shmframe_fd_reader(args),
         latency::ROLE_FLOOR_LINE => latency::floor_cache_line_reader(args),
         latency::ROLE_FLOOR_FUTEX => latency::floor_futex_reader(args),

@@ -23,17 +23,28 @@ pub fn start_readers(
     ctl: &SharedBlock,
     extra: &[(&'static str, String)],
 ) -> BenchResult<Vec<RoleChild>> {
+    let children = spawn_readers(role, count, cpus, ctl, extra)?;
+    ctl.wait_ready(count as u64)?;
+    Ok(children)
+}
+
+/// Starts `count` reader children in `role` on the readers' CPU.
+pub fn spawn_readers(
+    role: &str,
+    count: usize,
+    cpus: Cpus,
+    ctl: &SharedBlock,
+    extra: &[(&'static str, String)],
+) -> BenchResult<Vec<RoleChild>> {
     let mut args = vec![("CTL", ctl.path_string())];
     args.extend_from_slice(extra);
-    let children = (0..count)
+    (0..count)
         .map(|k| {
             let mut args = args.clone();
             args.push(("INDEX", k.to_string()));
             spawn(role, cpus.reader, &args)
         })
-        .collect::<BenchResult<Vec<_>>>()?;
-    ctl.wait_ready(count as u64)?;
-    Ok(children)
+        .collect()
 }
 
 /// Stops reader children; returns the frames they read, all together.
