@@ -465,6 +465,9 @@ pub struct RingWriter {
     latest_slot: Option<usize>,
     /// Publishes that found their first pick held and marked every slot.
     skips: u64,
+    /// The hold entries the last publish with holds granted saw, which
+    /// steer the next pick away from slots held for a while.
+    seen_held: Vec<u64>,
 }
 
 impl RingWriter {
@@ -483,6 +486,7 @@ impl RingWriter {
             slot_index: vec![0; region.geometry.slot_count],
             latest_slot: None,
             skips: 0,
+            seen_held: Vec::new(),
         }
     }
 
@@ -744,16 +748,18 @@ impl RingWriter {
     fn take_unheld_slot(&mut self, region: &Region<'_>, own: usize) -> (usize, u64) {
         let slots = region.geometry.slot_count;
         let mut entries = [0u64; MAX_HOLDS];
-        // A first look, without a fence, steers the pick away from slots held
-        // for a while; only the look after the fence below decides.
-        let count = region.holds.load_all(&mut entries);
-        let pick = self.free_slot(own, &entries[..count], |_| true);
+        // What the last publish saw steers the pick away from slots held for
+        // a while (a look of its own here cost every publish a pass over the
+        // entries); only the look after the fence below decides.
+        let pick = self.free_slot(own, &self.seen_held, |_| true);
         let odd = mark_odd(region, pick);
         // Pairs with the SeqCst fence of a reader claiming a hold (`claim`),
         // and orders the odd store before the stores of the frame for copying
         // readers as the Release fence does without holds.
         fence(SeqCst);
         let count = region.holds.load_all(&mut entries);
+        self.seen_held.clear();
+        self.seen_held.extend(entries[..count].iter().filter(|&&e| e != 0));
         if !self.held(pick, &entries[..count]) {
             return (pick, odd);
         }
