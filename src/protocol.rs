@@ -458,6 +458,8 @@ impl BegunSlot {
 #[derive(Debug)]
 pub struct RingWriter {
     next: u64,
+    /// `next % N`, kept without a division (one per publish costs 64 B frames).
+    next_own: usize,
     wakes: u64,
     /// The frame index each slot holds (0: none), as this writer left it.
     slot_index: Vec<u64>,
@@ -482,6 +484,7 @@ impl RingWriter {
         }
         RingWriter {
             next: 1,
+            next_own: 1 % region.geometry.slot_count,
             wakes: 0,
             slot_index: vec![0; region.geometry.slot_count],
             latest_slot: None,
@@ -678,10 +681,16 @@ impl RingWriter {
         self.slot_index[at] = index;
         self.latest_slot = Some(at);
         // Pairs with the reader's Acquire load of the entry (`Region::placed`).
-        region.words[region.geometry.place_word_of(index)].store(place_word(index, at), Release);
+        // `next_own` is still `index % N`: placement entry `index % N`.
+        region.words[region.geometry.tail_word() + self.next_own]
+            .store(place_word(index, at), Release);
         // Pairs with the reader's Acquire load of `latest` (`Region::latest`).
         region.header(header::LATEST).store(index, Release);
         self.next += 1;
+        self.next_own += 1;
+        if self.next_own == region.geometry.slot_count {
+            self.next_own = 0;
+        }
         if bump_and_wake(region, index) {
             self.wakes += 1;
         }
@@ -729,7 +738,7 @@ impl RingWriter {
     /// that one is free, so without holds the ring is filled in turn.
     #[inline]
     fn take_slot(&mut self, region: &Region<'_>) -> (usize, u64) {
-        let own = (self.next % region.geometry.slot_count as u64) as usize;
+        let own = self.next_own;
         // No hold granted: none can be claimed during this publish (only
         // this writer grants them), so the ring is filled in turn.
         if region.geometry.holds == 0 || region.holds.honoured() == 0 {
@@ -759,7 +768,8 @@ impl RingWriter {
         fence(SeqCst);
         let count = region.holds.load_all(&mut entries);
         self.seen_held.clear();
-        self.seen_held.extend(entries[..count].iter().filter(|&&e| e != 0));
+        self.seen_held
+            .extend(entries[..count].iter().filter(|&&e| e != 0));
         if !self.held(pick, &entries[..count]) {
             return (pick, odd);
         }
