@@ -537,7 +537,7 @@ impl RingWriter {
     }
 
     /// Publishes a copy of `pixels`, which must be exactly the frame's length.
-    #[inline]
+    #[inline(always)]
     fn publish_pixels(
         &mut self,
         region: &Region<'_>,
@@ -595,7 +595,7 @@ impl RingWriter {
 
     /// [`publish_with`](Self::publish_with) for `meta` whose length `len` is
     /// checked, numbered and stamped by `origin` if given. Returns the index.
-    #[inline]
+    #[inline(always)]
     fn publish_checked<E: From<Error>>(
         &mut self,
         region: &Region<'_>,
@@ -627,7 +627,7 @@ impl RingWriter {
     /// odd) and writes the metadata of `meta`, whose length `len` is checked.
     /// The caller fills the payload, then [`commit`](Self::commit)s or
     /// [`abort`](Self::abort)s before anything else publishes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn begin(
         &mut self,
         region: &Region<'_>,
@@ -662,7 +662,7 @@ impl RingWriter {
     }
 
     /// Publishes the frame `begun` started, stamped `now`; returns its index.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn commit(&mut self, region: &Region<'_>, begun: BegunSlot, now: u64) -> u64 {
         let BegunSlot {
             index,
@@ -736,7 +736,7 @@ impl RingWriter {
     /// frame's nor held by a hold granted before the odd store (see **Holds**
     /// in the module docs); it is frame `next`'s own slot (`next % N`) when
     /// that one is free, so without holds the ring is filled in turn.
-    #[inline]
+    #[inline(always)]
     fn take_slot(&mut self, region: &Region<'_>) -> (usize, u64) {
         let own = self.next_own;
         // No hold granted: none can be claimed during this publish (only
