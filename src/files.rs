@@ -6,6 +6,7 @@
 //! module depends on none of them.
 
 use crate::error::{Error, Result};
+use crate::liveness::writer_lock_held;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use std::fs::File;
@@ -71,5 +72,29 @@ pub(crate) fn link_unnamed(file: &File, path: &Path) -> rustix::io::Result<()> {
             rustix::fs::linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
         }
         other => other,
+    }
+}
+
+/// Removes the files in `dir` whose names start with one of `prefixes`, that
+/// are regular files of our own user and whose lock is free (the writer or
+/// reader that made them is gone). Other users' files are theirs to remove
+/// (the directory is sticky). Such names are unique, so a file found dead
+/// cannot come back to life.
+pub(crate) fn remove_dead_files_of_ours(dir: &Path, prefixes: &[&str]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !prefixes.iter().any(|prefix| name.starts_with(prefix)) {
+            continue;
+        }
+        let path = entry.path();
+        if let Ok(Some((file, _))) = open_checked(&path, &[], OFlags::RDONLY) {
+            if !writer_lock_held(&file) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
     }
 }

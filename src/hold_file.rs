@@ -17,10 +17,10 @@
 //! already do anything to the reader.
 
 use crate::error::{Error, Result};
-use crate::files::link_unnamed;
+use crate::files::{link_unnamed, remove_dead_files_of_ours};
 use crate::install::random_token;
 use crate::layout::{hold, ticket_word};
-use crate::liveness::{hold_writer_lock, writer_lock_held};
+use crate::liveness::hold_writer_lock;
 use crate::protocol::Region;
 use crate::sigbus::{self, Protected};
 use crate::sync::{AtomicU64, Ordering::*};
@@ -181,31 +181,8 @@ impl Drop for HoldFile {
 }
 
 /// Removes the hold files named `prefix...` that our user left behind when
-/// its readers died (unlocked); other users' files are theirs to remove.
-/// Readers call it before they make a file, writers when they find a reader
-/// dead and when they exit.
+/// its readers died (unlocked). Readers call it before they make a file,
+/// writers when they find a reader dead.
 pub(crate) fn sweep_dead(dir: &Path, prefix: &str) {
-    let me = rustix::process::geteuid().as_raw();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(prefix) {
-            continue;
-        }
-        let path = entry.path();
-        let Ok(fd) = rustix::fs::open(
-            &path,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            continue;
-        };
-        let file = File::from(fd);
-        let mine = file.metadata().is_ok_and(|m| m.is_file() && m.uid() == me);
-        if mine && !writer_lock_held(&file) {
-            let _ = std::fs::remove_file(&path);
-        }
-    }
+    remove_dead_files_of_ours(dir, &[prefix]);
 }

@@ -13,7 +13,7 @@
 //! is a leftover that the next writer removes).
 
 use crate::error::{Error, Result};
-use crate::files::{link_unnamed, same_inode};
+use crate::files::{link_unnamed, remove_dead_files_of_ours, same_inode};
 use crate::layout::{header, hold, wake, Geometry, HEADER_SIZE};
 use crate::liveness::{hold_writer_lock, writer_lock_held};
 use crate::protocol::RingWriter;
@@ -279,25 +279,8 @@ fn temp_path(dir: &Path, token: u64, name: &str) -> PathBuf {
 /// writer lock), and hold files of ours whose reader is dead (no lock): a
 /// reader killed while its writer lived leaves its hold file behind, and no
 /// reader of that (now gone) segment will ever sweep it.
-/// Their names are unique, so one found dead cannot come back to life.
 pub(crate) fn sweep_leftovers(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let ours = [TEMP_PREFIX, wake::FILE_PREFIX, hold::FILE_PREFIX];
-        if !ours.iter().any(|prefix| name.starts_with(prefix)) {
-            continue;
-        }
-        let path = entry.path();
-        if let Ok(Some((file, _))) = open_existing(&path, &[]) {
-            if !writer_lock_held(&file) {
-                let _ = std::fs::remove_file(&path);
-            }
-        }
-    }
+    remove_dead_files_of_ours(dir, &[TEMP_PREFIX, wake::FILE_PREFIX, hold::FILE_PREFIX]);
 }
 
 /// The same file opened again, read-write (this process owns it).
