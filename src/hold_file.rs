@@ -59,7 +59,8 @@ impl HoldFile {
     /// Creates this reader's hold file for the segment of `token` in `dir`,
     /// asking the writer for `wanted` entries.
     pub(crate) fn create(dir: &Path, token: u64, wanted: usize) -> Result<HoldFile> {
-        sweep_dead(dir, &hold_prefix(token));
+        // Files our user's killed readers left behind.
+        remove_dead_files_of_ours(dir, &[&hold_prefix(token)]);
         let fd = rustix::fs::open(
             dir,
             OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
@@ -178,11 +179,4 @@ impl Drop for HoldFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-/// Removes the hold files named `prefix...` that our user left behind when
-/// its readers died (unlocked). Readers call it before they make a file,
-/// writers when they find a reader dead.
-pub(crate) fn sweep_dead(dir: &Path, prefix: &str) {
-    remove_dead_files_of_ours(dir, &[prefix]);
 }

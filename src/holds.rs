@@ -18,7 +18,7 @@
 //! truncation (`sigbus`). Whatever a reader writes only changes which of its
 //! own entries name which slot, and at most `holds` entries count in all.
 
-use crate::hold_file::sweep_dead;
+use crate::files::remove_dead_files_of_ours;
 use crate::layout::{hold, ticket_word, MAX_HOLDS};
 use crate::liveness::writer_lock_held;
 use crate::protocol::{HoldEntries, Region};
@@ -121,7 +121,7 @@ impl HoldRegistry {
         }
         if any_dead {
             // A killed reader cannot remove its file; if it was ours, we can.
-            self.sweep_dead();
+            remove_dead_files_of_ours(&self.dir, &[&self.prefix]);
         }
         self.find_new_files();
         self.grant(region);
@@ -137,11 +137,6 @@ impl HoldRegistry {
         if let Some(known) = self.files[at].take() {
             self.ignored.push((known.inode, known.name));
         }
-    }
-
-    /// Removes the hold files of our user whose readers are gone.
-    pub(crate) fn sweep_dead(&self) {
-        sweep_dead(&self.dir, &self.prefix);
     }
 
     /// Maps the hold files not seen before.
